@@ -1,0 +1,9 @@
+import type { WebPubSubHandlerOptions } from '../interfaces/web-pubsub-handler-metadata.interface.js';
+import { OnWebPubSubEvent } from './web-pubsub-event.decorator.js';
+
+/**
+ * Handles `disconnected` (non-blocking): the service is answered at once; the return value is ignored.
+ * @publicApi
+ */
+export const OnDisconnected = (options?: WebPubSubHandlerOptions): MethodDecorator =>
+  OnWebPubSubEvent('disconnected', 'disconnected', options);

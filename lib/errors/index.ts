@@ -1,0 +1,3 @@
+export * from './duplicate-web-pubsub-handler.error.js';
+export * from './invalid-web-pubsub-handler.error.js';
+export * from './web-pubsub-options.error.js';

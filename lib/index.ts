@@ -1,0 +1,13 @@
+export * from './decorators/index.js';
+export * from './errors/index.js';
+export * from './interfaces/index.js';
+export { WebPubSubModule } from './module/web-pubsub.module.js';
+export {
+  WebPubSubConfigService,
+  type WebPubSubServiceEndpointInfo,
+} from './module/web-pubsub-config.service.js';
+export { ASYNC_OPTIONS_TYPE, OPTIONS_TYPE } from './module/web-pubsub.module-definition.js';
+export { WEB_PUBSUB_MODULE_OPTIONS } from './web-pubsub.constants.js';
+export { userEventResponse, UserEventResponse, type UserEventData } from './protocol/user-event-response.js';
+export type { ConnectionStates } from './protocol/connection-state.js';
+export type { UserEventDataType, EventKind } from './protocol/headers.js';

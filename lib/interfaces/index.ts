@@ -1,0 +1,3 @@
+export * from './web-pubsub-handler-metadata.interface.js';
+export * from './web-pubsub-module-options.interface.js';
+export * from './web-pubsub-request.interface.js';

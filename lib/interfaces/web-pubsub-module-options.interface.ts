@@ -1,0 +1,35 @@
+/**
+ * Options of `WebPubSubModule.forRoot()` / the factory of `forRootAsync()`.
+ * @publicApi
+ */
+export interface WebPubSubModuleOptions {
+  /**
+   * The hub (or hubs) this app serves, matched case-insensitively against `ce-hub`.
+   * Absent: every hub is served. Events for other hubs are answered 404.
+   */
+  hub?: string | string[];
+  /**
+   * Connection string(s) of the Web PubSub resource(s) that call this app:
+   * `Endpoint=https://<name>.webpubsub.azure.com;AccessKey=<key>;Version=1.0;`.
+   * Their access keys check `ce-signature`; their hosts are allowed by the handshake.
+   */
+  connectionString?: string | string[];
+  /**
+   * Further service origins the abuse-protection handshake allows, as URLs
+   * (`https://my-pubsub.webpubsub.azure.com`) or bare host names.
+   */
+  allowedEndpoints?: string[];
+  /** Largest request body accepted on the event handler route, in bytes. Default 1 MiB (1,048,576). */
+  maxBodySize?: number;
+}
+
+/**
+ * Options known synchronously in both `forRoot()` and `forRootAsync()`.
+ * @publicApi
+ */
+export interface WebPubSubModuleExtras {
+  /** Controller path. Default `/eventhandler`; the module also serves `<path>/:event`. */
+  path?: string;
+  /** Register the module globally. Default `false`. */
+  isGlobal?: boolean;
+}

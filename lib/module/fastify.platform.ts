@@ -1,0 +1,72 @@
+import type { Logger } from '@nestjs/common';
+import type { EventBody } from '../protocol/cloud-event.reader.js';
+import { ContentType } from '../protocol/headers.js';
+import type { WireResponse } from '../protocol/response.writer.js';
+import { WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
+import { Messages } from '../web-pubsub.messages.js';
+import { EMPTY_BODY } from './body.reader.js';
+import type { HttpPlatform, PlatformRequest } from './http-platform.js';
+
+/** The few members of a Fastify instance the module uses (no runtime import of fastify). */
+interface FastifyInstanceLike {
+  initialConfig?: { bodyLimit?: number };
+  hasContentTypeParser(type: string): boolean;
+  addContentTypeParser(
+    type: string,
+    options: { parseAs: 'buffer' },
+    parser: (request: unknown, body: Buffer, done: (error: Error | null, body?: unknown) => void) => void,
+  ): void;
+  addHook(name: 'onRoute', hook: (route: { config?: Record<string, unknown>; bodyLimit?: number }) => void): void;
+}
+
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  headers(headers: Record<string, unknown>): FastifyReplyLike;
+  send(body?: unknown): FastifyReplyLike;
+}
+
+/**
+ * Fastify: the module registers the `application/octet-stream` parser binary events need (unless
+ * the app has one) and gives its own route a `bodyLimit` of `maxBodySize`.
+ */
+export class FastifyPlatform implements HttpPlatform {
+  readonly name = 'fastify';
+
+  constructor(
+    private readonly fastify: FastifyInstanceLike,
+    private readonly maxBodySize: number,
+    private readonly logger: Logger,
+  ) {}
+
+  install(): void {
+    const fastify = this.fastify;
+    if (!fastify.hasContentTypeParser(ContentType.binary)) {
+      // No parser-level bodyLimit: the route's limit (maxBodySize) applies.
+      fastify.addContentTypeParser(ContentType.binary, { parseAs: 'buffer' }, (_request, body, done) =>
+        done(null, body),
+      );
+    }
+    const maxBodySize = this.maxBodySize;
+    fastify.addHook('onRoute', route => {
+      if (route.config?.[WEB_PUBSUB_ROUTE_MARKER] === true) route.bodyLimit = maxBodySize;
+    });
+    const fastifyLimit = fastify.initialConfig?.bodyLimit;
+    if (typeof fastifyLimit === 'number' && fastifyLimit < maxBodySize) {
+      this.logger.warn(Messages.bodyLimitBelowMax(fastifyLimit, maxBodySize));
+    }
+  }
+
+  readBody(request: PlatformRequest): EventBody {
+    const body = request.body;
+    if (Buffer.isBuffer(body)) return { form: 'bytes', bytes: body };
+    if (typeof body === 'string') return { form: 'text', text: body };
+    // JSON arrives parsed by Fastify: use it rather than parse rawBody again.
+    if (body !== undefined) return { form: 'parsed', value: body };
+    if (Buffer.isBuffer(request.rawBody)) return { form: 'bytes', bytes: request.rawBody };
+    return { form: 'bytes', bytes: EMPTY_BODY };
+  }
+
+  send(response: unknown, wire: WireResponse): void {
+    (response as FastifyReplyLike).code(wire.status).headers(wire.headers).send(wire.body);
+  }
+}

@@ -1,0 +1,36 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { EventBody } from '../protocol/cloud-event.reader.js';
+import type { WireResponse } from '../protocol/response.writer.js';
+
+/** What the module needs from a request, on either platform. */
+export interface PlatformRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body?: unknown;
+  readonly rawBody?: unknown;
+}
+
+/**
+ * The module's view of the HTTP platform (Express or Fastify): how to get at a request's bytes
+ * and how to send a {@link WireResponse}. Chosen once at start-up.
+ */
+export interface HttpPlatform {
+  readonly name: 'express' | 'fastify';
+  /** Adapts the platform's body handling to the event handler route (runs before routes exist). */
+  install(): void;
+  /** The request body, in whichever form the platform delivered it. */
+  readBody(request: PlatformRequest): EventBody | Promise<EventBody>;
+  send(response: unknown, wire: WireResponse): void;
+}
+
+/** Already-consumed request bodies, in the order of precedence of the body reader. */
+export function deliveredBody(request: PlatformRequest): EventBody | undefined {
+  if (Buffer.isBuffer(request.rawBody)) return { form: 'bytes', bytes: request.rawBody };
+  const body = request.body;
+  if (Buffer.isBuffer(body)) return { form: 'bytes', bytes: body };
+  if (typeof body === 'string') return { form: 'text', text: body };
+  return undefined;
+}
+
+export type { IncomingMessage };

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
+import { AbuseProtection } from '../protocol/abuse-protection.js';
+import { SignatureVerifier } from '../protocol/signature.js';
+import { WEB_PUBSUB_MODULE_OPTIONS, WEB_PUBSUB_PATH } from '../web-pubsub.constants.js';
+import { resolveWebPubSubOptions } from './web-pubsub-options.js';
+
+/** A Web PubSub resource the module accepts events from (keys are never exposed). @publicApi */
+export interface WebPubSubServiceEndpointInfo {
+  /** e.g. `https://my-pubsub.webpubsub.azure.com` */
+  readonly endpoint: string;
+  readonly host: string;
+  /** Whether its connection string has an access key (and so signs the events it sends). */
+  readonly hasAccessKey: boolean;
+}
+
+/**
+ * The module's resolved configuration, injectable anywhere the module is visible.
+ * Built (and validated) once at start-up: invalid options make the app fail to start.
+ * @publicApi
+ */
+@Injectable()
+export class WebPubSubConfigService {
+  /** The hubs served as configured; `undefined` when every hub is served. */
+  readonly hubs: readonly string[] | undefined;
+  /** The controller path, e.g. `/eventhandler` (before any global prefix). */
+  readonly path: string;
+  readonly endpoints: readonly WebPubSubServiceEndpointInfo[];
+  /** Hosts the abuse-protection handshake allows; empty when every origin is allowed. */
+  readonly allowedOrigins: readonly string[];
+  /** Whether `ce-signature` is checked (at least one access key is configured). */
+  readonly signatureValidation: boolean;
+  readonly maxBodySize: number;
+
+  /** @internal */
+  readonly abuseProtection: AbuseProtection;
+  /** @internal present when signatures are checked */
+  readonly signatureVerifier: SignatureVerifier | undefined;
+  readonly #hubs: ReadonlySet<string> | undefined;
+
+  constructor(
+    @Inject(WEB_PUBSUB_MODULE_OPTIONS) options: WebPubSubModuleOptions,
+    @Inject(WEB_PUBSUB_PATH) path: string,
+  ) {
+    const resolved = resolveWebPubSubOptions(options);
+    this.hubs = resolved.hubs;
+    this.#hubs = resolved.hubs && new Set(resolved.hubs.map(hub => hub.toLowerCase()));
+    this.path = path;
+    this.endpoints = resolved.endpoints.map(({ endpoint, host, accessKey }) => ({
+      endpoint,
+      host,
+      hasAccessKey: accessKey !== undefined,
+    }));
+    this.allowedOrigins = resolved.allowedHosts;
+    this.maxBodySize = resolved.maxBodySize;
+    this.signatureValidation = resolved.accessKeys.length > 0;
+    this.abuseProtection = new AbuseProtection(resolved.allowedHosts);
+    this.signatureVerifier = this.signatureValidation ? new SignatureVerifier(resolved.accessKeys) : undefined;
+  }
+
+  /** Whether events for `hub` are served (case-insensitive). */
+  servesHub(hub: string): boolean {
+    return this.#hubs === undefined || this.#hubs.has(hub.toLowerCase());
+  }
+}

@@ -1,0 +1,85 @@
+import { CloudEvent } from 'cloudevents';
+import type { ConnectionContext } from '../interfaces/web-pubsub-request.interface.js';
+import type { EventHeaders } from '../protocol/cloud-event.reader.js';
+import { decodeConnectionState, type ConnectionStates } from '../protocol/connection-state.js';
+import { stateHeader } from '../protocol/response.writer.js';
+
+/**
+ * The `context` of every request object. States are decoded on first use and the CloudEvent
+ * object is built on first access, so events that use neither pay nothing for them.
+ */
+export class WebPubSubConnectionContext implements ConnectionContext {
+  readonly hub: string;
+  readonly connectionId: string;
+  readonly userId?: string;
+  readonly eventName: string;
+  readonly origin?: string;
+  readonly signature?: string;
+  readonly subprotocol?: string;
+  readonly eventId: string;
+  #states: ConnectionStates | undefined;
+  #statesChanged = false;
+  #cloudEvent: CloudEvent<unknown> | undefined;
+  /** The event data, set once the body is read (for the CloudEvent view). */
+  data: unknown;
+
+  constructor(private readonly event: EventHeaders) {
+    this.hub = event.hub;
+    this.connectionId = event.connectionId;
+    this.userId = event.userId;
+    this.eventName = event.eventName;
+    this.origin = event.origin;
+    this.signature = event.signature;
+    this.subprotocol = event.subprotocol;
+    this.eventId = event.id;
+  }
+
+  get states(): Readonly<ConnectionStates> {
+    return (this.#states ??= decodeConnectionState(this.event.connectionState));
+  }
+
+  setState(key: string, value: unknown): void {
+    if (typeof key !== 'string' || key === '') throw new TypeError('setState needs a non-empty string key');
+    const states = (this.#states ??= decodeConnectionState(this.event.connectionState));
+    // defineProperty, not assignment: a key such as "__proto__" stays a plain entry.
+    Object.defineProperty(states, key, { value, enumerable: true, writable: true, configurable: true });
+    this.#statesChanged = true;
+  }
+
+  clearStates(): void {
+    this.#states = {};
+    this.#statesChanged = true;
+  }
+
+  /** The `ce-connectionState` response header value, when the handler changed the state. */
+  get stateHeader(): string | undefined {
+    return this.#statesChanged ? stateHeader(this.#states as ConnectionStates, true) : undefined;
+  }
+
+  get cloudEvent(): CloudEvent<unknown> {
+    return (this.#cloudEvent ??= this.buildCloudEvent());
+  }
+
+  private buildCloudEvent(): CloudEvent<unknown> {
+    const e = this.event;
+    const attributes: Record<string, unknown> = {
+      specversion: e.specVersion,
+      id: e.id,
+      type: e.type,
+      source: e.source || `/hubs/${e.hub}/client/${e.connectionId}`,
+      time: e.time,
+      datacontenttype: e.contentType,
+      data: this.data,
+      hub: e.hub,
+      connectionid: e.connectionId,
+      eventname: e.eventName,
+      userid: e.userId,
+      subprotocol: e.subprotocol,
+      connectionstate: e.connectionState,
+      signature: e.signature,
+      awpsversion: e.awpsVersion,
+    };
+    for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key];
+    return new CloudEvent<unknown>(attributes, false);
+  }
+}

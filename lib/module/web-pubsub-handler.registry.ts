@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { DuplicateWebPubSubHandlerError } from '../errors/duplicate-web-pubsub-handler.error.js';
+import type { WebPubSubHandlerMetadata } from '../interfaces/web-pubsub-handler-metadata.interface.js';
+import { BLOCKING_KINDS, type EventKind } from '../protocol/headers.js';
+
+/** A discovered handler method, ready to call. */
+export interface RegisteredHandler {
+  /** `ClassName.method`, for logs and errors. */
+  readonly name: string;
+  /** Lower-case hub the handler is restricted to, if any. */
+  readonly hub?: string;
+  readonly call: (request: unknown) => unknown;
+}
+
+interface BlockingSlot {
+  any?: RegisteredHandler;
+  readonly byHub: Map<string, RegisteredHandler>;
+}
+
+const NONE: readonly RegisteredHandler[] = Object.freeze([]);
+
+function keyOf(kind: EventKind, event: string): string {
+  return kind === 'user' ? `user:${event}` : kind;
+}
+
+/**
+ * Handlers by event, built once at start-up. A blocking event (connect, each user event) has at
+ * most one handler per hub (a hub-restricted one wins over an unrestricted one); non-blocking
+ * events may have several.
+ */
+@Injectable()
+export class WebPubSubHandlerRegistry {
+  readonly #blocking = new Map<string, BlockingSlot>();
+  readonly #nonBlocking = new Map<string, RegisteredHandler[]>();
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** @throws DuplicateWebPubSubHandlerError when a blocking event would get a second handler. */
+  add(metadata: WebPubSubHandlerMetadata, handler: Omit<RegisteredHandler, 'hub'>): void {
+    const hub = metadata.hub?.toLowerCase();
+    const entry: RegisteredHandler = { ...handler, hub };
+    const key = keyOf(metadata.kind, metadata.event);
+    if (BLOCKING_KINDS.has(metadata.kind)) {
+      let slot = this.#blocking.get(key);
+      if (!slot) this.#blocking.set(key, (slot = { byHub: new Map() }));
+      const existing = hub === undefined ? slot.any : slot.byHub.get(hub);
+      if (existing) {
+        const event = metadata.kind === 'user' ? `user event "${metadata.event}"` : metadata.kind;
+        throw new DuplicateWebPubSubHandlerError(event, metadata.hub, [existing.name, entry.name]);
+      }
+      if (hub === undefined) slot.any = entry;
+      else slot.byHub.set(hub, entry);
+    } else {
+      const list = this.#nonBlocking.get(key);
+      if (list) list.push(entry);
+      else this.#nonBlocking.set(key, [entry]);
+    }
+    this.#size++;
+  }
+
+  /** The handler that answers a blocking event on `hub` (lower case), if any. */
+  blockingHandler(kind: EventKind, event: string, hub: string): RegisteredHandler | undefined {
+    const slot = this.#blocking.get(keyOf(kind, event));
+    if (!slot) return undefined;
+    return (slot.byHub.size > 0 ? slot.byHub.get(hub) : undefined) ?? slot.any;
+  }
+
+  /** Every handler of a non-blocking event on `hub` (lower case). */
+  nonBlockingHandlers(kind: EventKind, event: string, hub: string): readonly RegisteredHandler[] {
+    const list = this.#nonBlocking.get(keyOf(kind, event));
+    if (!list) return NONE;
+    return list.every(entry => entry.hub === undefined) ? list : list.filter(entry => entry.hub === undefined || entry.hub === hub);
+  }
+}

@@ -1,0 +1,143 @@
+import {
+  IsArray,
+  IsInt,
+  IsOptional,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  validateSync,
+  type ValidationArguments,
+  type ValidationError,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
+import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
+import { endpointHost, parseConnectionString, type ServiceEndpoint } from '../protocol/connection-string.js';
+import { DEFAULT_MAX_BODY_SIZE } from '../web-pubsub.constants.js';
+
+/** Azure's rule for hub names: a letter, then letters, digits or underscores. */
+const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** The options with defaults applied and every value parsed. */
+export interface ResolvedWebPubSubOptions {
+  /** Hub names as configured; `undefined` serves every hub. */
+  readonly hubs?: readonly string[];
+  readonly endpoints: readonly ServiceEndpoint[];
+  /** Hosts the handshake allows: the endpoints' hosts and `allowedEndpoints`. Empty = any. */
+  readonly allowedHosts: readonly string[];
+  readonly accessKeys: readonly string[];
+  readonly maxBodySize: number;
+}
+
+/** Runs `check` on a string or on each string of a list, and reports the first problem. */
+abstract class StringOrListConstraint implements ValidatorConstraintInterface {
+  protected abstract check(value: string): void;
+  protected readonly allowSingle: boolean = true;
+
+  validate(value: unknown): boolean {
+    return this.problem(value) === undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} ${this.problem(args.value) ?? 'is invalid'}`;
+  }
+
+  private problem(value: unknown): string | undefined {
+    const list = Array.isArray(value) ? value : this.allowSingle ? [value] : undefined;
+    if (!list) return 'must be an array of strings';
+    if (list.length === 0) return 'must not be an empty list';
+    for (let i = 0; i < list.length; i++) {
+      const where = Array.isArray(value) ? `[${i}]` : '';
+      if (typeof list[i] !== 'string') return `${where} must be a string`.trimStart();
+      try {
+        this.check(list[i]);
+      } catch (error) {
+        return `${where} ${(error as Error).message}`.trimStart();
+      }
+    }
+    return undefined;
+  }
+}
+
+@ValidatorConstraint({ name: 'hubName' })
+class HubNameConstraint extends StringOrListConstraint {
+  protected check(value: string): void {
+    if (value === '') throw new Error('must not be empty');
+    if (!HUB_NAME.test(value)) {
+      throw new Error(`"${value}" is not a hub name (a letter, then letters, digits or underscores)`);
+    }
+  }
+}
+
+@ValidatorConstraint({ name: 'connectionString' })
+class ConnectionStringConstraint extends StringOrListConstraint {
+  protected check(value: string): void {
+    parseConnectionString(value);
+  }
+}
+
+@ValidatorConstraint({ name: 'endpoint' })
+class EndpointConstraint extends StringOrListConstraint {
+  protected override readonly allowSingle = false;
+  protected check(value: string): void {
+    endpointHost(value);
+  }
+}
+
+/** class-validator rules for {@link WebPubSubModuleOptions}; unknown keys are refused. */
+class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
+  @IsOptional()
+  @Validate(HubNameConstraint)
+  hub?: string | string[];
+
+  @IsOptional()
+  @Validate(ConnectionStringConstraint)
+  connectionString?: string | string[];
+
+  @IsOptional()
+  @IsArray()
+  @Validate(EndpointConstraint)
+  allowedEndpoints?: string[];
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  maxBodySize?: number;
+}
+
+/**
+ * Validates the options and applies defaults.
+ * @throws WebPubSubOptionsError naming every field at fault.
+ */
+export function resolveWebPubSubOptions(options: WebPubSubModuleOptions | undefined | null): ResolvedWebPubSubOptions {
+  if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+    throw new WebPubSubOptionsError(['options must be an object']);
+  }
+  const given = options ?? {};
+  const schema = Object.assign(new WebPubSubOptionsSchema(), given);
+  const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new WebPubSubOptionsError(errors.map(describe));
+  }
+  const endpoints = list(given.connectionString).map(parseConnectionString);
+  const allowedHosts = new Set<string>(endpoints.map(endpoint => endpoint.host));
+  for (const endpoint of given.allowedEndpoints ?? []) allowedHosts.add(endpointHost(endpoint));
+  const accessKeys = endpoints.flatMap(endpoint => (endpoint.accessKey ? [endpoint.accessKey] : []));
+  return {
+    hubs: given.hub === undefined ? undefined : list(given.hub),
+    endpoints,
+    allowedHosts: [...allowedHosts],
+    accessKeys,
+    maxBodySize: given.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
+  };
+}
+
+function describe(error: ValidationError): string {
+  if (!error.constraints) return `${error.property} is invalid`;
+  if (error.constraints.whitelistValidation) return `unknown option "${error.property}"`;
+  return Object.values(error.constraints).join(', ');
+}
+
+function list<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}

@@ -1,0 +1,158 @@
+import { HttpException, Injectable, Logger } from '@nestjs/common';
+import type {
+  ConnectRequest,
+  ConnectedRequest,
+  DisconnectedRequest,
+  UserEventRequest,
+} from '../interfaces/web-pubsub-request.interface.js';
+import {
+  assertUserEventContentType,
+  readConnectPayload,
+  readDisconnectedPayload,
+  readGroupPayload,
+  readJsonObjectBody,
+  readUserEventPayload,
+  type EventBody,
+  type EventHeaders,
+} from '../protocol/cloud-event.reader.js';
+import {
+  NO_CONTENT,
+  writeConnectResponse,
+  writeError,
+  writeUserEventResponse,
+  type WireResponse,
+} from '../protocol/response.writer.js';
+import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
+import { Messages } from '../web-pubsub.messages.js';
+import { WebPubSubConnectionContext } from './web-pubsub-connection-context.js';
+import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
+
+const INTERNAL_ERROR = 'Internal server error';
+
+/**
+ * Turns a validated event into handler calls and the handler's outcome into the response the
+ * service expects. Blocking events (connect, user events) are answered with the handler's
+ * result; non-blocking ones are acknowledged at once and their handlers run afterwards.
+ */
+@Injectable()
+export class WebPubSubDispatcher {
+  private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);
+
+  constructor(private readonly registry: WebPubSubHandlerRegistry) {}
+
+  /** @throws ProtocolError (400/415) when the body does not fit the event. */
+  async dispatch(event: EventHeaders, body: EventBody): Promise<WireResponse> {
+    const hub = event.hub.toLowerCase();
+    this.logger.debug(Messages.event(event.kind, event.eventName, event.hub, event.connectionId));
+    switch (event.kind) {
+      case 'connect': {
+        const payload = readConnectPayload(body);
+        const handler = this.registry.blockingHandler('connect', 'connect', hub);
+        if (!handler) return this.noHandler(event);
+        const context = new WebPubSubConnectionContext(event);
+        context.data = payload;
+        const request: ConnectRequest = { context, ...payload };
+        return this.answer(handler, request, result => writeConnectResponse(result, context.stateHeader));
+      }
+      case 'user': {
+        const dataType = assertUserEventContentType(event.contentType);
+        const payload = readUserEventPayload(body, dataType);
+        const handler = this.registry.blockingHandler('user', event.eventName, hub);
+        if (!handler) return this.noHandler(event);
+        const context = new WebPubSubConnectionContext(event);
+        context.data = payload.data;
+        const request = { context, dataType: payload.dataType, data: payload.data } as UserEventRequest;
+        return this.answer(handler, request, result => writeUserEventResponse(result, context.stateHeader));
+      }
+      case 'connected': {
+        const payload = readJsonObjectBody(body, 'connected');
+        const handlers = this.registry.nonBlockingHandlers('connected', 'connected', hub);
+        if (handlers.length > 0) {
+          const context = new WebPubSubConnectionContext(event);
+          context.data = payload;
+          this.runLater(handlers, { context } satisfies ConnectedRequest);
+        }
+        return NO_CONTENT;
+      }
+      case 'disconnected': {
+        const payload = readDisconnectedPayload(body);
+        const handlers = this.registry.nonBlockingHandlers('disconnected', 'disconnected', hub);
+        if (handlers.length > 0) {
+          const context = new WebPubSubConnectionContext(event);
+          context.data = payload;
+          this.runLater(handlers, { context, reason: payload.reason } satisfies DisconnectedRequest);
+        }
+        return NO_CONTENT;
+      }
+      case 'groupJoined':
+      case 'groupLeft':
+        // Acknowledged (non-blocking); handlers for group presence are not offered yet.
+        readGroupPayload(body, event.eventName);
+        return NO_CONTENT;
+    }
+  }
+
+  private noHandler(event: EventHeaders): WireResponse {
+    this.logger.debug(Messages.noHandler(event.kind, event.eventName, event.hub));
+    return NO_CONTENT;
+  }
+
+  /** Calls a blocking handler and encodes its outcome; its failures never escape. */
+  private async answer(
+    handler: RegisteredHandler,
+    request: unknown,
+    encode: (result: unknown) => WireResponse,
+  ): Promise<WireResponse> {
+    let result: unknown;
+    try {
+      result = await handler.call(request);
+    } catch (error) {
+      return this.failure(handler, error);
+    }
+    try {
+      return encode(result);
+    } catch (error) {
+      this.logger.error(Messages.writeFailed(handler.name), (error as Error)?.stack);
+      return writeError(500, INTERNAL_ERROR);
+    }
+  }
+
+  /** `HttpException` → its status and message; anything else → 500, logged with its stack. */
+  private failure(handler: RegisteredHandler, error: unknown): WireResponse {
+    if (error instanceof HttpException) {
+      return writeError(error.getStatus(), httpExceptionMessage(error));
+    }
+    this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
+    return writeError(500, INTERNAL_ERROR);
+  }
+
+  /** Runs non-blocking handlers after the acknowledgement is sent; failures are logged. */
+  private runLater(handlers: readonly RegisteredHandler[], request: unknown): void {
+    setImmediate(() => {
+      for (const handler of handlers) {
+        try {
+          const result = handler.call(request);
+          if (result !== null && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+            Promise.resolve(result).catch(error => this.logFailure(handler, error));
+          }
+        } catch (error) {
+          this.logFailure(handler, error);
+        }
+      }
+    });
+  }
+
+  private logFailure(handler: RegisteredHandler, error: unknown): void {
+    this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
+  }
+}
+
+/** The message a client should see: the string response, or the `message` of an object response. */
+function httpExceptionMessage(error: HttpException): string {
+  const response = error.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown } | null)?.message;
+  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') return message;
+  return error.message;
+}

@@ -1,0 +1,49 @@
+import { ConfigurableModuleBuilder, type DynamicModule, type Provider } from '@nestjs/common';
+import type {
+  WebPubSubModuleExtras,
+  WebPubSubModuleOptions,
+} from '../interfaces/web-pubsub-module-options.interface.js';
+import { DEFAULT_PATH, WEB_PUBSUB_MODULE_OPTIONS, WEB_PUBSUB_PATH } from '../web-pubsub.constants.js';
+import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
+import { createWebPubSubController } from './web-pubsub.controller.js';
+
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<WebPubSubModuleOptions>({
+  moduleName: 'WebPubSub',
+  optionsInjectionToken: WEB_PUBSUB_MODULE_OPTIONS,
+})
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createWebPubSubOptions')
+  .setExtras<WebPubSubModuleExtras>({ path: DEFAULT_PATH, isGlobal: false }, (definition, extras) =>
+    withController(definition, extras),
+  )
+  .build();
+
+/** Adds the controller at the configured path (known synchronously, also for `forRootAsync`). */
+function withController(definition: DynamicModule, extras: WebPubSubModuleExtras): DynamicModule {
+  const path = normalizePath(extras.path);
+  const pathProvider: Provider = { provide: WEB_PUBSUB_PATH, useValue: path };
+  return {
+    ...definition,
+    global: extras.isGlobal === true,
+    controllers: [...(definition.controllers ?? []), createWebPubSubController(path)],
+    providers: [...(definition.providers ?? []), pathProvider],
+  };
+}
+
+/** `eventhandler/` → `/eventhandler`; refuses route syntax, which the path must not contain. */
+export function normalizePath(path: string | undefined): string {
+  if (path === undefined) return DEFAULT_PATH;
+  if (typeof path !== 'string') throw new WebPubSubOptionsError(['path must be a string']);
+  const trimmed = path.trim().replace(/^\/+|\/+$/g, '');
+  if (/[^A-Za-z0-9\-._~/]/.test(trimmed) || trimmed.includes('//')) {
+    throw new WebPubSubOptionsError([
+      `path "${path}" may only contain letters, digits, "-", ".", "_", "~" and "/" (no parameters or wildcards)`,
+    ]);
+  }
+  return `/${trimmed}`;
+}

@@ -1,0 +1,70 @@
+import { Logger, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
+import { Messages } from '../web-pubsub.messages.js';
+import { ExpressPlatform } from './express.platform.js';
+import { FastifyPlatform } from './fastify.platform.js';
+import type { HttpPlatform } from './http-platform.js';
+import { WebPubSubConfigService } from './web-pubsub-config.service.js';
+import { WebPubSubEventHandler } from './web-pubsub-event.handler.js';
+import { WebPubSubHandlerRegistry } from './web-pubsub-handler.registry.js';
+import { WebPubSubMetadataAccessor } from './web-pubsub-metadata.accessor.js';
+import { ConfigurableModuleClass } from './web-pubsub.module-definition.js';
+import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
+import { WebPubSubExplorer } from './web-pubsub.explorer.js';
+
+/**
+ * Makes the app the upstream event handler of Azure Web PubSub.
+ * `WebPubSubModule.forRoot(options)` / `WebPubSubModule.forRootAsync({ useFactory, ... })`.
+ * @publicApi
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    WebPubSubConfigService,
+    WebPubSubMetadataAccessor,
+    WebPubSubHandlerRegistry,
+    WebPubSubExplorer,
+    WebPubSubDispatcher,
+    WebPubSubEventHandler,
+  ],
+  exports: [WebPubSubConfigService],
+})
+export class WebPubSubModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
+  private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly config: WebPubSubConfigService,
+    private readonly events: WebPubSubEventHandler,
+  ) {
+    super();
+  }
+
+  /**
+   * Runs during `app.init()` after Nest's body parsers are registered and before routes are:
+   * the one moment to adapt body handling to the event handler route.
+   */
+  configure(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (!adapter) return;
+    const platform = this.createPlatform(adapter.getType(), adapter.getInstance());
+    platform.install();
+    this.events.attach(platform);
+  }
+
+  onModuleInit(): void {
+    if (!this.config.signatureValidation) this.logger.warn(Messages.noSignatureKeys());
+  }
+
+  private createPlatform(type: string, instance: unknown): HttpPlatform {
+    switch (type) {
+      case 'express':
+        return new ExpressPlatform(instance as ConstructorParameters<typeof ExpressPlatform>[0], this.config.path, this.config.maxBodySize);
+      case 'fastify':
+        return new FastifyPlatform(instance as ConstructorParameters<typeof FastifyPlatform>[0], this.config.maxBodySize, this.logger);
+      default:
+        throw new Error(Messages.unknownPlatform(type));
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { quote } from './text.js';
+
+/** The answer to an abuse-protection handshake (`OPTIONS`/`GET` with `WebHook-Request-Origin`). */
+export type HandshakeAnswer =
+  | { readonly allowed: true; readonly allowedOrigins: readonly string[] }
+  | { readonly allowed: false; readonly status: 400; readonly message: string };
+
+const ANY: HandshakeAnswer = { allowed: true, allowedOrigins: ['*'] };
+
+/**
+ * Decides the handshake answer for a set of allowed service hosts. With no host configured at
+ * all, every origin is allowed (`WebHook-Allowed-Origin: *`). Otherwise each requested host
+ * (the header may list several, separated by commas and/or spaces; ports are ignored) is
+ * compared case-insensitively, and each allowed one is named in its own header line.
+ */
+export class AbuseProtection {
+  readonly #hosts: ReadonlySet<string>;
+
+  constructor(allowedHosts: Iterable<string>) {
+    this.#hosts = new Set([...allowedHosts].map(host => host.toLowerCase()));
+  }
+
+  /** Whether any origin is accepted (no endpoint configured). */
+  get allowsAny(): boolean {
+    return this.#hosts.size === 0;
+  }
+
+  answer(requestOrigin: string | undefined): HandshakeAnswer {
+    const requested = splitOrigins(requestOrigin);
+    if (requested.length === 0) {
+      return { allowed: false, status: 400, message: 'Missing WebHook-Request-Origin header' };
+    }
+    if (this.#hosts.size === 0) return ANY;
+    const allowed: string[] = [];
+    for (const origin of requested) {
+      const host = hostOf(origin);
+      if (this.#hosts.has(host) && !allowed.includes(origin)) allowed.push(origin);
+    }
+    if (allowed.length === 0) {
+      return {
+        allowed: false,
+        status: 400,
+        message: `WebHook-Request-Origin ${quote(requestOrigin as string)} is not an allowed service endpoint`,
+      };
+    }
+    return { allowed: true, allowedOrigins: allowed };
+  }
+}
+
+/** Splits a `WebHook-Request-Origin` value into its host entries. */
+export function splitOrigins(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(/[\s,]+/).filter(entry => entry !== '');
+}
+
+/** `Host.Example.com:443` → `host.example.com`; tolerates a scheme. */
+function hostOf(origin: string): string {
+  let host = origin.toLowerCase();
+  const scheme = host.indexOf('://');
+  if (scheme !== -1) host = host.slice(scheme + 3);
+  const slash = host.indexOf('/');
+  if (slash !== -1) host = host.slice(0, slash);
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    return close === -1 ? host : host.slice(0, close + 1);
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}

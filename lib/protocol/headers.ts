@@ -1,0 +1,67 @@
+/**
+ * Names and values of the Azure Web PubSub upstream protocol, in one place.
+ * Header names are lower case, as Node delivers them.
+ */
+export const Header = {
+  specVersion: 'ce-specversion',
+  type: 'ce-type',
+  source: 'ce-source',
+  id: 'ce-id',
+  time: 'ce-time',
+  awpsVersion: 'ce-awpsversion',
+  signature: 'ce-signature',
+  userId: 'ce-userid',
+  connectionId: 'ce-connectionid',
+  hub: 'ce-hub',
+  eventName: 'ce-eventname',
+  subprotocol: 'ce-subprotocol',
+  connectionState: 'ce-connectionstate',
+  webhookRequestOrigin: 'webhook-request-origin',
+  webhookAllowedOrigin: 'webhook-allowed-origin',
+  contentType: 'content-type',
+} as const;
+
+/** The CloudEvents attributes every event must carry (binary mode headers). */
+export const REQUIRED_EVENT_HEADERS = [
+  Header.specVersion,
+  Header.type,
+  Header.id,
+  Header.hub,
+  Header.connectionId,
+  Header.eventName,
+] as const;
+
+export const SPEC_VERSION = '1.0';
+
+/** Every event type the service sends starts with this. */
+export const EVENT_TYPE_PREFIX = 'azure.webpubsub.';
+
+export const EventType = {
+  connect: 'azure.webpubsub.sys.connect',
+  connected: 'azure.webpubsub.sys.connected',
+  disconnected: 'azure.webpubsub.sys.disconnected',
+  groupJoined: 'azure.webpubsub.gp.joined',
+  groupLeft: 'azure.webpubsub.gp.left',
+  userPrefix: 'azure.webpubsub.user.',
+} as const;
+
+/** What kind of event a request carries, derived from `ce-type`. */
+export type EventKind = 'connect' | 'connected' | 'disconnected' | 'user' | 'groupJoined' | 'groupLeft';
+
+/** Events the service waits for: their response reaches the client. */
+export const BLOCKING_KINDS: ReadonlySet<EventKind> = new Set<EventKind>(['connect', 'user']);
+
+export const ContentType = {
+  json: 'application/json; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+  binary: 'application/octet-stream',
+} as const;
+
+/** The media types a user event may carry, mapped to the data type handlers see. */
+export const USER_EVENT_MEDIA_TYPES = {
+  'text/plain': 'text',
+  'application/json': 'json',
+  'application/octet-stream': 'binary',
+} as const;
+
+export type UserEventDataType = 'text' | 'json' | 'binary';

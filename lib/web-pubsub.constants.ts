@@ -1,0 +1,15 @@
+/** Method metadata written by the event decorators (an array per method). */
+export const WEB_PUBSUB_HANDLER_METADATA = 'webpubsub:event_handler';
+/** Marks the module's own routes so the Fastify platform can find them at registration. */
+export const WEB_PUBSUB_ROUTE_MARKER = 'webPubSubEventHandler';
+/** Nest's Fastify adapter copies this method metadata into the route's `config`. */
+export const FASTIFY_ROUTE_CONFIG_METADATA = '__fastify_route_config__';
+/** Logger context of everything the module logs. */
+export const WEB_PUBSUB_LOGGER_CONTEXT = 'WebPubSub';
+/** Injection token of the controller path (an extra of `forRoot`/`forRootAsync`). */
+export const WEB_PUBSUB_PATH = 'WEB_PUB_SUB_PATH';
+export const DEFAULT_PATH = '/eventhandler';
+/** 1 MiB. */
+export const DEFAULT_MAX_BODY_SIZE = 1_048_576;
+/** Injection token of the options as given to `forRoot()` / returned by the `forRootAsync()` factory. */
+export const WEB_PUBSUB_MODULE_OPTIONS = 'WEB_PUB_SUB_MODULE_OPTIONS';

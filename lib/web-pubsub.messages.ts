@@ -1,0 +1,24 @@
+export const Messages = {
+  noSignatureKeys: () =>
+    'No access key is configured: ce-signature is NOT checked, so anyone who can reach this endpoint can forge events. ' +
+    'Set connectionString (Endpoint=...;AccessKey=...) to check signatures.',
+  noHandlers: () => 'No @OnConnect/@OnConnected/@OnUserEvent/@OnDisconnected handler was found.',
+  registered: (kind: string, name: string, host: string, hub: string | undefined) =>
+    `Registered ${kind === 'user' ? `user event "${name}"` : kind} handler ${host}${hub ? ` (hub "${hub}")` : ''}`,
+  rejected: (method: string, url: string, status: number, message: string) =>
+    `Rejected ${method} ${url}: ${status} ${message}`,
+  event: (kind: string, name: string, hub: string, connectionId: string) =>
+    `${kind === 'user' ? `user event "${name}"` : kind} hub=${hub} connection=${connectionId}`,
+  noHandler: (kind: string, name: string, hub: string) =>
+    `No handler for ${kind === 'user' ? `user event "${name}"` : kind} on hub "${hub}": answered 204`,
+  handlerFailed: (host: string) => `Handler ${host} failed`,
+  writeFailed: (host: string) => `The result of handler ${host} could not be encoded`,
+  requestScoped: (host: string) =>
+    `Handler ${host} is hosted by a request-scoped (or transiently scoped) provider, which the module cannot call. ` +
+    'Move the handler to a singleton provider.',
+  bodyLimitBelowMax: (fastifyLimit: number, maxBodySize: number) =>
+    `Fastify's bodyLimit (${fastifyLimit} bytes) is below maxBodySize (${maxBodySize} bytes): with rawBody: true, ` +
+    `JSON events above ${fastifyLimit} bytes are refused with 413. Create the adapter with new FastifyAdapter({ bodyLimit: ${maxBodySize} }).`,
+  unknownPlatform: (type: string) =>
+    `HTTP platform "${type}" is not supported: the event handler needs @nestjs/platform-express or @nestjs/platform-fastify.`,
+};
