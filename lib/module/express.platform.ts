@@ -33,6 +33,7 @@ export class ExpressPlatform implements HttpPlatform {
     private readonly maxBodySize: number,
   ) {}
 
+  /** Express runs no parser on Web PubSub events, so the route itself inspects before reading. */
   install(): void {
     const stack = (this.app.router ?? this.app._router)?.stack;
     if (!Array.isArray(stack)) return;

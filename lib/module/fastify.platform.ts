@@ -7,6 +7,13 @@ import { Messages } from '../web-pubsub.messages.js';
 import { EMPTY_BODY } from './body.reader.js';
 import type { HttpPlatform, PlatformRequest } from './http-platform.js';
 
+type RouteHook = (request: PlatformRequest, reply: unknown, done: () => void) => void;
+interface RouteOptionsLike {
+  config?: Record<string, unknown>;
+  bodyLimit?: number;
+  onRequest?: RouteHook | RouteHook[];
+}
+
 /** The few members of a Fastify instance the module uses (no runtime import of fastify). */
 interface FastifyInstanceLike {
   initialConfig?: { bodyLimit?: number };
@@ -16,7 +23,7 @@ interface FastifyInstanceLike {
     options: { parseAs: 'buffer' },
     parser: (request: unknown, body: Buffer, done: (error: Error | null, body?: unknown) => void) => void,
   ): void;
-  addHook(name: 'onRoute', hook: (route: { config?: Record<string, unknown>; bodyLimit?: number }) => void): void;
+  addHook(name: 'onRoute', hook: (route: RouteOptionsLike) => void): void;
 }
 
 interface FastifyReplyLike {
@@ -27,7 +34,8 @@ interface FastifyReplyLike {
 
 /**
  * Fastify: the module registers the `application/octet-stream` parser binary events need (unless
- * the app has one) and gives its own route a `bodyLimit` of `maxBodySize`.
+ * the app has one) and gives its own route a `bodyLimit` of `maxBodySize` and an `onRequest` hook
+ * that inspects each event before its body is read.
  */
 export class FastifyPlatform implements HttpPlatform {
   readonly name = 'fastify';
@@ -38,7 +46,7 @@ export class FastifyPlatform implements HttpPlatform {
     private readonly logger: Logger,
   ) {}
 
-  install(): void {
+  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean): void {
     const fastify = this.fastify;
     if (!fastify.hasContentTypeParser(ContentType.binary)) {
       // No parser-level bodyLimit: the route's limit (maxBodySize) applies.
@@ -47,8 +55,15 @@ export class FastifyPlatform implements HttpPlatform {
       );
     }
     const maxBodySize = this.maxBodySize;
+    // Inspect (attributes, hub, signature, content type) before Fastify looks for a parser and
+    // reads the body: a refused request is answered without reading it, as on Express.
+    const inspect: RouteHook = (request, reply, done) => {
+      if (beforeBody(request, reply)) done();
+    };
     fastify.addHook('onRoute', route => {
-      if (route.config?.[WEB_PUBSUB_ROUTE_MARKER] === true) route.bodyLimit = maxBodySize;
+      if (route.config?.[WEB_PUBSUB_ROUTE_MARKER] !== true) return;
+      route.bodyLimit = maxBodySize;
+      route.onRequest = [...(route.onRequest === undefined ? [] : ([] as RouteHook[]).concat(route.onRequest)), inspect];
     });
     const fastifyLimit = fastify.initialConfig?.bodyLimit;
     if (typeof fastifyLimit === 'number' && fastifyLimit < maxBodySize) {

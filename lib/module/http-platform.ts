@@ -17,8 +17,12 @@ export interface PlatformRequest {
  */
 export interface HttpPlatform {
   readonly name: 'express' | 'fastify';
-  /** Adapts the platform's body handling to the event handler route (runs before routes exist). */
-  install(): void;
+  /**
+   * Adapts the platform's body handling to the event handler route (runs before routes exist).
+   * A platform that reads bodies before the route runs calls `beforeBody` first; it answers a
+   * refused request itself and returns `false`.
+   */
+  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean): void;
   /** The request body, in whichever form the platform delivered it. */
   readBody(request: PlatformRequest): EventBody | Promise<EventBody>;
   send(response: unknown, wire: WireResponse): void;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { readEventHeaders } from '../protocol/cloud-event.reader.js';
+import { assertUserEventContentType, readEventHeaders, type EventHeaders } from '../protocol/cloud-event.reader.js';
 import { Header } from '../protocol/headers.js';
 import { ProtocolError } from '../protocol/protocol.error.js';
 import { writeError, writeHandshakeResponse, type WireResponse } from '../protocol/response.writer.js';
@@ -10,9 +10,12 @@ import type { HttpPlatform, PlatformRequest } from './http-platform.js';
 import { WebPubSubConfigService } from './web-pubsub-config.service.js';
 import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
 
+const INSPECTED = Symbol('webPubSubInspectedEvent');
+type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders };
+
 /**
  * The request flow behind the controller: handshake, then for events
- * headers → hub → signature → body → dispatch, every refusal answered with its 4xx and logged.
+ * attributes → hub → signature → content type → body → dispatch, every refusal answered with its 4xx and logged.
  * The handler never runs for a request that failed a check.
  */
 @Injectable()
@@ -43,19 +46,44 @@ export class WebPubSubEventHandler {
     this.platform.send(response, writeHandshakeResponse(answer));
   }
 
+  /**
+   * The checks that need no body: CloudEvents attributes (400), hub (404), signature (401) and a
+   * user event's content type (415).
+   * @throws ProtocolError
+   */
+  inspect(request: PlatformRequest): EventHeaders {
+    const event = readEventHeaders(request.headers);
+    if (!this.config.servesHub(event.hub)) {
+      throw new ProtocolError(404, `Hub ${quote(event.hub)} is not served by this event handler`);
+    }
+    const verifier = this.config.signatureVerifier;
+    if (verifier && !verifier.verify(event.connectionId, event.signature)) {
+      throw new ProtocolError(401, event.signature ? 'Invalid ce-signature' : 'Missing ce-signature header');
+    }
+    if (event.kind === 'user') event.dataType = assertUserEventContentType(event.contentType);
+    return event;
+  }
+
+  /**
+   * For platforms that read the body before the route runs (Fastify): inspects the request first,
+   * so a refused request is answered before its body is read. `false` when it was refused.
+   */
+  inspectBeforeBody(request: PlatformRequest, response: unknown): boolean {
+    try {
+      (request as InspectedRequest)[INSPECTED] = this.inspect(request);
+      return true;
+    } catch (error) {
+      this.platform.send(response, this.refusal(request, error));
+      return false;
+    }
+  }
+
   /** `POST`: one CloudEvent. */
   async event(request: PlatformRequest, response: unknown): Promise<void> {
     const platform = this.platform;
     let wire: WireResponse;
     try {
-      const event = readEventHeaders(request.headers);
-      if (!this.config.servesHub(event.hub)) {
-        throw new ProtocolError(404, `Hub ${quote(event.hub)} is not served by this event handler`);
-      }
-      const verifier = this.config.signatureVerifier;
-      if (verifier && !verifier.verify(event.connectionId, event.signature)) {
-        throw new ProtocolError(401, event.signature ? 'Invalid ce-signature' : 'Missing ce-signature header');
-      }
+      const event = (request as InspectedRequest)[INSPECTED] ?? this.inspect(request);
       const body = await platform.readBody(request);
       wire = await this.dispatcher.dispatch(event, body);
     } catch (error) {

@@ -6,7 +6,6 @@ import type {
   UserEventRequest,
 } from '../interfaces/web-pubsub-request.interface.js';
 import {
-  assertUserEventContentType,
   readConnectPayload,
   readDisconnectedPayload,
   readGroupPayload,
@@ -40,7 +39,10 @@ export class WebPubSubDispatcher {
 
   constructor(private readonly registry: WebPubSubHandlerRegistry) {}
 
-  /** @throws ProtocolError (400/415) when the body does not fit the event. */
+  /**
+   * Expects an event the event handler inspected (a user event's data type is set).
+   * @throws ProtocolError (400) when the body does not fit the event.
+   */
   async dispatch(event: EventHeaders, body: EventBody): Promise<WireResponse> {
     const hub = event.hub.toLowerCase();
     this.logger.debug(Messages.event(event.kind, event.eventName, event.hub, event.connectionId));
@@ -55,8 +57,7 @@ export class WebPubSubDispatcher {
         return this.answer(handler, request, result => writeConnectResponse(result, context.stateHeader));
       }
       case 'user': {
-        const dataType = assertUserEventContentType(event.contentType);
-        const payload = readUserEventPayload(body, dataType);
+        const payload = readUserEventPayload(body, event.dataType ?? 'binary');
         const handler = this.registry.blockingHandler('user', event.eventName, hub);
         if (!handler) return this.noHandler(event);
         const context = new WebPubSubConnectionContext(event);

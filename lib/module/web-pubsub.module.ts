@@ -49,8 +49,8 @@ export class WebPubSubModule extends ConfigurableModuleClass implements NestModu
     const adapter = this.adapterHost.httpAdapter;
     if (!adapter) return;
     const platform = this.createPlatform(adapter.getType(), adapter.getInstance());
-    platform.install();
     this.events.attach(platform);
+    platform.install((request, response) => this.events.inspectBeforeBody(request, response));
   }
 
   onModuleInit(): void {

@@ -33,6 +33,8 @@ export interface EventHeaders {
   readonly connectionState?: string;
   readonly origin?: string;
   readonly contentType?: string;
+  /** A user event's data type, set once its content type is checked ({@link assertUserEventContentType}). */
+  dataType?: UserEventDataType;
 }
 
 /** The body of a request in whichever form the HTTP platform delivered it. */

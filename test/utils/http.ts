@@ -21,7 +21,9 @@ export interface HttpOptions {
 export function http(url: string, options: HttpOptions = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const headers = { ...(options.headers ?? {}) };
+    let answered = false;
     const req = httpRequest(url, { method: options.method ?? 'GET', headers, agent: false }, res => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', chunk => chunks.push(chunk));
       res.on('end', () => {
@@ -34,7 +36,10 @@ export function http(url: string, options: HttpOptions = {}): Promise<HttpResult
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // A server may answer (e.g. 413) and close before the whole body is sent: keep its answer.
+    req.on('error', error => {
+      if (!answered) reject(error);
+    });
     if (options.body !== undefined) {
       if (options.chunked) {
         const bytes = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
