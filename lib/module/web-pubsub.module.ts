@@ -1,6 +1,6 @@
 import { Logger, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
-import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
+import { WEB_PUBSUB_LOGGER_CONTEXT, WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
 import { ExpressPlatform } from './express.platform.js';
 import { FastifyPlatform } from './fastify.platform.js';
@@ -28,7 +28,7 @@ import { WebPubSubExplorer } from './web-pubsub.explorer.js';
     WebPubSubDispatcher,
     WebPubSubEventHandler,
   ],
-  exports: [WebPubSubConfigService],
+  exports: [WebPubSubConfigService, WEB_PUBSUB_MODULE_OPTIONS],
 })
 export class WebPubSubModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
   private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);

@@ -1,0 +1,134 @@
+import { Injectable, Module } from '@nestjs/common';
+import {
+  InjectWebPubSubOptions,
+  OnUserEvent,
+  WebPubSubConfigService,
+  WebPubSubModule,
+  type UserEventRequest,
+  type WebPubSubModuleOptions,
+} from '../../lib/index.js';
+import { ChatHandlers } from '../fixtures/chat.handlers.js';
+import { CapturingLogger, startApp, PLATFORMS, type TestApp } from '../utils/app.js';
+import { CONNECTION_STRING, SERVICE_HOST, eventHeaders } from '../utils/events.js';
+import { http } from '../utils/http.js';
+
+@Injectable()
+class OptionsReader {
+  constructor(
+    readonly config: WebPubSubConfigService,
+    @InjectWebPubSubOptions() readonly options: WebPubSubModuleOptions,
+  ) {}
+
+  @OnUserEvent('config')
+  describe(request: UserEventRequest) {
+    return { hub: request.context.hub, signatureValidation: this.config.signatureValidation };
+  }
+}
+
+describe.each(PLATFORMS)('without access keys on %s', platform => {
+  let app: TestApp;
+  const logger = new CapturingLogger();
+  beforeAll(async () => {
+    app = await startApp(platform, { imports: [WebPubSubModule.forRoot({})], providers: [ChatHandlers, OptionsReader] }, { logger });
+  });
+  afterAll(() => app?.close());
+
+  it('warns once at start-up that signatures are not checked', () => {
+    expect(logger.messages('warn').filter(line => line.includes('ce-signature is NOT checked'))).toHaveLength(1);
+  });
+
+  it('accepts unsigned events', async () => {
+    const res = await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('message', { keys: [] }), body: 'x' });
+    expect(res.status).toBe(200);
+  });
+
+  it('serves every hub when no hub is configured', async () => {
+    const res = await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('config', { hub: 'Anything_1', keys: [] }), body: 'x' });
+    expect(JSON.parse(res.text)).toEqual({ hub: 'Anything_1', signatureValidation: false });
+  });
+
+  it('allows every origin in the handshake: WebHook-Allowed-Origin: *', async () => {
+    const res = await http(`${app.url}/eventhandler`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'whatever.example.com' } });
+    expect(res.status).toBe(200);
+    expect(res.headerLines['webhook-allowed-origin']).toEqual(['*']);
+  });
+});
+
+describe.each(PLATFORMS)('allowedEndpoints on %s', platform => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(platform, {
+      imports: [
+        WebPubSubModule.forRoot({
+          connectionString: CONNECTION_STRING,
+          allowedEndpoints: ['https://Replica.WebPubSub.Azure.com', 'custom.domain.example'],
+        }),
+      ],
+      providers: [ChatHandlers],
+    });
+  });
+  afterAll(() => app?.close());
+
+  it('allows the connection string host and every allowed endpoint, one header line per allowed host', async () => {
+    const origin = `replica.webpubsub.azure.com,custom.domain.example ${SERVICE_HOST} stranger.example`;
+    const res = await http(`${app.url}/eventhandler`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': origin } });
+    expect(res.status).toBe(200);
+    expect(res.headerLines['webhook-allowed-origin']).toEqual(['replica.webpubsub.azure.com', 'custom.domain.example', SERVICE_HOST]);
+  });
+});
+
+describe('WebPubSubConfigService and @InjectWebPubSubOptions()', () => {
+  it('expose the resolved configuration and the options as given, without keys', async () => {
+    @Module({
+      imports: [
+        WebPubSubModule.forRoot({
+          hub: ['Chat', 'news'],
+          connectionString: [CONNECTION_STRING, 'Endpoint=http://localhost;Port=8080;Version=1.0;'],
+          allowedEndpoints: ['extra.example.com'],
+          maxBodySize: 2048,
+          path: '/hooks',
+        }),
+      ],
+      providers: [OptionsReader],
+    })
+    class AppModule {}
+    const app = await startApp('express', { imports: [AppModule] });
+    try {
+      const reader = app.app.get(OptionsReader);
+      const config = reader.config;
+      expect(config.hubs).toEqual(['Chat', 'news']);
+      expect(config.path).toBe('/hooks');
+      expect(config.endpoints).toEqual([
+        { endpoint: `https://${SERVICE_HOST}`, host: SERVICE_HOST, hasAccessKey: true },
+        { endpoint: 'http://localhost:8080', host: 'localhost', hasAccessKey: false },
+      ]);
+      expect(config.allowedOrigins).toEqual([SERVICE_HOST, 'localhost', 'extra.example.com']);
+      expect(config.signatureValidation).toBe(true);
+      expect(config.maxBodySize).toBe(2048);
+      expect(config.servesHub('CHAT')).toBe(true);
+      expect(config.servesHub('other')).toBe(false);
+      expect(JSON.stringify(config)).not.toContain('primary-access-key');
+      expect(reader.options.maxBodySize).toBe(2048);
+      expect((reader.options as Record<string, unknown>).path).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('is injectable app-wide with isGlobal', async () => {
+    @Injectable()
+    class Consumer {
+      constructor(readonly config: WebPubSubConfigService) {}
+    }
+    @Module({ providers: [Consumer] })
+    class FeatureModule {}
+    const app = await startApp('fastify', {
+      imports: [WebPubSubModule.forRootAsync({ isGlobal: true, useFactory: () => ({ hub: 'chat' }) }), FeatureModule],
+    });
+    try {
+      expect(app.app.get(Consumer).config.hubs).toEqual(['chat']);
+    } finally {
+      await app.close();
+    }
+  });
+});
