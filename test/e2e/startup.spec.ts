@@ -88,7 +88,10 @@ describe.each(REGISTRATIONS)('invalid options fail the start-up (%s)', registrat
 
   it('never echoes an access key in the error', async () => {
     const options = { connectionString: 'Endpoint=https://x.webpubsub.azure.com;AccessKey=TOPSECRETKEY;Version=9.9' };
-    const error = await startApp('express', { imports: [webPubSubImport(registration, options)] }).catch(e => e as Error);
+    const error = (await startApp('express', { imports: [webPubSubImport(registration, options)] }).then(
+      () => new Error('started'),
+      (e: Error) => e,
+    )) as Error;
     expect(error).toBeInstanceOf(WebPubSubOptionsError);
     expect(error.message).toContain('Version "9.9"');
     expect(error.message).not.toContain('TOPSECRETKEY');

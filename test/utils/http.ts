@@ -20,7 +20,7 @@ export interface HttpOptions {
 /** One HTTP request over loopback; the response with every header line kept apart. */
 export function http(url: string, options: HttpOptions = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const headers = { ...(options.headers ?? {}) };
+    const headers = { ...options.headers };
     let answered = false;
     const req = httpRequest(url, { method: options.method ?? 'GET', headers, agent: false }, res => {
       answered = true;
