@@ -1,5 +1,4 @@
 import {
-  IsArray,
   IsInt,
   IsOptional,
   Min,
@@ -95,7 +94,6 @@ class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   connectionString?: string | string[];
 
   @IsOptional()
-  @IsArray()
   @Validate(EndpointConstraint)
   allowedEndpoints?: string[];
 
@@ -119,12 +117,13 @@ export function resolveWebPubSubOptions(options: WebPubSubModuleOptions | undefi
   if (errors.length > 0) {
     throw new WebPubSubOptionsError(errors.map(describe));
   }
-  const endpoints = list(given.connectionString).map(parseConnectionString);
+  // null counts as absent, as class-validator's @IsOptional() treats it.
+  const endpoints = list(given.connectionString ?? undefined).map(parseConnectionString);
   const allowedHosts = new Set<string>(endpoints.map(endpoint => endpoint.host));
   for (const endpoint of given.allowedEndpoints ?? []) allowedHosts.add(endpointHost(endpoint));
   const accessKeys = endpoints.flatMap(endpoint => (endpoint.accessKey ? [endpoint.accessKey] : []));
   return {
-    hubs: given.hub === undefined ? undefined : list(given.hub),
+    hubs: given.hub === undefined || given.hub === null ? undefined : list(given.hub),
     endpoints,
     allowedHosts: [...allowedHosts],
     accessKeys,

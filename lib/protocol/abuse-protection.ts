@@ -32,9 +32,13 @@ export class AbuseProtection {
     }
     if (this.#hosts.size === 0) return ANY;
     const allowed: string[] = [];
+    const named = new Set<string>();
     for (const origin of requested) {
       const host = hostOf(origin);
-      if (this.#hosts.has(host) && !allowed.includes(origin)) allowed.push(origin);
+      if (this.#hosts.has(host) && !named.has(host)) {
+        named.add(host);
+        allowed.push(origin);
+      }
     }
     if (allowed.length === 0) {
       return {

@@ -13,6 +13,11 @@ export interface ServiceEndpoint {
  * Keys are case-insensitive; `AccessKey` may be absent (identity-based access).
  * @throws Error naming what is wrong.
  */
+/** Keys a Web PubSub connection string may hold; the module reads the first four. */
+const KNOWN_KEYS = new Set(['endpoint', 'accesskey', 'version', 'port', 'authtype', 'clientid', 'tenantid', 'clientendpoint']);
+/** A host name as URL parsing leaves it: letters, digits, dots, hyphens (or an IPv6 literal). */
+const HOST_NAME = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])$/;
+
 export function parseConnectionString(value: string): ServiceEndpoint {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new Error('connection string is empty');
@@ -27,20 +32,31 @@ export function parseConnectionString(value: string): ServiceEndpoint {
       // The segment is not echoed: it may be a mistyped key.
       throw new Error(`connection string segment ${i + 1} is not of the form Key=Value`);
     }
-    parts.set(trimmed.slice(0, eq).trim().toLowerCase(), trimmed.slice(eq + 1).trim());
+    const key = trimmed.slice(0, eq).trim().toLowerCase();
+    if (!KNOWN_KEYS.has(key)) {
+      // Not echoed either: a key pasted without "AccessKey=" would show up here.
+      throw new Error(
+        `connection string segment ${i + 1} has an unknown key (expected Endpoint, AccessKey, Version, Port)`,
+      );
+    }
+    parts.set(key, trimmed.slice(eq + 1).trim());
   }
   const endpointValue = parts.get('endpoint');
   if (!endpointValue) {
     throw new Error('connection string has no Endpoint');
   }
+  // The Endpoint value is not echoed: with a separator missing it may contain the access key.
   let url: URL;
   try {
     url = new URL(endpointValue);
   } catch {
-    throw new Error(`connection string Endpoint "${endpointValue}" is not a URL`);
+    throw new Error('connection string Endpoint is not a URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`connection string Endpoint "${endpointValue}" must use http or https`);
+    throw new Error('connection string Endpoint must use http or https');
+  }
+  if (!HOST_NAME.test(url.hostname)) {
+    throw new Error('connection string Endpoint has an invalid host name (is a ";" missing?)');
   }
   const port = parts.get('port');
   if (port !== undefined) {
@@ -70,14 +86,18 @@ export function endpointHost(value: string): string {
     throw new Error('endpoint is empty');
   }
   const trimmed = value.trim();
-  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
+  if (hasScheme && !/^https?:\/\//i.test(trimmed)) {
+    throw new Error(`endpoint "${trimmed}" must use http or https`);
+  }
+  const candidate = hasScheme ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
     url = new URL(candidate);
   } catch {
     throw new Error(`endpoint "${trimmed}" is neither a URL nor a host name`);
   }
-  if (!url.hostname || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
+  if (!HOST_NAME.test(url.hostname) || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
     throw new Error(`endpoint "${trimmed}" must be a URL origin or a host name`);
   }
   return url.hostname.toLowerCase();

@@ -51,7 +51,8 @@ export function writeConnectResponse(result: unknown, state?: string): WireRespo
   const source = result as Record<string, unknown>;
   const body: Record<string, unknown> = {};
   for (const field of CONNECT_FIELDS) {
-    if (source[field] !== undefined) body[field] = source[field];
+    const value = source[field];
+    if (value !== undefined && value !== null) body[field] = value;
   }
   return respond(200, ContentType.json, JSON.stringify(body), state);
 }
@@ -68,7 +69,11 @@ export function writeUserEventResponse(result: unknown, state?: string): WireRes
   }
   const bytes = toBuffer(result);
   if (bytes) return respond(200, ContentType.binary, bytes, state);
-  return respond(200, ContentType.json, JSON.stringify(result), state);
+  const json = JSON.stringify(result);
+  if (json === undefined) {
+    throw new TypeError(`A user event handler returned a ${typeof result}, which has no JSON form`);
+  }
+  return respond(200, ContentType.json, json, state);
 }
 
 /** A refusal: the status and a plain-text message. */

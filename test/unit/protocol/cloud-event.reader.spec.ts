@@ -1,0 +1,534 @@
+import {
+  assertUserEventContentType,
+  headerValue,
+  mediaType,
+  readConnectPayload,
+  readDisconnectedPayload,
+  readEventHeaders,
+  readGroupPayload,
+  readJsonObjectBody,
+  readUserEventPayload,
+  userEventDataType,
+  type EventBody,
+  type IncomingHeaders,
+} from '../../../lib/protocol/cloud-event.reader.js';
+import { ProtocolError } from '../../../lib/protocol/protocol.error.js';
+
+const baseHeaders = (
+  overrides: Record<string, string | string[] | undefined> = {},
+): IncomingHeaders => ({
+  'ce-specversion': '1.0',
+  'ce-type': 'azure.webpubsub.sys.connect',
+  'ce-source': '/hubs/chat/client/conn-1',
+  'ce-id': '7',
+  'ce-time': '2026-01-01T00:00:00Z',
+  'ce-awpsversion': '1.0',
+  'ce-hub': 'Chat',
+  'ce-connectionid': 'conn-1',
+  'ce-eventname': 'connect',
+  ...overrides,
+});
+
+/** Runs `fn` and returns the ProtocolError it throws. */
+function protocolError(fn: () => unknown): ProtocolError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    return error as ProtocolError;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+const text = (value: string): EventBody => ({ form: 'text', text: value });
+const bytes = (value: string | Buffer): EventBody => ({
+  form: 'bytes',
+  bytes: Buffer.isBuffer(value) ? value : Buffer.from(value),
+});
+const parsed = (value: unknown): EventBody => ({ form: 'parsed', value });
+
+describe('headerValue', () => {
+  it('returns a string header as it is', () => {
+    expect(headerValue({ a: 'x' }, 'a')).toBe('x');
+  });
+
+  it('returns the first value of a repeated header', () => {
+    expect(headerValue({ a: ['x', 'y'] }, 'a')).toBe('x');
+  });
+
+  it('returns undefined for an absent header or an empty array', () => {
+    expect(headerValue({}, 'a')).toBeUndefined();
+    expect(headerValue({ a: undefined }, 'a')).toBeUndefined();
+    expect(headerValue({ a: [] }, 'a')).toBeUndefined();
+  });
+});
+
+describe('readEventHeaders', () => {
+  it('reads every attribute of a complete request', () => {
+    const event = readEventHeaders(
+      baseHeaders({
+        'ce-userid': 'alice',
+        'ce-signature': 'sha256=abc',
+        'ce-subprotocol': 'json.webpubsub.azure.v1',
+        'ce-connectionstate': 'e30=',
+        'webhook-request-origin': 'x.webpubsub.azure.com',
+        'content-type': 'application/json; charset=utf-8',
+      }),
+    );
+    expect(event).toEqual({
+      kind: 'connect',
+      type: 'azure.webpubsub.sys.connect',
+      eventName: 'connect',
+      specVersion: '1.0',
+      id: '7',
+      hub: 'Chat',
+      connectionId: 'conn-1',
+      userId: 'alice',
+      source: '/hubs/chat/client/conn-1',
+      time: '2026-01-01T00:00:00Z',
+      awpsVersion: '1.0',
+      signature: 'sha256=abc',
+      subprotocol: 'json.webpubsub.azure.v1',
+      connectionState: 'e30=',
+      origin: 'x.webpubsub.azure.com',
+      contentType: 'application/json; charset=utf-8',
+    });
+  });
+
+  it('leaves optional attributes undefined when absent', () => {
+    const event = readEventHeaders(
+      baseHeaders({ 'ce-source': undefined, 'ce-time': undefined, 'ce-awpsversion': undefined }),
+    );
+    for (const field of [
+      'userId',
+      'source',
+      'time',
+      'awpsVersion',
+      'signature',
+      'subprotocol',
+      'connectionState',
+      'origin',
+      'contentType',
+    ] as const) {
+      expect(event[field]).toBeUndefined();
+    }
+  });
+
+  it('reads an empty ce-userid and ce-subprotocol as absent', () => {
+    const event = readEventHeaders(baseHeaders({ 'ce-userid': '', 'ce-subprotocol': '' }));
+    expect(event.userId).toBeUndefined();
+    expect(event.subprotocol).toBeUndefined();
+  });
+
+  it('keeps an empty ce-connectionstate (it clears the state)', () => {
+    expect(readEventHeaders(baseHeaders({ 'ce-connectionstate': '' })).connectionState).toBe('');
+  });
+
+  it.each(['ce-specversion', 'ce-type', 'ce-id', 'ce-hub', 'ce-connectionid', 'ce-eventname'])(
+    'refuses a request without %s with 400 naming it',
+    name => {
+      const error = protocolError(() => readEventHeaders(baseHeaders({ [name]: undefined })));
+      expect(error.status).toBe(400);
+      expect(error.message).toBe(`Missing CloudEvents header: ${name}`);
+    },
+  );
+
+  it.each(['ce-specversion', 'ce-type', 'ce-id', 'ce-hub', 'ce-connectionid', 'ce-eventname'])(
+    'counts an empty %s as missing',
+    name => {
+      const error = protocolError(() => readEventHeaders(baseHeaders({ [name]: '' })));
+      expect(error.status).toBe(400);
+      expect(error.message).toBe(`Missing CloudEvents header: ${name}`);
+    },
+  );
+
+  it('counts an empty array as missing', () => {
+    expect(protocolError(() => readEventHeaders(baseHeaders({ 'ce-id': [] }))).message).toBe(
+      'Missing CloudEvents header: ce-id',
+    );
+  });
+
+  it('names every missing header, with the plural form', () => {
+    const error = protocolError(() =>
+      readEventHeaders(
+        baseHeaders({ 'ce-hub': undefined, 'ce-id': '', 'ce-connectionid': undefined }),
+      ),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('Missing CloudEvents headers: ce-id, ce-hub, ce-connectionid');
+  });
+
+  it('names all six required headers for an empty request', () => {
+    const error = protocolError(() => readEventHeaders({}));
+    expect(error.message).toBe(
+      'Missing CloudEvents headers: ce-specversion, ce-type, ce-id, ce-hub, ce-connectionid, ce-eventname',
+    );
+  });
+
+  it('does not require ce-source, ce-time, ce-awpsversion, ce-signature or webhook-request-origin', () => {
+    expect(() =>
+      readEventHeaders(
+        baseHeaders({ 'ce-source': undefined, 'ce-time': undefined, 'ce-awpsversion': undefined }),
+      ),
+    ).not.toThrow();
+  });
+
+  it.each(['0.3', '1', '1.0.0', '2.0', ' 1.0'])('refuses ce-specversion %p with 400', version => {
+    const error = protocolError(() => readEventHeaders(baseHeaders({ 'ce-specversion': version })));
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('ce-specversion');
+    expect(error.message).toContain(JSON.stringify(version));
+    expect(error.message).toContain('"1.0"');
+  });
+
+  it.each([
+    'azure.webpubsub.sys.foo',
+    'azure.webpubsub.user.',
+    'azure.webpubsub.user',
+    'azure.webpubsub.gp.other',
+    'azure.webpubsub.sys.connect.extra',
+    'Azure.WebPubSub.Sys.Connect',
+    'com.example.event',
+    'azure.webpubsub.',
+  ])('refuses ce-type %p with 400 naming it', type => {
+    const error = protocolError(() => readEventHeaders(baseHeaders({ 'ce-type': type })));
+    expect(error.status).toBe(400);
+    expect(error.message).toContain(`Unsupported ce-type ${JSON.stringify(type)}`);
+    expect(error.message).toContain('azure.webpubsub.user.<event>');
+  });
+
+  it('cuts a very long ce-type in the message', () => {
+    const type = `x${'y'.repeat(1000)}`;
+    const error = protocolError(() => readEventHeaders(baseHeaders({ 'ce-type': type })));
+    expect(error.message).not.toContain(type);
+    expect(error.message.length).toBeLessThan(400);
+  });
+
+  it.each([
+    ['azure.webpubsub.sys.connect', 'connect', 'connect'],
+    ['azure.webpubsub.sys.connected', 'connected', 'connected'],
+    ['azure.webpubsub.sys.disconnected', 'disconnected', 'disconnected'],
+    ['azure.webpubsub.gp.joined', 'groupJoined', 'joined'],
+    ['azure.webpubsub.gp.left', 'groupLeft', 'left'],
+  ])('classifies %s as %s', (type, kind, eventName) => {
+    const event = readEventHeaders(baseHeaders({ 'ce-type': type, 'ce-eventname': eventName }));
+    expect(event.kind).toBe(kind);
+    expect(event.type).toBe(type);
+    expect(event.eventName).toBe(eventName);
+  });
+
+  it.each([
+    ['azure.webpubsub.user.message', 'message'],
+    ['azure.webpubsub.user.chat.send', 'chat.send'],
+    ['azure.webpubsub.user.UpperCase', 'UpperCase'],
+    ['azure.webpubsub.user.x', 'x'],
+  ])('classifies %s as a user event named %p', (type, name) => {
+    const event = readEventHeaders(
+      baseHeaders({ 'ce-type': type, 'ce-eventname': 'something-else' }),
+    );
+    expect(event.kind).toBe('user');
+    expect(event.eventName).toBe(name);
+  });
+
+  it('takes the first value of repeated headers', () => {
+    const event = readEventHeaders(
+      baseHeaders({
+        'ce-type': ['azure.webpubsub.user.first', 'azure.webpubsub.sys.connect'],
+        'ce-hub': ['hub1', 'hub2'],
+        'ce-connectionid': ['c1', 'c2'],
+        'ce-signature': ['sha256=1', 'sha256=2'],
+        'ce-connectionstate': ['s1', 's2'],
+      }),
+    );
+    expect(event.kind).toBe('user');
+    expect(event.eventName).toBe('first');
+    expect(event.hub).toBe('hub1');
+    expect(event.connectionId).toBe('c1');
+    expect(event.signature).toBe('sha256=1');
+    expect(event.connectionState).toBe('s1');
+  });
+
+  it('counts a repeated header whose first value is empty as missing', () => {
+    expect(
+      protocolError(() => readEventHeaders(baseHeaders({ 'ce-hub': ['', 'chat'] }))).message,
+    ).toBe('Missing CloudEvents header: ce-hub');
+  });
+
+  it('checks for missing headers before the spec version and the type', () => {
+    const error = protocolError(() =>
+      readEventHeaders(
+        baseHeaders({ 'ce-specversion': '0.3', 'ce-type': 'bogus', 'ce-hub': undefined }),
+      ),
+    );
+    expect(error.message).toBe('Missing CloudEvents header: ce-hub');
+  });
+});
+
+describe('content types', () => {
+  it.each([
+    ['application/json', 'application/json'],
+    ['Application/JSON; charset=utf-8', 'application/json'],
+    ['  text/plain  ; charset=utf-8', 'text/plain'],
+    ['text/plain;charset=utf-8;foo=bar', 'text/plain'],
+    ['', ''],
+    [undefined, ''],
+  ])('mediaType(%p) is %p', (contentType, expected) => {
+    expect(mediaType(contentType)).toBe(expected);
+  });
+
+  it.each([
+    ['text/plain', 'text'],
+    ['text/plain; charset=utf-8', 'text'],
+    ['TEXT/PLAIN', 'text'],
+    ['application/json', 'json'],
+    ['application/json; charset=utf-8', 'json'],
+    ['APPLICATION/JSON;charset=UTF-8', 'json'],
+    ['application/octet-stream', 'binary'],
+    ['Application/Octet-Stream', 'binary'],
+  ])('maps %p to %p', (contentType, dataType) => {
+    expect(userEventDataType(contentType)).toBe(dataType);
+    expect(assertUserEventContentType(contentType)).toBe(dataType);
+  });
+
+  it.each([
+    'application/x-protobuf',
+    'text/html',
+    'application/xml',
+    'application/jsonx',
+    'text',
+    'application/octet-stream2',
+  ])('refuses unsupported %p with 415 naming it and the supported types', contentType => {
+    expect(userEventDataType(contentType)).toBeUndefined();
+    const error = protocolError(() => assertUserEventContentType(contentType));
+    expect(error.status).toBe(415);
+    expect(error.message).toBe(
+      `Unsupported Content-Type ${JSON.stringify(contentType)} for a user event: ` +
+        'expected text/plain, application/json, application/octet-stream',
+    );
+  });
+
+  it.each([undefined, ''])('refuses a missing Content-Type (%p) with 415', contentType => {
+    const error = protocolError(() => assertUserEventContentType(contentType));
+    expect(error.status).toBe(415);
+    expect(error.message).toBe(
+      'Missing Content-Type for a user event: expected text/plain, application/json, application/octet-stream',
+    );
+  });
+});
+
+describe('readJsonObjectBody', () => {
+  it.each([
+    ['text', text('{"a":1}')],
+    ['bytes', bytes('{"a":1}')],
+    ['parsed', parsed({ a: 1 })],
+  ])('reads a JSON object from the %s form', (_form, body) => {
+    expect(readJsonObjectBody(body, 'connected')).toEqual({ a: 1 });
+  });
+
+  it.each([
+    ['empty text', text('')],
+    ['blank text', text(' \r\n\t ')],
+    ['empty bytes', bytes(Buffer.alloc(0))],
+    ['blank bytes', bytes('  \n')],
+  ])('reads %s as {}', (_what, body) => {
+    expect(readJsonObjectBody(body, 'connected')).toEqual({});
+  });
+
+  it.each([
+    ['text', text('{"a":')],
+    ['bytes', bytes('not json')],
+  ])('refuses invalid JSON (%s) with 400 naming the event', (_form, body) => {
+    const error = protocolError(() => readJsonObjectBody(body, 'connected'));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(/^The connected event body is not valid JSON: /);
+  });
+
+  it.each([
+    ['an array', text('[1,2]')],
+    ['a string', text('"hello"')],
+    ['null', text('null')],
+    ['a number', bytes('42')],
+    ['true', text('true')],
+    ['a parsed array', parsed([])],
+    ['a parsed null', parsed(null)],
+    ['a parsed string', parsed('x')],
+  ])('refuses %s with 400', (_what, body) => {
+    const error = protocolError(() => readJsonObjectBody(body, 'disconnected'));
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('The disconnected event body must be a JSON object');
+  });
+});
+
+describe('readConnectPayload', () => {
+  const full = {
+    claims: { sub: ['alice'], role: ['admin', 'user'] },
+    query: { access_token: ['t'] },
+    headers: { host: ['example'] },
+    subprotocols: ['json.webpubsub.azure.v1', 'protobuf.webpubsub.azure.v1'],
+    clientCertificates: [{ thumbprint: 'ABC', content: '-----BEGIN CERTIFICATE-----' }],
+  };
+
+  it('reads every field', () => {
+    expect(readConnectPayload(text(JSON.stringify(full)))).toEqual(full);
+    expect(readConnectPayload(parsed(full))).toEqual(full);
+  });
+
+  it('defaults every field for an empty body or {}', () => {
+    const defaults = {
+      claims: {},
+      query: {},
+      headers: {},
+      subprotocols: [],
+      clientCertificates: [],
+    };
+    expect(readConnectPayload(text(''))).toEqual(defaults);
+    expect(readConnectPayload(bytes('{}'))).toEqual(defaults);
+    expect(readConnectPayload(parsed({}))).toEqual(defaults);
+  });
+
+  it('defaults fields of the wrong shape', () => {
+    expect(
+      readConnectPayload(
+        parsed({
+          claims: [],
+          query: null,
+          headers: 'x',
+          subprotocols: 'json',
+          clientCertificates: {},
+        }),
+      ),
+    ).toEqual({ claims: {}, query: {}, headers: {}, subprotocols: [], clientCertificates: [] });
+  });
+
+  it('drops fields it does not know', () => {
+    expect(readConnectPayload(parsed({ ...full, mqtt: { protocolVersion: 5 }, extra: 1 }))).toEqual(
+      full,
+    );
+  });
+
+  it('refuses a non-object body', () => {
+    expect(protocolError(() => readConnectPayload(text('[]'))).message).toBe(
+      'The connect event body must be a JSON object',
+    );
+    expect(protocolError(() => readConnectPayload(text('{'))).status).toBe(400);
+  });
+});
+
+describe('readDisconnectedPayload', () => {
+  it('reads the reason', () => {
+    expect(readDisconnectedPayload(text('{"reason":"closed by client"}'))).toEqual({
+      reason: 'closed by client',
+    });
+  });
+
+  it('reads a missing, null or non-string reason as undefined', () => {
+    expect(readDisconnectedPayload(text(''))).toEqual({ reason: undefined });
+    expect(readDisconnectedPayload(parsed({ reason: null }))).toEqual({ reason: undefined });
+    expect(readDisconnectedPayload(parsed({ reason: 3 }))).toEqual({ reason: undefined });
+  });
+
+  it('keeps an empty reason', () => {
+    expect(readDisconnectedPayload(parsed({ reason: '' }))).toEqual({ reason: '' });
+  });
+
+  it('refuses a JSON array body', () => {
+    expect(protocolError(() => readDisconnectedPayload(text('["x"]'))).status).toBe(400);
+  });
+});
+
+describe('readGroupPayload', () => {
+  it('reads the group', () => {
+    expect(readGroupPayload(text('{"group":"g1"}'), 'joined')).toEqual({ group: 'g1' });
+  });
+
+  it('reads a missing group as undefined', () => {
+    expect(readGroupPayload(text(''), 'left')).toEqual({ group: undefined });
+    expect(readGroupPayload(parsed({ group: 1 }), 'left')).toEqual({ group: undefined });
+  });
+
+  it('names the event in its errors', () => {
+    expect(protocolError(() => readGroupPayload(text('null'), 'left')).message).toBe(
+      'The left event body must be a JSON object',
+    );
+  });
+});
+
+describe('readUserEventPayload', () => {
+  describe('text', () => {
+    it('reads text, bytes (UTF-8) and parsed forms as a string', () => {
+      expect(readUserEventPayload(text('héllo'), 'text')).toEqual({
+        dataType: 'text',
+        data: 'héllo',
+      });
+      expect(readUserEventPayload(bytes(Buffer.from('héllo €', 'utf8')), 'text')).toEqual({
+        dataType: 'text',
+        data: 'héllo €',
+      });
+      expect(readUserEventPayload(parsed('already text'), 'text')).toEqual({
+        dataType: 'text',
+        data: 'already text',
+      });
+    });
+
+    it('keeps an empty body as an empty string', () => {
+      expect(readUserEventPayload(bytes(Buffer.alloc(0)), 'text')).toEqual({
+        dataType: 'text',
+        data: '',
+      });
+    });
+
+    it('does not parse JSON-looking text', () => {
+      expect(readUserEventPayload(text('{"a":1}'), 'text').data).toBe('{"a":1}');
+    });
+  });
+
+  describe('json', () => {
+    it.each([
+      ['text', text('{"a":[1,2]}'), { a: [1, 2] }],
+      ['bytes', bytes('{"a":[1,2]}'), { a: [1, 2] }],
+      ['parsed', parsed({ a: [1, 2] }), { a: [1, 2] }],
+      ['a text array', text('[1,"x"]'), [1, 'x']],
+      ['a text string', text('"s"'), 's'],
+      ['a text number', text('3.5'), 3.5],
+      ['text null', text('null'), null],
+      ['a parsed null', parsed(null), null],
+    ])('reads %s', (_what, body, expected) => {
+      expect(readUserEventPayload(body, 'json')).toEqual({ dataType: 'json', data: expected });
+    });
+
+    it('refuses invalid JSON with 400 naming the user event', () => {
+      const error = protocolError(() => readUserEventPayload(text('{oops'), 'json'));
+      expect(error.status).toBe(400);
+      expect(error.message).toMatch(/^The user event body is not valid JSON: /);
+    });
+
+    it('refuses an empty JSON body with 400', () => {
+      expect(protocolError(() => readUserEventPayload(bytes(Buffer.alloc(0)), 'json')).status).toBe(
+        400,
+      );
+    });
+  });
+
+  describe('binary', () => {
+    it('returns the bytes as they are', () => {
+      const payload = Buffer.from([0, 1, 2, 255, 254]);
+      const result = readUserEventPayload(bytes(payload), 'binary');
+      expect(result.dataType).toBe('binary');
+      expect(result.data).toBe(payload);
+    });
+
+    it('encodes a text body as UTF-8 bytes', () => {
+      expect(readUserEventPayload(text('é'), 'binary')).toEqual({
+        dataType: 'binary',
+        data: Buffer.from([0xc3, 0xa9]),
+      });
+    });
+
+    it('encodes a parsed body as JSON bytes', () => {
+      expect(readUserEventPayload(parsed({ a: 1 }), 'binary')).toEqual({
+        dataType: 'binary',
+        data: Buffer.from('{"a":1}'),
+      });
+    });
+  });
+});

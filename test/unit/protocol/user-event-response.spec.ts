@@ -1,0 +1,89 @@
+import {
+  toBuffer,
+  userEventResponse,
+  UserEventResponse,
+} from '../../../lib/protocol/user-event-response.js';
+
+describe('userEventResponse', () => {
+  it('returns a UserEventResponse carrying the data type', () => {
+    const reply = userEventResponse('x', 'text');
+    expect(reply).toBeInstanceOf(UserEventResponse);
+    expect(reply.dataType).toBe('text');
+  });
+
+  it.each(['text', 'json', 'binary'] as const)(
+    'sends a string as its UTF-8 bytes with %s',
+    dataType => {
+      expect(userEventResponse('héllo', dataType).body).toEqual(Buffer.from('héllo', 'utf8'));
+    },
+  );
+
+  it('sends a string as it is with json (not JSON-quoted)', () => {
+    expect(userEventResponse('{"a":1}', 'json').body.toString()).toBe('{"a":1}');
+  });
+
+  it.each(['text', 'json', 'binary'] as const)('sends bytes as they are with %s', dataType => {
+    const bytes = Buffer.from([0, 255]);
+    expect(userEventResponse(bytes, dataType).body).toBe(bytes);
+    expect([...userEventResponse(new Uint8Array([1, 2]), dataType).body]).toEqual([1, 2]);
+    expect([...userEventResponse(new Uint8Array([3, 4]).buffer, dataType).body]).toEqual([3, 4]);
+  });
+
+  it('serialises other values with JSON.stringify for json', () => {
+    expect(userEventResponse({ a: [1, null] }, 'json').body.toString()).toBe('{"a":[1,null]}');
+    expect(userEventResponse(42, 'json').body.toString()).toBe('42');
+    expect(userEventResponse(false, 'json').body.toString()).toBe('false');
+  });
+
+  it('converts other values with String() for text', () => {
+    expect(userEventResponse(42, 'text').body.toString()).toBe('42');
+    expect(userEventResponse(true, 'text').body.toString()).toBe('true');
+    expect(userEventResponse({ a: 1 }, 'text').body.toString()).toBe('[object Object]');
+  });
+
+  it.each([
+    ['an object', { a: 1 }],
+    ['a number', 1],
+    ['a boolean', true],
+  ])('refuses %s with binary', (_what, data) => {
+    expect(() => userEventResponse(data, 'binary')).toThrow(TypeError);
+    expect(() => userEventResponse(data, 'binary')).toThrow(
+      /needs a string, Buffer, Uint8Array or ArrayBuffer/,
+    );
+  });
+});
+
+describe('toBuffer', () => {
+  it('returns a Buffer itself', () => {
+    const bytes = Buffer.from('x');
+    expect(toBuffer(bytes)).toBe(bytes);
+  });
+
+  it('views a typed array without copying and honours offset and length', () => {
+    const backing = new Uint8Array([0, 1, 2, 3, 4]);
+    const buffer = toBuffer(backing.subarray(1, 4)) as Buffer;
+    expect([...buffer]).toEqual([1, 2, 3]);
+    backing[2] = 99;
+    expect(buffer[1]).toBe(99);
+  });
+
+  it('views a DataView and other typed arrays by their bytes', () => {
+    expect(toBuffer(new DataView(new ArrayBuffer(8), 2, 4))?.length).toBe(4);
+    expect(toBuffer(new Float64Array(2))?.length).toBe(16);
+  });
+
+  it('views an ArrayBuffer', () => {
+    expect([...(toBuffer(new Uint8Array([5, 6]).buffer) as Buffer)]).toEqual([5, 6]);
+  });
+
+  it.each([
+    ['string', 'x'],
+    ['number', 1],
+    ['object', { length: 1 }],
+    ['array', [1, 2]],
+    ['null', null],
+    ['undefined', undefined],
+  ])('returns undefined for a %s', (_what, value) => {
+    expect(toBuffer(value)).toBeUndefined();
+  });
+});
