@@ -21,6 +21,10 @@ export interface ConnectionContext {
   readonly subprotocol?: string;
   /** The CloudEvent id (`ce-id`); stable across the service's retries. */
   readonly eventId: string;
+  /** `ce-source`, e.g. `/hubs/chat/client/<connectionId>`, when sent. */
+  readonly source?: string;
+  /** `ce-awpsversion` (the protocol version, `1.0`), when sent. */
+  readonly awpsVersion?: string;
   /** The connection state, decoded from `ce-connectionState` (`{}` when absent or malformed). */
   readonly states: Readonly<ConnectionStates>;
   /**
@@ -71,6 +75,15 @@ export interface DisconnectedRequest {
   /** Why the connection ended; empty or absent on a normal close. */
   readonly reason?: string;
 }
+
+/** `@OnGroupJoined()` / `@OnGroupLeft()`: group presence (preview, non-blocking). @publicApi */
+export interface GroupPresenceRequest {
+  readonly context: ConnectionContext;
+  /** The group the connection joined or left. */
+  readonly group: string;
+}
+export type GroupJoinedRequest = GroupPresenceRequest;
+export type GroupLeftRequest = GroupPresenceRequest;
 
 interface UserEventRequestBase {
   readonly context: ConnectionContext;

@@ -17,6 +17,8 @@ export class WebPubSubConnectionContext implements ConnectionContext {
   readonly signature?: string;
   readonly subprotocol?: string;
   readonly eventId: string;
+  readonly source?: string;
+  readonly awpsVersion?: string;
   #states: ConnectionStates | undefined;
   #statesChanged = false;
   #cloudEvent: CloudEvent<unknown> | undefined;
@@ -32,6 +34,8 @@ export class WebPubSubConnectionContext implements ConnectionContext {
     this.signature = event.signature;
     this.subprotocol = event.subprotocol;
     this.eventId = event.id;
+    this.source = event.source;
+    this.awpsVersion = event.awpsVersion;
   }
 
   get states(): Readonly<ConnectionStates> {

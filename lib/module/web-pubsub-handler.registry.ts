@@ -19,6 +19,15 @@ interface BlockingSlot {
 
 const NONE: readonly RegisteredHandler[] = Object.freeze([]);
 
+function pick(slot: BlockingSlot | undefined, hub: string): RegisteredHandler | undefined {
+  if (!slot) return undefined;
+  return (slot.byHub.size > 0 ? slot.byHub.get(hub) : undefined) ?? slot.any;
+}
+
+/** The event name of a user-event handler that receives every user event without one of its own. */
+export const ANY_USER_EVENT = '*';
+const ANY_USER_EVENT_KEY = `user:${ANY_USER_EVENT}`;
+
 function keyOf(kind: EventKind, event: string): string {
   return kind === 'user' ? `user:${event}` : kind;
 }
@@ -48,7 +57,12 @@ export class WebPubSubHandlerRegistry {
       if (!slot) this.#blocking.set(key, (slot = { byHub: new Map() }));
       const existing = hub === undefined ? slot.any : slot.byHub.get(hub);
       if (existing) {
-        const event = metadata.kind === 'user' ? `user event "${metadata.event}"` : metadata.kind;
+        const event =
+          metadata.kind !== 'user'
+            ? metadata.kind
+            : metadata.event === ANY_USER_EVENT
+              ? 'every user event (@OnUserEvent())'
+              : `user event "${metadata.event}"`;
         throw new DuplicateWebPubSubHandlerError(event, metadata.hub, [existing.name, entry.name]);
       }
       if (hub === undefined) slot.any = entry;
@@ -61,11 +75,14 @@ export class WebPubSubHandlerRegistry {
     this.#size++;
   }
 
-  /** The handler that answers a blocking event on `hub` (lower case), if any. */
+  /**
+   * The handler that answers a blocking event on `hub` (lower case), if any: the event's own
+   * handler (hub-restricted first), else for a user event the catch-all `@OnUserEvent()` one.
+   */
   blockingHandler(kind: EventKind, event: string, hub: string): RegisteredHandler | undefined {
-    const slot = this.#blocking.get(keyOf(kind, event));
-    if (!slot) return undefined;
-    return (slot.byHub.size > 0 ? slot.byHub.get(hub) : undefined) ?? slot.any;
+    const own = pick(this.#blocking.get(keyOf(kind, event)), hub);
+    if (own || kind !== 'user') return own;
+    return pick(this.#blocking.get(ANY_USER_EVENT_KEY), hub);
   }
 
   /** Every handler of a non-blocking event on `hub` (lower case). */

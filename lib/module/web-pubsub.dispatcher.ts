@@ -3,6 +3,7 @@ import type {
   ConnectRequest,
   ConnectedRequest,
   DisconnectedRequest,
+  GroupPresenceRequest,
   UserEventRequest,
 } from '../interfaces/web-pubsub-request.interface.js';
 import {
@@ -86,10 +87,16 @@ export class WebPubSubDispatcher {
         return NO_CONTENT;
       }
       case 'groupJoined':
-      case 'groupLeft':
-        // Acknowledged (non-blocking); handlers for group presence are not offered yet.
-        readGroupPayload(body, event.eventName);
+      case 'groupLeft': {
+        const payload = readGroupPayload(body, event.eventName);
+        const handlers = this.registry.nonBlockingHandlers(event.kind, event.eventName, hub);
+        if (handlers.length > 0) {
+          const context = new WebPubSubConnectionContext(event);
+          context.data = payload;
+          this.runLater(handlers, { context, group: payload.group } satisfies GroupPresenceRequest);
+        }
         return NO_CONTENT;
+      }
     }
   }
 

@@ -61,7 +61,7 @@ export interface DisconnectedPayload {
 }
 
 export interface GroupPayload {
-  readonly group?: string;
+  readonly group: string;
 }
 
 const USER_PREFIX_LENGTH = EventType.userPrefix.length;
@@ -195,9 +195,13 @@ export function readDisconnectedPayload(body: EventBody): DisconnectedPayload {
   return { reason: typeof json.reason === 'string' ? json.reason : undefined };
 }
 
+/** Group presence body `{ "group": "<name>" }`; a missing or empty group is refused (400). */
 export function readGroupPayload(body: EventBody, what: string): GroupPayload {
   const json = readJsonObjectBody(body, what);
-  return { group: typeof json.group === 'string' ? json.group : undefined };
+  if (typeof json.group !== 'string' || json.group === '') {
+    throw new ProtocolError(400, `The ${what} event body must name the group: {"group":"<name>"}`);
+  }
+  return { group: json.group };
 }
 
 /** Decodes a user event body by its data type: text → string, json → parsed value, binary → bytes. */

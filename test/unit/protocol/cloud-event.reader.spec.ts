@@ -441,9 +441,10 @@ describe('readGroupPayload', () => {
     expect(readGroupPayload(text('{"group":"g1"}'), 'joined')).toEqual({ group: 'g1' });
   });
 
-  it('reads a missing group as undefined', () => {
-    expect(readGroupPayload(text(''), 'left')).toEqual({ group: undefined });
-    expect(readGroupPayload(parsed({ group: 1 }), 'left')).toEqual({ group: undefined });
+  it.each([text(''), parsed({ group: 1 }), parsed({ group: '' }), parsed({})])('refuses a body without a group name (400)', body => {
+    const error = protocolError(() => readGroupPayload(body, 'left'));
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('The left event body must name the group: {"group":"<name>"}');
   });
 
   it('names the event in its errors', () => {

@@ -1,0 +1,11 @@
+import type { WebPubSubHandlerOptions } from '../interfaces/web-pubsub-handler-metadata.interface.js';
+import { OnWebPubSubEvent } from './web-pubsub-event.decorator.js';
+
+/**
+ * Handles group presence `left` (preview; non-blocking): a connection left a group. The service is answered at
+ * once; the handler gets the group name in `request.group`. The hub's event handler must
+ * subscribe to group presence events.
+ * @publicApi
+ */
+export const OnGroupLeft = (options?: WebPubSubHandlerOptions): MethodDecorator =>
+  OnWebPubSubEvent('groupLeft', 'left', options);
