@@ -8,6 +8,22 @@ export {
 } from './module/web-pubsub-config.service.js';
 export { ASYNC_OPTIONS_TYPE, OPTIONS_TYPE } from './module/web-pubsub.module-definition.js';
 export { WEB_PUBSUB_MODULE_OPTIONS } from './web-pubsub.constants.js';
-export { userEventResponse, UserEventResponse, type UserEventData } from './protocol/user-event-response.js';
+export type {
+  AccessKeyProviderFunction,
+  AccessKeys,
+  WebPubSubAccessKeyProvider,
+} from './module/access-key.store.js';
+export type { ManagedIdentityOptions } from './module/entra-token.verifier.js';
+export {
+  userEventResponse,
+  UserEventResponse,
+  type UserEventData,
+  type UserEventResponseOptions,
+} from './protocol/user-event-response.js';
+export {
+  MqttDisconnectReasonCode,
+  MqttV311ConnectReturnCode,
+  MqttV500ConnectReasonCode,
+} from './protocol/mqtt.js';
 export type { ConnectionStates } from './protocol/connection-state.js';
 export type { UserEventDataType, EventKind } from './protocol/headers.js';

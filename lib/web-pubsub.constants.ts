@@ -13,3 +13,5 @@ export const DEFAULT_PATH = '/eventhandler';
 export const DEFAULT_MAX_BODY_SIZE = 1_048_576;
 /** Injection token of the options as given to `forRoot()` / returned by the `forRootAsync()` factory. */
 export const WEB_PUBSUB_MODULE_OPTIONS = 'WEB_PUB_SUB_MODULE_OPTIONS';
+/** One minute. */
+export const DEFAULT_ACCESS_KEY_CACHE_TTL = 60_000;

@@ -1,3 +1,7 @@
+import type { Type } from '@nestjs/common';
+import type { AccessKeyProviderFunction, WebPubSubAccessKeyProvider } from '../module/access-key.store.js';
+import type { ManagedIdentityOptions } from '../module/entra-token.verifier.js';
+
 /**
  * Options of `WebPubSubModule.forRoot()` / the factory of `forRootAsync()`.
  * @publicApi
@@ -21,6 +25,19 @@ export interface WebPubSubModuleOptions {
   allowedEndpoints?: string[];
   /** Largest request body accepted on the event handler route, in bytes. Default 1 MiB (1,048,576). */
   maxBodySize?: number;
+  /**
+   * Access keys from elsewhere (a vault, a rotation job): a function of the service host, or an
+   * injectable class implementing `WebPubSubAccessKeyProvider`. Its keys are used beside those of
+   * the connection strings, for the hosts declared by `connectionString`/`allowedEndpoints`.
+   */
+  accessKeyProvider?: AccessKeyProviderFunction | Type<WebPubSubAccessKeyProvider>;
+  /** How long the provider's keys are cached, in milliseconds. Default 60,000 (one minute). */
+  accessKeyCacheTtl?: number;
+  /**
+   * Require the `Authorization: Bearer` token the service sends when the hub's event handler uses
+   * a managed identity, and verify it (signature against the JWKS, issuer, audience, expiry).
+   */
+  managedIdentity?: ManagedIdentityOptions;
 }
 
 /**

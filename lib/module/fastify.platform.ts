@@ -46,7 +46,7 @@ export class FastifyPlatform implements HttpPlatform {
     private readonly logger: Logger,
   ) {}
 
-  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean): void {
+  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean | Promise<boolean>): void {
     const fastify = this.fastify;
     if (!fastify.hasContentTypeParser(ContentType.binary)) {
       // No parser-level bodyLimit: the route's limit (maxBodySize) applies.
@@ -58,7 +58,9 @@ export class FastifyPlatform implements HttpPlatform {
     // Inspect (attributes, hub, signature, content type) before Fastify looks for a parser and
     // reads the body: a refused request is answered without reading it, as on Express.
     const inspect: RouteHook = (request, reply, done) => {
-      if (beforeBody(request, reply)) done();
+      const passed = beforeBody(request, reply);
+      if (passed === true) done();
+      else if (passed !== false) void passed.then(ok => ok && done());
     };
     fastify.addHook('onRoute', route => {
       if (route.config?.[WEB_PUBSUB_ROUTE_MARKER] !== true) return;

@@ -22,7 +22,7 @@ export interface HttpPlatform {
    * A platform that reads bodies before the route runs calls `beforeBody` first; it answers a
    * refused request itself and returns `false`.
    */
-  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean): void;
+  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean | Promise<boolean>): void;
   /** The request body, in whichever form the platform delivered it. */
   readBody(request: PlatformRequest): EventBody | Promise<EventBody>;
   send(response: unknown, wire: WireResponse): void;

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import { AbuseProtection } from '../protocol/abuse-protection.js';
-import { SignatureVerifier } from '../protocol/signature.js';
 import { WEB_PUBSUB_MODULE_OPTIONS, WEB_PUBSUB_PATH } from '../web-pubsub.constants.js';
-import { resolveWebPubSubOptions } from './web-pubsub-options.js';
+import { resolveWebPubSubOptions, type ResolvedWebPubSubOptions } from './web-pubsub-options.js';
 
 /** A Web PubSub resource the module accepts events from (keys are never exposed). @publicApi */
 export interface WebPubSubServiceEndpointInfo {
@@ -28,21 +27,25 @@ export class WebPubSubConfigService {
   readonly endpoints: readonly WebPubSubServiceEndpointInfo[];
   /** Hosts the abuse-protection handshake allows; empty when every origin is allowed. */
   readonly allowedOrigins: readonly string[];
-  /** Whether `ce-signature` is checked (at least one access key is configured). */
+  /** Whether `ce-signature` is checked (an access key or a key provider is configured). */
   readonly signatureValidation: boolean;
+  /** Whether the managed-identity bearer token is required and verified. */
+  readonly bearerTokenValidation: boolean;
+  /** Whether a POST must come from an allowed service origin (any endpoint is configured). */
+  readonly originValidation: boolean;
   readonly maxBodySize: number;
 
   /** @internal */
   readonly abuseProtection: AbuseProtection;
-  /** @internal present when signatures are checked */
-  readonly signatureVerifier: SignatureVerifier | undefined;
   readonly #hubs: ReadonlySet<string> | undefined;
+  readonly #resolved: ResolvedWebPubSubOptions;
 
   constructor(
     @Inject(WEB_PUBSUB_MODULE_OPTIONS) options: WebPubSubModuleOptions,
     @Inject(WEB_PUBSUB_PATH) path: string,
   ) {
     const resolved = resolveWebPubSubOptions(options);
+    this.#resolved = resolved;
     this.hubs = resolved.hubs;
     this.#hubs = resolved.hubs && new Set(resolved.hubs.map(hub => hub.toLowerCase()));
     this.path = path;
@@ -53,9 +56,15 @@ export class WebPubSubConfigService {
     }));
     this.allowedOrigins = resolved.allowedHosts;
     this.maxBodySize = resolved.maxBodySize;
-    this.signatureValidation = resolved.accessKeys.length > 0;
+    this.signatureValidation = resolved.accessKeys.length > 0 || resolved.accessKeyProvider !== undefined;
+    this.bearerTokenValidation = resolved.managedIdentity !== undefined;
+    this.originValidation = resolved.allowedHosts.length > 0;
     this.abuseProtection = new AbuseProtection(resolved.allowedHosts);
-    this.signatureVerifier = this.signatureValidation ? new SignatureVerifier(resolved.accessKeys) : undefined;
+  }
+
+  /** @internal the resolved options, keys included: for the module's authenticator only. */
+  resolvedOptions(): ResolvedWebPubSubOptions {
+    return this.#resolved;
   }
 
   /** Whether events for `hub` are served (case-insensitive). */

@@ -8,6 +8,7 @@ import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
 import type { HttpPlatform, PlatformRequest } from './http-platform.js';
 import { WebPubSubConfigService } from './web-pubsub-config.service.js';
+import { WebPubSubAuthenticator } from './web-pubsub.authenticator.js';
 import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
 
 const INSPECTED = Symbol('webPubSubInspectedEvent');
@@ -15,7 +16,7 @@ type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders };
 
 /**
  * The request flow behind the controller: handshake, then for events
- * attributes → hub → signature → content type → body → dispatch, every refusal answered with its 4xx and logged.
+ * attributes → origin → token → signature → hub → content type → body → dispatch, every refusal answered with its 4xx and logged.
  * The handler never runs for a request that failed a check.
  */
 @Injectable()
@@ -25,6 +26,7 @@ export class WebPubSubEventHandler {
 
   constructor(
     private readonly config: WebPubSubConfigService,
+    private readonly authenticator: WebPubSubAuthenticator,
     private readonly dispatcher: WebPubSubDispatcher,
   ) {}
 
@@ -47,18 +49,20 @@ export class WebPubSubEventHandler {
   }
 
   /**
-   * The checks that need no body: CloudEvents attributes (400), hub (404), signature (401) and a
-   * user event's content type (415).
+   * The checks that need no body: CloudEvents attributes (400), origin (403), token and signature
+   * (401), hub (404) and a user event's content type (415). Synchronous unless a check needs I/O.
    * @throws ProtocolError
    */
-  inspect(request: PlatformRequest): EventHeaders {
+  inspect(request: PlatformRequest): EventHeaders | Promise<EventHeaders> {
     const event = readEventHeaders(request.headers);
+    const authenticated = this.authenticator.authenticate(event, request.headers);
+    if (authenticated) return authenticated.then(() => this.route(event));
+    return this.route(event);
+  }
+
+  private route(event: EventHeaders): EventHeaders {
     if (!this.config.servesHub(event.hub)) {
       throw new ProtocolError(404, `Hub ${quote(event.hub)} is not served by this event handler`);
-    }
-    const verifier = this.config.signatureVerifier;
-    if (verifier && !verifier.verify(event.connectionId, event.signature)) {
-      throw new ProtocolError(401, event.signature ? 'Invalid ce-signature' : 'Missing ce-signature header');
     }
     if (event.kind === 'user') event.dataType = assertUserEventContentType(event.contentType);
     return event;
@@ -68,13 +72,23 @@ export class WebPubSubEventHandler {
    * For platforms that read the body before the route runs (Fastify): inspects the request first,
    * so a refused request is answered before its body is read. `false` when it was refused.
    */
-  inspectBeforeBody(request: PlatformRequest, response: unknown): boolean {
-    try {
-      (request as InspectedRequest)[INSPECTED] = this.inspect(request);
-      return true;
-    } catch (error) {
+  inspectBeforeBody(request: PlatformRequest, response: unknown): boolean | Promise<boolean> {
+    const refuse = (error: unknown): false => {
       this.platform.send(response, this.refusal(request, error));
       return false;
+    };
+    try {
+      const inspected = this.inspect(request);
+      if (inspected instanceof Promise) {
+        return inspected.then(event => {
+          (request as InspectedRequest)[INSPECTED] = event;
+          return true;
+        }, refuse);
+      }
+      (request as InspectedRequest)[INSPECTED] = inspected;
+      return true;
+    } catch (error) {
+      return refuse(error);
     }
   }
 
@@ -83,7 +97,7 @@ export class WebPubSubEventHandler {
     const platform = this.platform;
     let wire: WireResponse;
     try {
-      const event = (request as InspectedRequest)[INSPECTED] ?? this.inspect(request);
+      const event = (request as InspectedRequest)[INSPECTED] ?? (await this.inspect(request));
       const body = await platform.readBody(request);
       wire = await this.dispatcher.dispatch(event, body);
     } catch (error) {

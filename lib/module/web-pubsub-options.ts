@@ -12,13 +12,19 @@ import {
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import { endpointHost, parseConnectionString, type ServiceEndpoint } from '../protocol/connection-string.js';
-import { DEFAULT_MAX_BODY_SIZE } from '../web-pubsub.constants.js';
+import { DEFAULT_ACCESS_KEY_CACHE_TTL, DEFAULT_MAX_BODY_SIZE } from '../web-pubsub.constants.js';
+import type { ManagedIdentityOptions } from './entra-token.verifier.js';
 
 /** Azure's rule for hub names: a letter, then letters, digits or underscores. */
 const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** The options with defaults applied and every value parsed. */
 export interface ResolvedWebPubSubOptions {
+  /** Access keys of the connection strings by host (keyless hosts map to `[]`). */
+  readonly keysByHost: ReadonlyMap<string, readonly string[]>;
+  readonly accessKeyProvider?: WebPubSubModuleOptions['accessKeyProvider'];
+  readonly accessKeyCacheTtl: number;
+  readonly managedIdentity?: ManagedIdentityOptions;
   /** Hub names as configured; `undefined` serves every hub. */
   readonly hubs?: readonly string[];
   readonly endpoints: readonly ServiceEndpoint[];
@@ -83,6 +89,60 @@ class EndpointConstraint extends StringOrListConstraint {
   }
 }
 
+@ValidatorConstraint({ name: 'accessKeyProvider' })
+class AccessKeyProviderConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'function';
+  }
+  defaultMessage(): string {
+    return 'accessKeyProvider must be a function (host) => keys, or a class implementing getAccessKeys(host)';
+  }
+}
+
+@ValidatorConstraint({ name: 'managedIdentity' })
+class ManagedIdentityConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return managedIdentityProblem(value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `managedIdentity ${managedIdentityProblem(args.value) ?? 'is invalid'}`;
+  }
+}
+
+const MANAGED_IDENTITY_KEYS = new Set(['jwks', 'issuer', 'audience', 'clockTolerance', 'jwksCacheMaxAge']);
+
+function managedIdentityProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'must be an object';
+  const options = value as Record<string, unknown>;
+  const unknown = Object.keys(options).find(key => !MANAGED_IDENTITY_KEYS.has(key));
+  if (unknown) return `has an unknown option "${unknown}"`;
+  const { jwks, issuer, audience, clockTolerance, jwksCacheMaxAge } = options;
+  if (typeof jwks === 'string') {
+    let url: URL;
+    try {
+      url = new URL(jwks);
+    } catch {
+      return 'jwks must be a URL or a key set';
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'jwks URL must use https (or http)';
+  } else if (jwks === null || typeof jwks !== 'object' || !Array.isArray((jwks as { keys?: unknown }).keys)) {
+    return 'jwks must be a URL or a key set ({ keys: [...] })';
+  }
+  for (const [name, claim] of [['issuer', issuer], ['audience', audience]] as const) {
+    const list = Array.isArray(claim) ? claim : [claim];
+    if (list.length === 0 || list.some(item => typeof item !== 'string' || item === '')) {
+      return `${name} must be a non-empty string or list of strings`;
+    }
+  }
+  if (clockTolerance !== undefined && (typeof clockTolerance !== 'number' || !(clockTolerance >= 0))) {
+    return 'clockTolerance must be a number of seconds >= 0';
+  }
+  if (jwksCacheMaxAge !== undefined && (!Number.isInteger(jwksCacheMaxAge) || (jwksCacheMaxAge as number) < 0)) {
+    return 'jwksCacheMaxAge must be an integer number of milliseconds >= 0';
+  }
+  return undefined;
+}
+
 /** class-validator rules for {@link WebPubSubModuleOptions}; unknown keys are refused. */
 class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   @IsOptional()
@@ -101,6 +161,19 @@ class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   @IsInt()
   @Min(1)
   maxBodySize?: number;
+
+  @IsOptional()
+  @Validate(AccessKeyProviderConstraint)
+  accessKeyProvider?: WebPubSubModuleOptions['accessKeyProvider'];
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  accessKeyCacheTtl?: number;
+
+  @IsOptional()
+  @Validate(ManagedIdentityConstraint)
+  managedIdentity?: ManagedIdentityOptions;
 }
 
 /**
@@ -122,7 +195,22 @@ export function resolveWebPubSubOptions(options: WebPubSubModuleOptions | undefi
   const allowedHosts = new Set<string>(endpoints.map(endpoint => endpoint.host));
   for (const endpoint of given.allowedEndpoints ?? []) allowedHosts.add(endpointHost(endpoint));
   const accessKeys = endpoints.flatMap(endpoint => (endpoint.accessKey ? [endpoint.accessKey] : []));
+  const keysByHost = new Map<string, string[]>();
+  for (const endpoint of endpoints) {
+    const keys = keysByHost.get(endpoint.host) ?? [];
+    if (endpoint.accessKey && !keys.includes(endpoint.accessKey)) keys.push(endpoint.accessKey);
+    keysByHost.set(endpoint.host, keys);
+  }
+  if (given.accessKeyProvider && allowedHosts.size === 0) {
+    throw new WebPubSubOptionsError([
+      'accessKeyProvider needs the service hosts it supplies keys for: give connectionString (AccessKey optional) or allowedEndpoints',
+    ]);
+  }
   return {
+    keysByHost,
+    accessKeyProvider: given.accessKeyProvider,
+    accessKeyCacheTtl: given.accessKeyCacheTtl ?? DEFAULT_ACCESS_KEY_CACHE_TTL,
+    managedIdentity: given.managedIdentity,
     hubs: given.hub === undefined || given.hub === null ? undefined : list(given.hub),
     endpoints,
     allowedHosts: [...allowedHosts],

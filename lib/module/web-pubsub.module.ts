@@ -10,6 +10,7 @@ import { WebPubSubEventHandler } from './web-pubsub-event.handler.js';
 import { WebPubSubHandlerRegistry } from './web-pubsub-handler.registry.js';
 import { WebPubSubMetadataAccessor } from './web-pubsub-metadata.accessor.js';
 import { ConfigurableModuleClass } from './web-pubsub.module-definition.js';
+import { WebPubSubAuthenticator } from './web-pubsub.authenticator.js';
 import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
 import { WebPubSubExplorer } from './web-pubsub.explorer.js';
 
@@ -26,6 +27,7 @@ import { WebPubSubExplorer } from './web-pubsub.explorer.js';
     WebPubSubHandlerRegistry,
     WebPubSubExplorer,
     WebPubSubDispatcher,
+    WebPubSubAuthenticator,
     WebPubSubEventHandler,
   ],
   exports: [WebPubSubConfigService, WEB_PUBSUB_MODULE_OPTIONS],

@@ -25,6 +25,23 @@ export class AbuseProtection {
     return this.#hosts.size === 0;
   }
 
+  /**
+   * The allowed hosts (lower case, no port) a `WebHook-Request-Origin` value names, each once;
+   * empty when it names none. Used to tell which service sent an event.
+   */
+  allowedHostsIn(requestOrigin: string | undefined): string[] {
+    const hosts: string[] = [];
+    if (!requestOrigin) return hosts;
+    // Fast path: the service sends a single host.
+    const single = hostOf(requestOrigin);
+    if (this.#hosts.has(single)) return [single];
+    for (const origin of splitOrigins(requestOrigin)) {
+      const host = hostOf(origin);
+      if (this.#hosts.has(host) && !hosts.includes(host)) hosts.push(host);
+    }
+    return hosts;
+  }
+
   answer(requestOrigin: string | undefined): HandshakeAnswer {
     const requested = splitOrigins(requestOrigin);
     if (requested.length === 0) {
@@ -58,7 +75,7 @@ export function splitOrigins(value: string | undefined): string[] {
 }
 
 /** `Host.Example.com:443` → `host.example.com`; tolerates a scheme. */
-function hostOf(origin: string): string {
+export function hostOf(origin: string): string {
   let host = origin.toLowerCase();
   const scheme = host.indexOf('://');
   if (scheme !== -1) host = host.slice(scheme + 3);

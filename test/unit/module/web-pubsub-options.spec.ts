@@ -33,6 +33,10 @@ describe('resolveWebPubSubOptions', () => {
         endpoints: [],
         allowedHosts: [],
         accessKeys: [],
+        keysByHost: new Map(),
+        accessKeyProvider: undefined,
+        accessKeyCacheTtl: 60_000,
+        managedIdentity: undefined,
         maxBodySize: 1_048_576,
       });
     });
@@ -55,6 +59,10 @@ describe('resolveWebPubSubOptions', () => {
         endpoints: [],
         allowedHosts: [],
         accessKeys: [],
+        keysByHost: new Map(),
+        accessKeyProvider: undefined,
+        accessKeyCacheTtl: 60_000,
+        managedIdentity: undefined,
         maxBodySize: 1_048_576,
       });
     });
@@ -74,6 +82,10 @@ describe('resolveWebPubSubOptions', () => {
         endpoints: [{ endpoint: `https://${HOST}`, host: HOST, accessKey: KEY }],
         allowedHosts: [HOST, HOST_2],
         accessKeys: [KEY],
+        keysByHost: new Map([[HOST, [KEY]]]),
+        accessKeyProvider: undefined,
+        accessKeyCacheTtl: 60_000,
+        managedIdentity: undefined,
         maxBodySize: 2048,
       });
     });
@@ -332,5 +344,52 @@ describe('resolveWebPubSubOptions with null values', () => {
     expect(resolved.hubs).toBeUndefined();
     expect(resolved.endpoints).toEqual([]);
     expect(resolved.accessKeys).toEqual([]);
+  });
+});
+
+describe('resolveWebPubSubOptions: key provider and managed identity', () => {
+  const host = 'my-pubsub.webpubsub.azure.com';
+  const jwks = { keys: [] };
+
+  it('maps each connection string host to its keys, keyless hosts to []', () => {
+    const resolved = resolveWebPubSubOptions({
+      connectionString: [
+        `Endpoint=https://${host};AccessKey=k1;Version=1.0;`,
+        `Endpoint=https://${host};AccessKey=k2;Version=1.0;`,
+        'Endpoint=https://other.webpubsub.azure.com;Version=1.0;',
+      ],
+    });
+    expect(resolved.keysByHost).toEqual(new Map([[host, ['k1', 'k2']], ['other.webpubsub.azure.com', []]]));
+  });
+
+  it('accepts a provider function with declared hosts and a cache TTL', () => {
+    const provider = () => 'k';
+    const resolved = resolveWebPubSubOptions({ allowedEndpoints: [host], accessKeyProvider: provider, accessKeyCacheTtl: 0 });
+    expect(resolved.accessKeyProvider).toBe(provider);
+    expect(resolved.accessKeyCacheTtl).toBe(0);
+  });
+
+  it('refuses a provider without any declared host', () => {
+    expect(() => resolveWebPubSubOptions({ accessKeyProvider: () => 'k' })).toThrow(/accessKeyProvider needs the service hosts/);
+  });
+
+  it.each([
+    [{ accessKeyProvider: 'k' }, 'accessKeyProvider must be a function'],
+    [{ accessKeyCacheTtl: -1 }, 'accessKeyCacheTtl must not be less than 0'],
+    [{ managedIdentity: { jwks: 'not a url', issuer: 'i', audience: 'a' } }, 'managedIdentity jwks must be a URL or a key set'],
+    [{ managedIdentity: { jwks: 'ftp://x/keys', issuer: 'i', audience: 'a' } }, 'managedIdentity jwks URL must use https (or http)'],
+    [{ managedIdentity: { jwks, issuer: '', audience: 'a' } }, 'managedIdentity issuer must be a non-empty string or list of strings'],
+    [{ managedIdentity: { jwks, issuer: 'i', audience: [] } }, 'managedIdentity audience must be a non-empty string or list of strings'],
+    [{ managedIdentity: { jwks, issuer: 'i', audience: 'a', clockTolerance: -5 } }, 'managedIdentity clockTolerance must be a number of seconds >= 0'],
+    [{ managedIdentity: { jwks, issuer: 'i', audience: 'a', tenant: 'x' } }, 'managedIdentity has an unknown option "tenant"'],
+  ])('refuses %p', (options, message) => {
+    expect(() => resolveWebPubSubOptions(options as WebPubSubModuleOptions)).toThrow(message);
+  });
+
+  it('accepts managed identity with a JWKS URL or a key set', () => {
+    for (const value of ['https://login.microsoftonline.com/t/discovery/v2.0/keys', jwks]) {
+      const managedIdentity = { jwks: value, issuer: ['i1', 'i2'], audience: 'api://app' };
+      expect(resolveWebPubSubOptions({ managedIdentity }).managedIdentity).toBe(managedIdentity);
+    }
   });
 });
