@@ -1,3 +1,4 @@
 export * from './web-pubsub-handler-metadata.interface.js';
 export * from './web-pubsub-module-options.interface.js';
 export * from './web-pubsub-request.interface.js';
+export * from './mqtt-request.guards.js';

@@ -1,5 +1,25 @@
 import type { CloudEvent } from 'cloudevents';
+import type {
+  MqttConnectProperties,
+  MqttDisconnectedProperties,
+} from '../protocol/cloud-event.reader.js';
 import type { ConnectionStates } from '../protocol/connection-state.js';
+import type { MqttUserProperty, WebPubSubClientProtocol } from '../protocol/mqtt.js';
+
+export type {
+  MqttConnectProperties,
+  MqttDisconnectedProperties,
+  MqttDisconnectPacket,
+} from '../protocol/cloud-event.reader.js';
+export type { MqttUserProperty, WebPubSubClientProtocol } from '../protocol/mqtt.js';
+
+/** What an MQTT client's events say about its connection. @publicApi */
+export interface MqttConnectionContext {
+  /** `ce-physicalConnectionId`: the network connection (a session may outlive it). */
+  readonly physicalConnectionId: string;
+  /** `ce-sessionId`: the MQTT session; absent on `connect`. */
+  readonly sessionId?: string;
+}
 
 /**
  * What every event says about the connection it concerns.
@@ -21,6 +41,13 @@ export interface ConnectionContext {
   readonly subprotocol?: string;
   /** The CloudEvent id (`ce-id`); stable across the service's retries. */
   readonly eventId: string;
+  /**
+   * `'mqtt'` for an MQTT client (`ce-subprotocol` contains `mqtt` and `ce-physicalConnectionId` is
+   * present), `'default'` otherwise. For `'mqtt'` the request objects carry their `mqtt` fields.
+   */
+  readonly clientProtocol: WebPubSubClientProtocol;
+  /** MQTT clients only: their physical connection and session ids. */
+  readonly mqtt?: MqttConnectionContext;
   /** `ce-source`, e.g. `/hubs/chat/client/<connectionId>`, when sent. */
   readonly source?: string;
   /** `ce-awpsversion` (the protocol version, `1.0`), when sent. */
@@ -50,6 +77,18 @@ export interface ConnectRequest {
   /** The subprotocols the client offered. */
   readonly subprotocols: string[];
   readonly clientCertificates: { thumbprint: string; content?: string }[];
+  /** MQTT clients only (see {@link MqttConnectRequest}). */
+  readonly mqtt?: MqttConnectProperties;
+}
+
+/**
+ * A {@link ConnectRequest} from an MQTT client (`context.clientProtocol === 'mqtt'`): `mqtt`
+ * holds `protocolVersion` (4 = 3.1.1, 5 = 5.0), `username`, `password` (base64 as sent) and
+ * `passwordBytes` (decoded), `userProperties`. Narrow with `isMqttConnectRequest()`.
+ * @publicApi
+ */
+export interface MqttConnectRequest extends ConnectRequest {
+  readonly mqtt: MqttConnectProperties;
 }
 
 /** What an `@OnConnect()` handler may return (all optional); nothing → 204. @publicApi */
@@ -60,8 +99,10 @@ export interface ConnectResponse {
   groups?: string[];
   /** Roles, e.g. `webpubsub.sendToGroup`, `webpubsub.joinLeaveGroup.<group>`. */
   roles?: string[];
-  /** One of the subprotocols the client offered. */
+  /** One of the subprotocols the client offered (MQTT: `mqtt` or nothing). */
   subprotocol?: string;
+  /** MQTT clients only (dropped for others): user properties for the CONNACK (MQTT 5). */
+  mqtt?: { userProperties?: MqttUserProperty[] };
 }
 
 /** `@OnConnected()`: the connection is established (non-blocking). @publicApi */
@@ -74,6 +115,18 @@ export interface DisconnectedRequest {
   readonly context: ConnectionContext;
   /** Why the connection ended; empty or absent on a normal close. */
   readonly reason?: string;
+  /** MQTT clients only (see {@link MqttDisconnectedRequest}). */
+  readonly mqtt?: MqttDisconnectedProperties;
+}
+
+/**
+ * A {@link DisconnectedRequest} from an MQTT client: sent when the MQTT **session** ends.
+ * `mqtt.initiatedByClient`, and `mqtt.disconnectPacket` (`{ code, userProperties? }`, `null` when
+ * the client sent no DISCONNECT). Narrow with `isMqttDisconnectedRequest()`.
+ * @publicApi
+ */
+export interface MqttDisconnectedRequest extends DisconnectedRequest {
+  readonly mqtt: MqttDisconnectedProperties;
 }
 
 /** `@OnGroupJoined()` / `@OnGroupLeft()`: group presence (preview, non-blocking). @publicApi */
@@ -87,6 +140,13 @@ export type GroupLeftRequest = GroupPresenceRequest;
 
 interface UserEventRequestBase {
   readonly context: ConnectionContext;
+  /** MQTT clients only: the PUBLISH user properties (`mqtt-<name>` request headers), in order. */
+  readonly mqtt?: MqttUserEventProperties;
+}
+
+/** The `mqtt` part of an MQTT client's user event. @publicApi */
+export interface MqttUserEventProperties {
+  readonly userProperties: readonly MqttUserProperty[];
 }
 
 /**
@@ -98,3 +158,10 @@ export type UserEventRequest =
   | (UserEventRequestBase & { readonly dataType: 'text'; readonly data: string })
   | (UserEventRequestBase & { readonly dataType: 'json'; readonly data: unknown })
   | (UserEventRequestBase & { readonly dataType: 'binary'; readonly data: Buffer });
+
+/**
+ * A {@link UserEventRequest} from an MQTT client: `mqtt.userProperties` is always present
+ * (empty when the PUBLISH had none). Narrow with `isMqttUserEventRequest()`.
+ * @publicApi
+ */
+export type MqttUserEventRequest = UserEventRequest & { readonly mqtt: MqttUserEventProperties };

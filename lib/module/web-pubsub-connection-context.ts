@@ -1,7 +1,8 @@
 import { CloudEvent } from 'cloudevents';
-import type { ConnectionContext } from '../interfaces/web-pubsub-request.interface.js';
+import type { ConnectionContext, MqttConnectionContext } from '../interfaces/web-pubsub-request.interface.js';
 import type { EventHeaders } from '../protocol/cloud-event.reader.js';
 import { decodeConnectionState, type ConnectionStates } from '../protocol/connection-state.js';
+import type { WebPubSubClientProtocol } from '../protocol/mqtt.js';
 import { stateHeader } from '../protocol/response.writer.js';
 
 /**
@@ -17,6 +18,8 @@ export class WebPubSubConnectionContext implements ConnectionContext {
   readonly signature?: string;
   readonly subprotocol?: string;
   readonly eventId: string;
+  readonly clientProtocol: WebPubSubClientProtocol;
+  readonly mqtt?: MqttConnectionContext;
   readonly source?: string;
   readonly awpsVersion?: string;
   #states: ConnectionStates | undefined;
@@ -34,6 +37,8 @@ export class WebPubSubConnectionContext implements ConnectionContext {
     this.signature = event.signature;
     this.subprotocol = event.subprotocol;
     this.eventId = event.id;
+    this.clientProtocol = event.clientProtocol;
+    this.mqtt = event.clientProtocol === 'mqtt' ? mqttContext(event) : undefined;
     this.source = event.source;
     this.awpsVersion = event.awpsVersion;
   }
@@ -82,8 +87,15 @@ export class WebPubSubConnectionContext implements ConnectionContext {
       connectionstate: e.connectionState,
       signature: e.signature,
       awpsversion: e.awpsVersion,
+      physicalconnectionid: e.physicalConnectionId,
+      sessionid: e.sessionId,
     };
     for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key];
     return new CloudEvent<unknown>(attributes, false);
   }
+}
+
+function mqttContext(event: EventHeaders): MqttConnectionContext {
+  const physicalConnectionId = event.physicalConnectionId as string;
+  return event.sessionId === undefined ? { physicalConnectionId } : { physicalConnectionId, sessionId: event.sessionId };
 }

@@ -1,4 +1,5 @@
 import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { MqttConnectError } from '../errors/mqtt-connect.error.js';
 import type {
   ConnectRequest,
   ConnectedRequest,
@@ -15,10 +16,12 @@ import {
   type EventBody,
   type EventHeaders,
 } from '../protocol/cloud-event.reader.js';
+import { mqttConnectCodeForVersion, mqttConnectCodeFromStatus } from '../protocol/mqtt.js';
 import {
   NO_CONTENT,
   writeConnectResponse,
   writeError,
+  writeMqttConnectError,
   writeUserEventResponse,
   type WireResponse,
 } from '../protocol/response.writer.js';
@@ -49,13 +52,19 @@ export class WebPubSubDispatcher {
     this.logger.debug(Messages.event(event.kind, event.eventName, event.hub, event.connectionId));
     switch (event.kind) {
       case 'connect': {
-        const payload = readConnectPayload(body);
+        const mqtt = event.clientProtocol === 'mqtt';
+        const payload = readConnectPayload(body, mqtt);
         const handler = this.registry.blockingHandler('connect', 'connect', hub);
         if (!handler) return this.noHandler(event);
         const context = new WebPubSubConnectionContext(event);
         context.data = payload;
         const request: ConnectRequest = { context, ...payload };
-        return this.answer(handler, request, result => writeConnectResponse(result, context.stateHeader));
+        return this.answer(
+          handler,
+          request,
+          result => writeConnectResponse(result, context.stateHeader, mqtt),
+          payload.mqtt?.protocolVersion,
+        );
       }
       case 'user': {
         const payload = readUserEventPayload(body, event.dataType ?? 'binary');
@@ -63,8 +72,13 @@ export class WebPubSubDispatcher {
         if (!handler) return this.noHandler(event);
         const context = new WebPubSubConnectionContext(event);
         context.data = payload.data;
-        const request = { context, dataType: payload.dataType, data: payload.data } as UserEventRequest;
-        return this.answer(handler, request, result => writeUserEventResponse(result, context.stateHeader));
+        const mqtt = event.clientProtocol === 'mqtt';
+        const request = (
+          mqtt
+            ? { context, dataType: payload.dataType, data: payload.data, mqtt: { userProperties: event.mqttUserProperties ?? [] } }
+            : { context, dataType: payload.dataType, data: payload.data }
+        ) as UserEventRequest;
+        return this.answer(handler, request, result => writeUserEventResponse(result, context.stateHeader, mqtt));
       }
       case 'connected': {
         const payload = readJsonObjectBody(body, 'connected');
@@ -77,12 +91,15 @@ export class WebPubSubDispatcher {
         return NO_CONTENT;
       }
       case 'disconnected': {
-        const payload = readDisconnectedPayload(body);
+        const payload = readDisconnectedPayload(body, event.clientProtocol === 'mqtt');
         const handlers = this.registry.nonBlockingHandlers('disconnected', 'disconnected', hub);
         if (handlers.length > 0) {
           const context = new WebPubSubConnectionContext(event);
           context.data = payload;
-          this.runLater(handlers, { context, reason: payload.reason } satisfies DisconnectedRequest);
+          const request: DisconnectedRequest = payload.mqtt
+            ? { context, reason: payload.reason, mqtt: payload.mqtt }
+            : { context, reason: payload.reason };
+          this.runLater(handlers, request);
         }
         return NO_CONTENT;
       }
@@ -105,23 +122,29 @@ export class WebPubSubDispatcher {
     return NO_CONTENT;
   }
 
-  /** Calls a blocking handler and encodes its outcome; its failures never escape. */
+  /**
+   * Calls a blocking handler and encodes its outcome; its failures never escape.
+   * `mqttVersion`: set for an MQTT client's connect, whose refusals take the MQTT error form.
+   */
   private async answer(
     handler: RegisteredHandler,
     request: unknown,
     encode: (result: unknown) => WireResponse,
+    mqttVersion?: number,
   ): Promise<WireResponse> {
     let result: unknown;
     try {
       result = await handler.call(request);
     } catch (error) {
-      return this.failure(handler, error);
+      return mqttVersion === undefined ? this.failure(handler, error) : this.mqttConnectFailure(handler, error, mqttVersion);
     }
     try {
       return encode(result);
     } catch (error) {
       this.logger.error(Messages.writeFailed(handler.name), (error as Error)?.stack);
-      return writeError(500, INTERNAL_ERROR);
+      return mqttVersion === undefined
+        ? writeError(500, INTERNAL_ERROR)
+        : writeMqttConnectError(500, mqttConnectCodeFromStatus(500, mqttVersion), INTERNAL_ERROR);
     }
   }
 
@@ -132,6 +155,33 @@ export class WebPubSubDispatcher {
     }
     this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
     return writeError(500, INTERNAL_ERROR);
+  }
+
+  /**
+   * An MQTT client's refused connect, as JSON `{"mqtt":{"code","reason"}}`:
+   * - `MqttConnectError` → its code (translated to the client's protocol version when it belongs
+   *   to the other one), the status its code maps to, its reason and user properties;
+   * - `HttpException` → its own status (a status below 400 would read as success: 500 instead),
+   *   the code for that status and protocol version, the exception's message as the reason;
+   * - anything else → 500, ServerUnavailable (3.1.1) / UnspecifiedError (5.0), a generic reason;
+   *   logged with its stack, which never reaches the response.
+   */
+  private mqttConnectFailure(handler: RegisteredHandler, error: unknown, protocolVersion: number): WireResponse {
+    if (error instanceof MqttConnectError) {
+      return writeMqttConnectError(
+        error.getStatus(),
+        mqttConnectCodeForVersion(error.code, protocolVersion),
+        error.reason,
+        error.userProperties,
+      );
+    }
+    if (error instanceof HttpException) {
+      const thrown = error.getStatus();
+      const status = thrown >= 400 && thrown <= 599 ? thrown : 500;
+      return writeMqttConnectError(status, mqttConnectCodeFromStatus(status, protocolVersion), httpExceptionMessage(error));
+    }
+    this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
+    return writeMqttConnectError(500, mqttConnectCodeFromStatus(500, protocolVersion), INTERNAL_ERROR);
   }
 
   /** Runs non-blocking handlers after the acknowledgement is sent; failures are logged. */

@@ -7,6 +7,13 @@ import {
   type EventKind,
   type UserEventDataType,
 } from './headers.js';
+import {
+  copyUserProperties,
+  isMqttEvent,
+  readMqttUserProperties,
+  type MqttUserProperty,
+  type WebPubSubClientProtocol,
+} from './mqtt.js';
 import { ProtocolError } from './protocol.error.js';
 import { quote } from './text.js';
 
@@ -33,6 +40,14 @@ export interface EventHeaders {
   readonly connectionState?: string;
   readonly origin?: string;
   readonly contentType?: string;
+  /** `'mqtt'` when `ce-subprotocol` contains `mqtt` and `ce-physicalConnectionId` is present. */
+  readonly clientProtocol: WebPubSubClientProtocol;
+  /** MQTT clients only: `ce-physicalConnectionId`. */
+  readonly physicalConnectionId?: string;
+  /** MQTT clients only: `ce-sessionId` (absent on `connect`). */
+  readonly sessionId?: string;
+  /** MQTT user events only: the `mqtt-<name>` request headers, in order. */
+  readonly mqttUserProperties?: readonly MqttUserProperty[];
   /** A user event's data type, set once its content type is checked ({@link assertUserEventContentType}). */
   dataType?: UserEventDataType;
 }
@@ -49,6 +64,35 @@ export interface ConnectPayload {
   readonly headers: Record<string, string[]>;
   readonly subprotocols: string[];
   readonly clientCertificates: { thumbprint: string; content?: string }[];
+  /** MQTT clients only: the CONNECT packet. */
+  readonly mqtt?: MqttConnectProperties;
+}
+
+/** The `mqtt` part of an MQTT client's connect event. */
+export interface MqttConnectProperties {
+  /** 4 for MQTT 3.1.1, 5 for MQTT 5.0. */
+  readonly protocolVersion: number;
+  readonly username?: string;
+  /** The password as the service sent it: base64 of the CONNECT packet's binary password. */
+  readonly password?: string;
+  /** The password bytes ({@link password} decoded). */
+  readonly passwordBytes?: Buffer;
+  /** MQTT 5 CONNECT user properties. */
+  readonly userProperties?: readonly MqttUserProperty[];
+}
+
+/** The `mqtt` part of an MQTT client's disconnected event. */
+export interface MqttDisconnectedProperties {
+  /** Whether the client ended the session (sent DISCONNECT or closed the connection). */
+  readonly initiatedByClient: boolean;
+  /** The client's DISCONNECT packet, or `null` when there was none. */
+  readonly disconnectPacket: MqttDisconnectPacket | null;
+}
+
+export interface MqttDisconnectPacket {
+  /** The MQTT 5 DISCONNECT reason code ({@link MqttDisconnectReasonCode}); 0 for MQTT 3.1.1. */
+  readonly code: number;
+  readonly userProperties?: readonly MqttUserProperty[];
 }
 
 export type UserEventPayload =
@@ -58,6 +102,8 @@ export type UserEventPayload =
 
 export interface DisconnectedPayload {
   readonly reason?: string;
+  /** MQTT clients only. */
+  readonly mqtt?: MqttDisconnectedProperties;
 }
 
 export interface GroupPayload {
@@ -93,6 +139,10 @@ export function readEventHeaders(headers: IncomingHeaders): EventHeaders {
   const type = headerValue(headers, Header.type) as string;
   const { kind, name } = classify(type);
   const systemName = headerValue(headers, Header.eventName) as string;
+  const subprotocol = headerValue(headers, Header.subprotocol) || undefined;
+  // The only MQTT cost a default client pays: this one lookup (absent for default clients).
+  const physicalConnectionId = headerValue(headers, Header.physicalConnectionId);
+  const mqtt = physicalConnectionId !== undefined && isMqttEvent(subprotocol, physicalConnectionId);
   return {
     kind,
     type,
@@ -106,10 +156,14 @@ export function readEventHeaders(headers: IncomingHeaders): EventHeaders {
     time: headerValue(headers, Header.time),
     awpsVersion: headerValue(headers, Header.awpsVersion),
     signature: headerValue(headers, Header.signature),
-    subprotocol: headerValue(headers, Header.subprotocol) || undefined,
+    subprotocol,
     connectionState: headerValue(headers, Header.connectionState),
     origin: headerValue(headers, Header.webhookRequestOrigin),
     contentType: headerValue(headers, Header.contentType),
+    clientProtocol: mqtt ? 'mqtt' : 'default',
+    physicalConnectionId: mqtt ? physicalConnectionId : undefined,
+    sessionId: mqtt ? headerValue(headers, Header.sessionId) : undefined,
+    mqttUserProperties: mqtt && kind === 'user' ? readMqttUserProperties(headers) : undefined,
   };
 }
 
@@ -177,9 +231,10 @@ export function readJsonObjectBody(body: EventBody, what: string): Record<string
   return value as Record<string, unknown>;
 }
 
-export function readConnectPayload(body: EventBody): ConnectPayload {
+/** Reads a connect body; with `mqtt` (an MQTT client's event) its `mqtt` part as well. */
+export function readConnectPayload(body: EventBody, mqtt = false): ConnectPayload {
   const json = readJsonObjectBody(body, 'connect');
-  return {
+  const payload: { -readonly [K in keyof ConnectPayload]: ConnectPayload[K] } = {
     claims: objectField(json.claims),
     query: objectField(json.query),
     headers: objectField(json.headers),
@@ -188,11 +243,67 @@ export function readConnectPayload(body: EventBody): ConnectPayload {
       ? (json.clientCertificates as ConnectPayload['clientCertificates'])
       : [],
   };
+  if (mqtt) payload.mqtt = readMqttConnectProperties(json.mqtt);
+  return payload;
 }
 
-export function readDisconnectedPayload(body: EventBody): DisconnectedPayload {
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+
+/**
+ * The `mqtt` part of an MQTT connect. `protocolVersion` is required (the answer to a refused
+ * connect depends on it) and `password` must be base64 (its bytes are what a handler checks):
+ * otherwise 400. Other fields of the wrong type read as absent, like the rest of the connect body.
+ */
+function readMqttConnectProperties(value: unknown): MqttConnectProperties {
+  const mqtt = objectField<unknown>(value);
+  const { protocolVersion, username, password, userProperties } = mqtt;
+  if (typeof protocolVersion !== 'number' || !Number.isInteger(protocolVersion)) {
+    throw new ProtocolError(400, 'The MQTT connect event body lacks an integer mqtt.protocolVersion');
+  }
+  const properties: { -readonly [K in keyof MqttConnectProperties]: MqttConnectProperties[K] } = { protocolVersion };
+  if (typeof username === 'string') properties.username = username;
+  if (typeof password === 'string') {
+    if (!BASE64.test(password)) throw new ProtocolError(400, 'The MQTT connect event mqtt.password is not base64');
+    properties.password = password;
+    properties.passwordBytes = Buffer.from(password, 'base64');
+  }
+  const userPropertyList = readUserPropertyList(userProperties);
+  if (userPropertyList) properties.userProperties = userPropertyList;
+  return properties;
+}
+
+/** Reads a disconnected body; with `mqtt` (an MQTT client's event) its `mqtt` part as well. */
+export function readDisconnectedPayload(body: EventBody, mqtt = false): DisconnectedPayload {
   const json = readJsonObjectBody(body, 'disconnected');
-  return { reason: typeof json.reason === 'string' ? json.reason : undefined };
+  const reason = typeof json.reason === 'string' ? json.reason : undefined;
+  if (!mqtt) return { reason };
+  return { reason, mqtt: readMqttDisconnectedProperties(json.mqtt) };
+}
+
+/**
+ * The `mqtt` part of an MQTT disconnected event, read leniently (the event is non-blocking and
+ * nothing can be refused): `initiatedByClient` is `true` only when sent as `true`; a
+ * `disconnectPacket` without a numeric `code` reads as `null`.
+ */
+function readMqttDisconnectedProperties(value: unknown): MqttDisconnectedProperties {
+  const mqtt = objectField<unknown>(value);
+  const packet = objectField<unknown>(mqtt.disconnectPacket);
+  let disconnectPacket: MqttDisconnectPacket | null = null;
+  if (typeof packet.code === 'number') {
+    const userProperties = readUserPropertyList(packet.userProperties);
+    disconnectPacket = userProperties ? { code: packet.code, userProperties } : { code: packet.code };
+  }
+  return { initiatedByClient: mqtt.initiatedByClient === true, disconnectPacket };
+}
+
+/** A `userProperties` array of the body, or `undefined` when absent or not a list of string pairs. */
+function readUserPropertyList(value: unknown): readonly MqttUserProperty[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  try {
+    return copyUserProperties(value, 'userProperties');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Group presence body `{ "group": "<name>" }`; a missing or empty group is refused (400). */

@@ -16,6 +16,10 @@ export const Header = {
   eventName: 'ce-eventname',
   subprotocol: 'ce-subprotocol',
   connectionState: 'ce-connectionstate',
+  /** MQTT clients only: the network connection (`ce-physicalConnectionId`). */
+  physicalConnectionId: 'ce-physicalconnectionid',
+  /** MQTT clients only, every event but `connect` (`ce-sessionId`). */
+  sessionId: 'ce-sessionid',
   webhookRequestOrigin: 'webhook-request-origin',
   webhookAllowedOrigin: 'webhook-allowed-origin',
   contentType: 'content-type',

@@ -3,6 +3,7 @@ export * from './cloud-event.reader.js';
 export * from './connection-state.js';
 export * from './connection-string.js';
 export * from './headers.js';
+export * from './mqtt.js';
 export * from './protocol.error.js';
 export * from './response.writer.js';
 export * from './signature.js';

@@ -1,6 +1,7 @@
 import type { HandshakeAnswer } from './abuse-protection.js';
 import { encodeConnectionState, type ConnectionStates } from './connection-state.js';
 import { ContentType, Header } from './headers.js';
+import { copyUserProperties, type MqttUserProperty } from './mqtt.js';
 import { toBuffer, UserEventResponse } from './user-event-response.js';
 
 /** An HTTP response as the protocol asks for it, independent of the HTTP platform. */
@@ -16,6 +17,8 @@ export interface ConnectResponseBody {
   groups?: string[];
   roles?: string[];
   subprotocol?: string;
+  /** MQTT clients only: user properties sent in the CONNACK (MQTT 5). */
+  mqtt?: { userProperties?: MqttUserProperty[] };
 }
 
 const NO_HEADERS = Object.freeze({});
@@ -42,8 +45,11 @@ export function stateHeader(states: ConnectionStates, changed: boolean): string 
   return changed ? encodeConnectionState(states) : undefined;
 }
 
-/** Connect: an object → 200 JSON with the fields the service reads; nothing → 204. */
-export function writeConnectResponse(result: unknown, state?: string): WireResponse {
+/**
+ * Connect: an object → 200 JSON with the fields the service reads; nothing → 204. For an MQTT
+ * client (`mqtt`), `mqtt.userProperties` is passed on as well (checked: `{ name, value }` strings).
+ */
+export function writeConnectResponse(result: unknown, state?: string, mqtt = false): WireResponse {
   if (result === undefined || result === null) return respond(204, undefined, undefined, state);
   if (typeof result !== 'object' || Array.isArray(result)) {
     throw new TypeError(`A connect handler must return an object or nothing, not ${Array.isArray(result) ? 'an array' : typeof result}`);
@@ -54,18 +60,27 @@ export function writeConnectResponse(result: unknown, state?: string): WireRespo
     const value = source[field];
     if (value !== undefined && value !== null) body[field] = value;
   }
+  if (mqtt) {
+    const userProperties = (source.mqtt as { userProperties?: unknown } | null | undefined)?.userProperties;
+    if (userProperties !== undefined && userProperties !== null) {
+      body.mqtt = { userProperties: copyUserProperties(userProperties, 'The connect response mqtt.userProperties') };
+    }
+  }
   return respond(200, ContentType.json, JSON.stringify(body), state);
 }
 
 /**
  * User event: string → text/plain; bytes → application/octet-stream; a {@link UserEventResponse}
- * → its own type; any other value → JSON; `undefined`/`null` → 204.
+ * → its own type (for an MQTT client (`mqtt`) with its user properties as `mqtt-<name>` headers);
+ * any other value → JSON; `undefined`/`null` → 204.
  */
-export function writeUserEventResponse(result: unknown, state?: string): WireResponse {
+export function writeUserEventResponse(result: unknown, state?: string, mqtt = false): WireResponse {
   if (result === undefined || result === null) return respond(204, undefined, undefined, state);
   if (typeof result === 'string') return respond(200, ContentType.text, result, state);
   if (result instanceof UserEventResponse) {
-    return respond(200, USER_EVENT_CONTENT_TYPES[result.dataType], result.body, state);
+    const response = respond(200, USER_EVENT_CONTENT_TYPES[result.dataType], result.body, state);
+    if (!mqtt || result.mqttHeaders === undefined) return response;
+    return { status: response.status, headers: { ...response.headers, ...result.mqttHeaders }, body: response.body };
   }
   const bytes = toBuffer(result);
   if (bytes) return respond(200, ContentType.binary, bytes, state);
@@ -79,6 +94,22 @@ export function writeUserEventResponse(result: unknown, state?: string): WireRes
 /** A refusal: the status and a plain-text message. */
 export function writeError(status: number, message: string, extraHeaders?: Record<string, string>): WireResponse {
   return { status, headers: { [Header.contentType]: ContentType.text, ...extraHeaders }, body: message };
+}
+
+/**
+ * Refuses an MQTT client's connect: `status`, JSON `{"mqtt":{"code","reason"?,"userProperties"?}}`.
+ * The service sends `code` in the CONNACK; `reason` and `userProperties` reach MQTT 5 clients only.
+ */
+export function writeMqttConnectError(
+  status: number,
+  code: number,
+  reason?: string,
+  userProperties?: readonly MqttUserProperty[],
+): WireResponse {
+  const mqtt: { code: number; reason?: string; userProperties?: readonly MqttUserProperty[] } = { code };
+  if (reason !== undefined) mqtt.reason = reason;
+  if (userProperties !== undefined) mqtt.userProperties = userProperties;
+  return { status, headers: { [Header.contentType]: ContentType.json }, body: JSON.stringify({ mqtt }) };
 }
 
 /** The handshake answer: 200 with one `WebHook-Allowed-Origin` line per allowed origin, or 400. */

@@ -1,7 +1,18 @@
 import type { UserEventDataType } from './headers.js';
+import { copyUserProperties, mqttUserPropertyHeaders, type MqttUserProperty } from './mqtt.js';
 
 /** A value a user-event handler may return as reply data. */
 export type UserEventData = string | Uint8Array | ArrayBuffer | object | number | boolean;
+
+/** Options of {@link userEventResponse}. @publicApi */
+export interface UserEventResponseOptions {
+  /**
+   * MQTT clients only: user properties of the reply message, sent as `mqtt-<name>` response
+   * headers (dropped for other clients, which have no place for them). Names must be HTTP header
+   * tokens and values header-safe ASCII (see {@link mqttUserPropertyHeaders}).
+   */
+  userProperties?: readonly MqttUserProperty[];
+}
 
 /**
  * An explicit user-event reply: the handler chooses the data type (and so the WebSocket frame
@@ -13,22 +24,38 @@ export class UserEventResponse {
     /** The encoded reply body. */
     readonly body: Buffer,
     readonly dataType: UserEventDataType,
+    /** MQTT user properties of the reply (a checked, frozen copy). */
+    readonly userProperties?: readonly MqttUserProperty[],
+    /** @internal the `mqtt-<name>` headers of {@link userProperties}, built once. */
+    readonly mqttHeaders?: Readonly<Record<string, string | readonly string[]>>,
   ) {}
 
   /** @internal use {@link userEventResponse} */
-  static create(data: UserEventData, dataType: UserEventDataType): UserEventResponse {
-    return new UserEventResponse(encode(data, dataType), dataType);
+  static create(data: UserEventData, dataType: UserEventDataType, options?: UserEventResponseOptions): UserEventResponse {
+    const body = encode(data, dataType);
+    const given = options?.userProperties;
+    if (given === undefined) return new UserEventResponse(body, dataType);
+    const userProperties = copyUserProperties(given, 'userEventResponse options.userProperties');
+    const headers = mqttUserPropertyHeaders(userProperties, 'userEventResponse options.userProperties');
+    return new UserEventResponse(body, dataType, userProperties, headers);
   }
 }
 
 /**
  * Builds an explicit user-event reply. Strings and bytes are sent as they are; with `'json'`
  * other values are serialised with `JSON.stringify`, with `'text'` with `String()`.
- * @throws TypeError for a non-byte, non-string value with `'binary'`.
+ * `options.userProperties` become `mqtt-<name>` response headers for MQTT clients.
+ * @throws TypeError for a non-byte, non-string value with `'binary'`, and for user properties
+ * that are not `{ name, value }` strings, whose name is not an HTTP header token or whose value is
+ * not header-safe ASCII.
  * @publicApi
  */
-export function userEventResponse(data: UserEventData, dataType: UserEventDataType): UserEventResponse {
-  return UserEventResponse.create(data, dataType);
+export function userEventResponse(
+  data: UserEventData,
+  dataType: UserEventDataType,
+  options?: UserEventResponseOptions,
+): UserEventResponse {
+  return UserEventResponse.create(data, dataType, options);
 }
 
 function encode(data: UserEventData, dataType: UserEventDataType): Buffer {

@@ -92,6 +92,7 @@ describe('readEventHeaders', () => {
       connectionState: 'e30=',
       origin: 'x.webpubsub.azure.com',
       contentType: 'application/json; charset=utf-8',
+      clientProtocol: 'default',
     });
   });
 
@@ -530,6 +531,190 @@ describe('readUserEventPayload', () => {
         dataType: 'binary',
         data: Buffer.from('{"a":1}'),
       });
+    });
+  });
+});
+
+describe('MQTT events', () => {
+  const mqttHeaders = (overrides: Record<string, string | string[] | undefined> = {}) =>
+    baseHeaders({ 'ce-subprotocol': 'mqtt', 'ce-physicalconnectionid': 'phys-1', ...overrides });
+  const userHeaders = (overrides: Record<string, string | string[] | undefined> = {}) =>
+    mqttHeaders({
+      'ce-type': 'azure.webpubsub.user.telemetry',
+      'ce-eventname': 'telemetry',
+      'ce-sessionid': 'sess-1',
+      'content-type': 'application/octet-stream',
+      ...overrides,
+    });
+
+  describe('readEventHeaders', () => {
+    it('recognises an MQTT client and reads its physical connection and session ids', () => {
+      const event = readEventHeaders(mqttHeaders({ 'ce-sessionid': 'sess-1' }));
+      expect(event.clientProtocol).toBe('mqtt');
+      expect(event.physicalConnectionId).toBe('phys-1');
+      expect(event.sessionId).toBe('sess-1');
+      expect(event.mqttUserProperties).toBeUndefined();
+    });
+
+    it('matches the subprotocol case-insensitively, as a substring', () => {
+      expect(readEventHeaders(mqttHeaders({ 'ce-subprotocol': 'MQTT' })).clientProtocol).toBe('mqtt');
+      expect(readEventHeaders(mqttHeaders({ 'ce-subprotocol': 'x.mqtt.v5' })).clientProtocol).toBe('mqtt');
+    });
+
+    it.each([
+      ['no ce-physicalConnectionId', { 'ce-physicalconnectionid': undefined }],
+      ['no ce-subprotocol', { 'ce-subprotocol': undefined }],
+      ['another subprotocol', { 'ce-subprotocol': 'json.webpubsub.azure.v1' }],
+    ])('reads a default client with %s, ignoring the MQTT headers', (_what, overrides) => {
+      const event = readEventHeaders(mqttHeaders({ 'ce-sessionid': 'sess-1', ...overrides }));
+      expect(event.clientProtocol).toBe('default');
+      expect(event.physicalConnectionId).toBeUndefined();
+      expect(event.sessionId).toBeUndefined();
+    });
+
+    it('reads the mqtt-<name> headers of an MQTT user event as user properties, in order', () => {
+      const event = readEventHeaders(userHeaders({ 'mqtt-b': '2', 'mqtt-a': '1', 'mqtt-tag': ['x', 'y'] }));
+      expect(event.mqttUserProperties).toEqual([
+        { name: 'b', value: '2' },
+        { name: 'a', value: '1' },
+        { name: 'tag', value: 'x' },
+        { name: 'tag', value: 'y' },
+      ]);
+    });
+
+    it('gives an MQTT user event without mqtt-* headers an empty list', () => {
+      expect(readEventHeaders(userHeaders()).mqttUserProperties).toEqual([]);
+    });
+
+    it('does not read mqtt-* headers of a default client', () => {
+      const event = readEventHeaders(userHeaders({ 'ce-physicalconnectionid': undefined, 'mqtt-a': '1' }));
+      expect(event.mqttUserProperties).toBeUndefined();
+    });
+
+    it('reads no more than ce-physicalConnectionId for a default client', () => {
+      const read: string[] = [];
+      const headers = new Proxy(baseHeaders({ 'ce-subprotocol': 'json.webpubsub.azure.v1' }) as Record<string, unknown>, {
+        get(target, name) {
+          read.push(String(name));
+          return target[name as string];
+        },
+        ownKeys(target) {
+          read.push('<scan>');
+          return Reflect.ownKeys(target);
+        },
+      });
+      readEventHeaders(headers as IncomingHeaders);
+      expect(read.filter(name => name.includes('mqtt') || name.includes('session') || name.includes('physical'))).toEqual([
+        'ce-physicalconnectionid',
+      ]);
+      expect(read).not.toContain('<scan>');
+    });
+  });
+
+  describe('readConnectPayload', () => {
+    const connect = (mqtt: unknown) => text(JSON.stringify({ claims: {}, mqtt }));
+
+    it('reads the mqtt part: version, username, password as sent and decoded, user properties', () => {
+      const password = Buffer.from([0x00, 0xff, 0x10, 0x80]);
+      const payload = readConnectPayload(
+        connect({
+          protocolVersion: 5,
+          username: 'device-1',
+          password: password.toString('base64'),
+          userProperties: [
+            { name: 'a', value: '1' },
+            { name: 'a', value: '2' },
+          ],
+        }),
+        true,
+      );
+      expect(payload.mqtt).toEqual({
+        protocolVersion: 5,
+        username: 'device-1',
+        password: 'AP8QgA==',
+        passwordBytes: password,
+        userProperties: [
+          { name: 'a', value: '1' },
+          { name: 'a', value: '2' },
+        ],
+      });
+      expect(Buffer.isBuffer(payload.mqtt?.passwordBytes)).toBe(true);
+    });
+
+    it('reads a bare MQTT 3.1.1 connect (no username, password or properties)', () => {
+      expect(readConnectPayload(connect({ protocolVersion: 4 }), true).mqtt).toEqual({ protocolVersion: 4 });
+    });
+
+    it('reads an empty password as empty bytes', () => {
+      expect(readConnectPayload(connect({ protocolVersion: 4, password: '' }), true).mqtt?.passwordBytes).toEqual(Buffer.alloc(0));
+    });
+
+    it('accepts unpadded base64', () => {
+      expect(readConnectPayload(connect({ protocolVersion: 4, password: 'AP8' }), true).mqtt?.passwordBytes).toEqual(
+        Buffer.from([0x00, 0xff]),
+      );
+    });
+
+    it('reads fields of the wrong type as absent', () => {
+      expect(
+        readConnectPayload(connect({ protocolVersion: 5, username: 7, password: null, userProperties: [{ name: 1 }] }), true)
+          .mqtt,
+      ).toEqual({ protocolVersion: 5 });
+    });
+
+    it.each([
+      ['no mqtt part', undefined],
+      ['no protocolVersion', {}],
+      ['a string protocolVersion', { protocolVersion: '5' }],
+      ['a fractional protocolVersion', { protocolVersion: 4.5 }],
+    ])('refuses an MQTT connect with %s: 400', (_what, mqtt) => {
+      const error = protocolError(() => readConnectPayload(connect(mqtt), true));
+      expect(error.status).toBe(400);
+      expect(error.message).toBe('The MQTT connect event body lacks an integer mqtt.protocolVersion');
+    });
+
+    it.each(['not base64!', 'abcde', 'ab=c'])('refuses a password that is not base64 (%p): 400', password => {
+      const error = protocolError(() => readConnectPayload(connect({ protocolVersion: 4, password }), true));
+      expect(error.status).toBe(400);
+      expect(error.message).toBe('The MQTT connect event mqtt.password is not base64');
+    });
+
+    it('ignores the mqtt part of a default client', () => {
+      expect(readConnectPayload(connect({ protocolVersion: 4 })).mqtt).toBeUndefined();
+      expect(readConnectPayload(connect('garbage'))).not.toHaveProperty('mqtt');
+    });
+  });
+
+  describe('readDisconnectedPayload', () => {
+    it('reads initiatedByClient and the DISCONNECT packet', () => {
+      const body = text(
+        JSON.stringify({
+          reason: 'bye',
+          mqtt: { initiatedByClient: true, disconnectPacket: { code: 0x8e, userProperties: [{ name: 'k', value: 'v' }] } },
+        }),
+      );
+      expect(readDisconnectedPayload(body, true)).toEqual({
+        reason: 'bye',
+        mqtt: { initiatedByClient: true, disconnectPacket: { code: 0x8e, userProperties: [{ name: 'k', value: 'v' }] } },
+      });
+    });
+
+    it('reads a null or absent DISCONNECT packet as null', () => {
+      expect(readDisconnectedPayload(text('{"mqtt":{"initiatedByClient":false,"disconnectPacket":null}}'), true).mqtt).toEqual({
+        initiatedByClient: false,
+        disconnectPacket: null,
+      });
+      expect(readDisconnectedPayload(text('{}'), true).mqtt).toEqual({ initiatedByClient: false, disconnectPacket: null });
+    });
+
+    it('reads leniently: a packet without a numeric code is null, a non-true initiatedByClient is false', () => {
+      expect(
+        readDisconnectedPayload(text('{"mqtt":{"initiatedByClient":"yes","disconnectPacket":{"code":"0"}}}'), true).mqtt,
+      ).toEqual({ initiatedByClient: false, disconnectPacket: null });
+    });
+
+    it('ignores the mqtt part of a default client', () => {
+      expect(readDisconnectedPayload(text('{"reason":"x","mqtt":{"initiatedByClient":true}}'))).toEqual({ reason: 'x' });
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   writeConnectResponse,
   writeError,
   writeHandshakeResponse,
+  writeMqttConnectError,
   writeUserEventResponse,
 } from '../../../lib/protocol/response.writer.js';
 import { userEventResponse } from '../../../lib/protocol/user-event-response.js';
@@ -304,5 +305,86 @@ describe('values without a wire form', () => {
 
   it.each([() => 1, Symbol('s')])('refuses a user event result %p (no JSON form) rather than answer 204', value => {
     expect(() => writeUserEventResponse(value)).toThrow(TypeError);
+  });
+});
+
+describe('MQTT responses', () => {
+  const properties = [
+    { name: 'a', value: '1' },
+    { name: 'b', value: 'two' },
+  ];
+
+  describe('writeConnectResponse', () => {
+    it('passes mqtt.userProperties on for an MQTT client, only name and value', () => {
+      const response = writeConnectResponse(
+        { userId: 'dev', mqtt: { userProperties: [{ name: 'a', value: '1', extra: 'x' }], other: 1 } },
+        undefined,
+        true,
+      );
+      expect(JSON.parse(response.body as string)).toEqual({ userId: 'dev', mqtt: { userProperties: [{ name: 'a', value: '1' }] } });
+    });
+
+    it('drops mqtt for a default client', () => {
+      expect(writeConnectResponse({ userId: 'dev', mqtt: { userProperties: properties } }).body).toBe('{"userId":"dev"}');
+    });
+
+    it('sends no mqtt part when there are no user properties', () => {
+      expect(writeConnectResponse({ userId: 'dev', mqtt: {} }, undefined, true).body).toBe('{"userId":"dev"}');
+      expect(writeConnectResponse({ mqtt: null }, undefined, true).body).toBe('{}');
+    });
+
+    it('sends an empty list as given', () => {
+      expect(writeConnectResponse({ mqtt: { userProperties: [] } }, undefined, true).body).toBe('{"mqtt":{"userProperties":[]}}');
+    });
+
+    it('keeps any string in a JSON property (no header rules apply)', () => {
+      const body = writeConnectResponse({ mqtt: { userProperties: [{ name: 'ü n', value: 'é\n' }] } }, undefined, true).body;
+      expect(JSON.parse(body as string).mqtt.userProperties).toEqual([{ name: 'ü n', value: 'é\n' }]);
+    });
+
+    it.each([
+      ['not a list', { userProperties: 'a=1' }],
+      ['a non-string value', { userProperties: [{ name: 'a', value: 1 }] }],
+    ])('refuses user properties that are %s with a TypeError', (_what, mqtt) => {
+      expect(() => writeConnectResponse({ mqtt }, undefined, true)).toThrow(TypeError);
+    });
+  });
+
+  describe('writeUserEventResponse', () => {
+    it('sends the user properties of a reply as mqtt-<name> headers for an MQTT client', () => {
+      const reply = userEventResponse('ok', 'text', { userProperties: [...properties, { name: 'a', value: '3' }] });
+      expect(writeUserEventResponse(reply, STATE, true)).toEqual({
+        status: 200,
+        headers: { 'content-type': TEXT_TYPE, 'ce-connectionstate': STATE, 'mqtt-a': ['1', '3'], 'mqtt-b': 'two' },
+        body: reply.body,
+      });
+    });
+
+    it('drops them for a default client', () => {
+      const reply = userEventResponse('ok', 'text', { userProperties: properties });
+      expect(writeUserEventResponse(reply).headers).toEqual({ 'content-type': TEXT_TYPE });
+    });
+
+    it('answers a reply without user properties the same for both clients', () => {
+      const reply = userEventResponse(Buffer.from([1]), 'binary');
+      expect(writeUserEventResponse(reply, undefined, true)).toEqual(writeUserEventResponse(reply));
+    });
+  });
+
+  describe('writeMqttConnectError', () => {
+    it('answers the status with JSON {"mqtt":{"code","reason"}}', () => {
+      expect(writeMqttConnectError(401, 5, 'who are you')).toEqual({
+        status: 401,
+        headers: { 'content-type': JSON_TYPE },
+        body: '{"mqtt":{"code":5,"reason":"who are you"}}',
+      });
+    });
+
+    it('omits an absent reason and adds user properties when given', () => {
+      expect(writeMqttConnectError(403, 0x8a).body).toBe('{"mqtt":{"code":138}}');
+      expect(JSON.parse(writeMqttConnectError(401, 0x87, 'no', properties).body as string)).toEqual({
+        mqtt: { code: 0x87, reason: 'no', userProperties: properties },
+      });
+    });
   });
 });

@@ -87,3 +87,32 @@ describe('toBuffer', () => {
     expect(toBuffer(value)).toBeUndefined();
   });
 });
+
+describe('userEventResponse options.userProperties', () => {
+  it('keeps a frozen copy and builds the mqtt-<name> headers once', () => {
+    const given = [{ name: 'trace', value: 'abc' }];
+    const reply = userEventResponse('x', 'text', { userProperties: given });
+    given[0].value = 'changed';
+    expect(reply.userProperties).toEqual([{ name: 'trace', value: 'abc' }]);
+    expect(Object.isFrozen(reply.userProperties)).toBe(true);
+    expect(reply.mqttHeaders).toEqual({ 'mqtt-trace': 'abc' });
+  });
+
+  it('has none without the option', () => {
+    expect(userEventResponse('x', 'text').userProperties).toBeUndefined();
+    expect(userEventResponse('x', 'text', {}).mqttHeaders).toBeUndefined();
+  });
+
+  it.each([
+    ['not a list', 'a=1', /must be an array/],
+    ['a non-string value', [{ name: 'a', value: 1 }], /\[0\] must be \{ name: string, value: string \}/],
+    ['a name that is not a header token', [{ name: 'a b', value: '1' }], /not a valid HTTP header name/],
+    ['a value with a line break', [{ name: 'a', value: '1\r\nx: y' }], /not a header-safe value/],
+    ['a non-ASCII value', [{ name: 'a', value: 'é' }], /not a header-safe value/],
+  ])('refuses user properties with %s when the reply is created', (_what, userProperties, message) => {
+    const create = () => userEventResponse('x', 'text', { userProperties: userProperties as never });
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(message);
+    expect(create).toThrow(/^userEventResponse options\.userProperties/);
+  });
+});
