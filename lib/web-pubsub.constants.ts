@@ -15,3 +15,10 @@ export const DEFAULT_MAX_BODY_SIZE = 1_048_576;
 export const WEB_PUBSUB_MODULE_OPTIONS = 'WEB_PUB_SUB_MODULE_OPTIONS';
 /** One minute. */
 export const DEFAULT_ACCESS_KEY_CACHE_TTL = 60_000;
+/**
+ * Parameter metadata written by `@EventRequest()`, `@EventData()`, `@EventContext()`: Nest's own
+ * route-arguments key, so Nest's scanner registers the pipe classes given to them.
+ */
+export const WEB_PUBSUB_PARAM_ARGS_METADATA = '__routeArguments__';
+/** The `ExecutionContext` type guards and interceptors see for Web PubSub handlers. */
+export const WEB_PUBSUB_CONTEXT_TYPE = 'webpubsub';

@@ -13,9 +13,6 @@ export const Messages = {
     `No handler for ${kind === 'user' ? `user event "${name}"` : kind} on hub "${hub}": answered 204`,
   handlerFailed: (host: string) => `Handler ${host} failed`,
   writeFailed: (host: string) => `The result of handler ${host} could not be encoded`,
-  requestScoped: (host: string) =>
-    `Handler ${host} is hosted by a request-scoped (or transiently scoped) provider, which the module cannot call. ` +
-    'Move the handler to a singleton provider.',
   bodyLimitBelowMax: (fastifyLimit: number, maxBodySize: number) =>
     `Fastify's bodyLimit (${fastifyLimit} bytes) is below maxBodySize (${maxBodySize} bytes): with rawBody: true, ` +
     `JSON events above ${fastifyLimit} bytes are refused with 413. Create the adapter with new FastifyAdapter({ bodyLimit: ${maxBodySize} }).`,

@@ -1,3 +1,4 @@
+export * from './event-param.decorators.js';
 export * from './inject-web-pubsub-options.decorator.js';
 export * from './on-connect.decorator.js';
 export * from './on-connected.decorator.js';

@@ -49,4 +49,9 @@ export interface WebPubSubModuleExtras {
   path?: string;
   /** Register the module globally. Default `false`. */
   isGlobal?: boolean;
+  /**
+   * Class decorators for the module's controller, e.g. to mark it public for a global auth guard
+   * (`SetMetadata('isPublic', true)`), skip throttling, or hide it from Swagger.
+   */
+  controllerDecorators?: ClassDecorator[];
 }

@@ -99,7 +99,7 @@ export class WebPubSubEventHandler {
     try {
       const event = (request as InspectedRequest)[INSPECTED] ?? (await this.inspect(request));
       const body = await platform.readBody(request);
-      wire = await this.dispatcher.dispatch(event, body);
+      wire = await this.dispatcher.dispatch(event, body, request);
     } catch (error) {
       wire = this.refusal(request, error);
     }

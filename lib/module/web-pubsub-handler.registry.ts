@@ -9,7 +9,8 @@ export interface RegisteredHandler {
   readonly name: string;
   /** Lower-case hub the handler is restricted to, if any. */
   readonly hub?: string;
-  readonly call: (request: unknown) => unknown;
+  /** Calls the handler with the request object; `httpRequest` scopes request-scoped hosts. */
+  readonly call: (request: unknown, httpRequest: object) => unknown;
 }
 
 interface BlockingSlot {

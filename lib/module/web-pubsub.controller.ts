@@ -34,10 +34,11 @@ export class WebPubSubController {
   }
 }
 
-/** A controller class serving the event handler at `path`. */
-export function createWebPubSubController(path: string): Type<WebPubSubController> {
+/** A controller class serving the event handler at `path`, with the user's class decorators. */
+export function createWebPubSubController(path: string, decorators: ClassDecorator[] = []): Type<WebPubSubController> {
   class GeneratedWebPubSubController extends WebPubSubController {}
   Object.defineProperty(GeneratedWebPubSubController, 'name', { value: 'WebPubSubController' });
   Controller(path)(GeneratedWebPubSubController);
+  for (const decorate of decorators) decorate(GeneratedWebPubSubController);
   return GeneratedWebPubSubController;
 }

@@ -47,7 +47,7 @@ export class WebPubSubDispatcher {
    * Expects an event the event handler inspected (a user event's data type is set).
    * @throws ProtocolError (400) when the body does not fit the event.
    */
-  async dispatch(event: EventHeaders, body: EventBody): Promise<WireResponse> {
+  async dispatch(event: EventHeaders, body: EventBody, httpRequest: object): Promise<WireResponse> {
     const hub = event.hub.toLowerCase();
     this.logger.debug(Messages.event(event.kind, event.eventName, event.hub, event.connectionId));
     switch (event.kind) {
@@ -63,6 +63,7 @@ export class WebPubSubDispatcher {
           handler,
           request,
           result => writeConnectResponse(result, context.stateHeader, mqtt),
+          httpRequest,
           payload.mqtt?.protocolVersion,
         );
       }
@@ -78,7 +79,7 @@ export class WebPubSubDispatcher {
             ? { context, dataType: payload.dataType, data: payload.data, mqtt: { userProperties: event.mqttUserProperties ?? [] } }
             : { context, dataType: payload.dataType, data: payload.data }
         ) as UserEventRequest;
-        return this.answer(handler, request, result => writeUserEventResponse(result, context.stateHeader, mqtt));
+        return this.answer(handler, request, result => writeUserEventResponse(result, context.stateHeader, mqtt), httpRequest);
       }
       case 'connected': {
         const payload = readJsonObjectBody(body, 'connected');
@@ -86,7 +87,7 @@ export class WebPubSubDispatcher {
         if (handlers.length > 0) {
           const context = new WebPubSubConnectionContext(event);
           context.data = payload;
-          this.runLater(handlers, { context } satisfies ConnectedRequest);
+          this.runLater(handlers, { context } satisfies ConnectedRequest, httpRequest);
         }
         return NO_CONTENT;
       }
@@ -99,7 +100,7 @@ export class WebPubSubDispatcher {
           const request: DisconnectedRequest = payload.mqtt
             ? { context, reason: payload.reason, mqtt: payload.mqtt }
             : { context, reason: payload.reason };
-          this.runLater(handlers, request);
+          this.runLater(handlers, request, httpRequest);
         }
         return NO_CONTENT;
       }
@@ -110,7 +111,7 @@ export class WebPubSubDispatcher {
         if (handlers.length > 0) {
           const context = new WebPubSubConnectionContext(event);
           context.data = payload;
-          this.runLater(handlers, { context, group: payload.group } satisfies GroupPresenceRequest);
+          this.runLater(handlers, { context, group: payload.group } satisfies GroupPresenceRequest, httpRequest);
         }
         return NO_CONTENT;
       }
@@ -130,11 +131,12 @@ export class WebPubSubDispatcher {
     handler: RegisteredHandler,
     request: unknown,
     encode: (result: unknown) => WireResponse,
+    httpRequest: object,
     mqttVersion?: number,
   ): Promise<WireResponse> {
     let result: unknown;
     try {
-      result = await handler.call(request);
+      result = await handler.call(request, httpRequest);
     } catch (error) {
       return mqttVersion === undefined ? this.failure(handler, error) : this.mqttConnectFailure(handler, error, mqttVersion);
     }
@@ -185,11 +187,11 @@ export class WebPubSubDispatcher {
   }
 
   /** Runs non-blocking handlers after the acknowledgement is sent; failures are logged. */
-  private runLater(handlers: readonly RegisteredHandler[], request: unknown): void {
+  private runLater(handlers: readonly RegisteredHandler[], request: unknown, httpRequest: object): void {
     setImmediate(() => {
       for (const handler of handlers) {
         try {
-          const result = handler.call(request);
+          const result = handler.call(request, httpRequest);
           if (result !== null && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
             Promise.resolve(result).catch(error => this.logFailure(handler, error));
           }

@@ -1,22 +1,43 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ContextIdFactory, DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { InvalidWebPubSubHandlerError } from '../errors/invalid-web-pubsub-handler.error.js';
 import { Messages } from '../web-pubsub.messages.js';
-import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
+import {
+  WEB_PUBSUB_CONTEXT_TYPE,
+  WEB_PUBSUB_LOGGER_CONTEXT,
+  WEB_PUBSUB_PARAM_ARGS_METADATA,
+} from '../web-pubsub.constants.js';
 import { WebPubSubConfigService } from './web-pubsub-config.service.js';
-import { WebPubSubHandlerRegistry } from './web-pubsub-handler.registry.js';
+import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
 import { WebPubSubMetadataAccessor } from './web-pubsub-metadata.accessor.js';
+import { WebPubSubParamsFactory } from './web-pubsub-params.factory.js';
 
 type Wrapper = ReturnType<DiscoveryService['getProviders']>[number];
+type Call = RegisteredHandler['call'];
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Nest's enhancer metadata keys (`@UseGuards`, `@UseInterceptors`, `@UsePipes`). */
+const ENHANCER_METADATA = ['__guards__', '__interceptors__', '__pipes__'];
+/** Exceptions reach the dispatcher, which maps them; HTTP exception filters are not for events. */
+const CONTEXT_OPTIONS = { guards: true, interceptors: true, filters: false };
 
 /**
  * Finds the decorated handler methods of every provider and controller at start-up and
  * registers them. A problem (duplicate blocking handler, handler for a hub the module does not
- * serve, request-scoped host) makes the app fail to start.
+ * serve) makes the app fail to start.
+ *
+ * How a handler is called is decided here, once:
+ * - a plain method of a singleton: called directly (the hot path);
+ * - a method with its own guards, interceptors, pipes or parameter decorators (or on a class
+ *   with enhancers): through Nest's `ExternalContextCreator`, so they apply (and Nest's global
+ *   ones with them), with the execution context type `'webpubsub'`;
+ * - a method of a request-scoped provider: the host is resolved per event, in a DI sub-tree of
+ *   the HTTP request (`@Inject(REQUEST)` gets it).
  */
 @Injectable()
 export class WebPubSubExplorer implements OnModuleInit {
   private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);
+  private readonly paramsFactory = new WebPubSubParamsFactory();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -24,6 +45,8 @@ export class WebPubSubExplorer implements OnModuleInit {
     private readonly accessor: WebPubSubMetadataAccessor,
     private readonly registry: WebPubSubHandlerRegistry,
     private readonly config: WebPubSubConfigService,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   onModuleInit(): void {
@@ -47,10 +70,7 @@ export class WebPubSubExplorer implements OnModuleInit {
       const handlers = this.accessor.getHandlerMetadata(method);
       if (!handlers?.length) continue;
       const name = `${className}.${methodName}`;
-      if (!wrapper.isDependencyTreeStatic()) {
-        throw new InvalidWebPubSubHandlerError(Messages.requestScoped(name));
-      }
-      const call = (method as (request: unknown) => unknown).bind(instance);
+      const call = this.createCall(wrapper, instance, methodName);
       for (const metadata of handlers) {
         if (metadata.hub !== undefined && !this.config.servesHub(metadata.hub)) {
           throw new InvalidWebPubSubHandlerError(
@@ -62,5 +82,55 @@ export class WebPubSubExplorer implements OnModuleInit {
         this.logger.log(Messages.registered(metadata.kind, metadata.event, name, metadata.hub));
       }
     }
+  }
+
+  private createCall(wrapper: Wrapper, instance: Record<string, unknown>, methodName: string): Call {
+    const enhanced = this.hasEnhancers(instance.constructor as object, instance[methodName] as object, methodName);
+    if (wrapper.isDependencyTreeStatic()) {
+      const method = instance[methodName] as Method;
+      if (!enhanced) return request => method.call(instance, request);
+      const enhancedCall = this.enhance(instance, methodName);
+      return request => enhancedCall(request);
+    }
+    return this.requestScopedCall(wrapper, methodName, enhanced);
+  }
+
+  private requestScopedCall(wrapper: Wrapper, methodName: string, enhanced: boolean): Call {
+    const hostRef = (wrapper.host?.getProviderByKey(ModuleRef)?.instance as ModuleRef | undefined) ?? this.moduleRef;
+    const token = wrapper.token;
+    return async (request, httpRequest) => {
+      const contextId = ContextIdFactory.getByRequest(httpRequest);
+      hostRef.registerRequestByContextId(httpRequest, contextId);
+      const scoped = (await hostRef.resolve(token, contextId, { strict: true })) as Record<string, unknown>;
+      if (!enhanced) return (scoped[methodName] as Method).call(scoped, request);
+      return this.enhance(scoped, methodName, contextId, wrapper.id)(request);
+    };
+  }
+
+  private enhance(
+    instance: Record<string, unknown>,
+    methodName: string,
+    contextId?: ReturnType<typeof ContextIdFactory.create>,
+    inquirerId?: string,
+  ): (request: unknown) => Promise<unknown> {
+    return this.contextCreator.create(
+      instance as object,
+      instance[methodName] as Method,
+      methodName,
+      WEB_PUBSUB_PARAM_ARGS_METADATA,
+      this.paramsFactory,
+      contextId,
+      inquirerId,
+      CONTEXT_OPTIONS,
+      WEB_PUBSUB_CONTEXT_TYPE,
+    );
+  }
+
+  /** Guards, interceptors or pipes on the method or its class, or parameter decorators. */
+  private hasEnhancers(type: object, method: object, methodName: string): boolean {
+    for (const key of ENHANCER_METADATA) {
+      if (Reflect.getMetadata(key, method) || Reflect.getMetadata(key, type)) return true;
+    }
+    return Reflect.getMetadata(WEB_PUBSUB_PARAM_ARGS_METADATA, type, methodName) !== undefined;
   }
 }

@@ -18,7 +18,7 @@ export const {
 })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createWebPubSubOptions')
-  .setExtras<WebPubSubModuleExtras>({ path: DEFAULT_PATH, isGlobal: false }, (definition, extras) =>
+  .setExtras<WebPubSubModuleExtras>({ path: DEFAULT_PATH, isGlobal: false, controllerDecorators: [] }, (definition, extras) =>
     withController(definition, extras),
   )
   .build();
@@ -30,7 +30,7 @@ function withController(definition: DynamicModule, extras: WebPubSubModuleExtras
   return {
     ...definition,
     global: extras.isGlobal === true,
-    controllers: [...(definition.controllers ?? []), createWebPubSubController(path)],
+    controllers: [...(definition.controllers ?? []), createWebPubSubController(path, extras.controllerDecorators)],
     providers: [...(definition.providers ?? []), pathProvider],
   };
 }

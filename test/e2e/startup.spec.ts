@@ -13,7 +13,6 @@ import {
   MessageHandlerB,
   NotificationsOnlyHandler,
   EveryHubHandler,
-  RequestScopedHandler,
   UnservedHubHandler,
 } from '../fixtures/handler-variants.js';
 import { webPubSubImport, type Registration } from '../fixtures/web-pubsub-imports.js';
@@ -48,15 +47,6 @@ describe.each(PLATFORMS)('start-up on %s', platform => {
       });
       await app.close();
     });
-  });
-
-  it('refuses a request-scoped handler host with a clear error', async () => {
-    await expect(startApp(platform, { imports: [WebPubSubModule.forRoot({})], providers: [RequestScopedHandler] })).rejects.toThrow(
-      InvalidWebPubSubHandlerError,
-    );
-    await expect(startApp(platform, { imports: [WebPubSubModule.forRoot({})], providers: [RequestScopedHandler] })).rejects.toThrow(
-      /RequestScopedHandler\.message is hosted by a request-scoped/,
-    );
   });
 
   it('refuses a handler restricted to a hub the module does not serve', async () => {

@@ -57,7 +57,7 @@ describe('WebPubSubHandlerRegistry', () => {
       const found = registry.blockingHandler('connect', 'connect', 'chat');
       expect(found?.name).toBe('Chat.onConnect');
       expect(found?.hub).toBeUndefined();
-      expect(found?.call('req')).toBe('Chat.onConnect:req');
+      expect(found?.call('req', {})).toBe('Chat.onConnect:req');
       expect(registry.blockingHandler('connect', 'connect', 'other')?.name).toBe('Chat.onConnect');
       expect(registry.size).toBe(1);
     });
