@@ -22,3 +22,5 @@ export const DEFAULT_ACCESS_KEY_CACHE_TTL = 60_000;
 export const WEB_PUBSUB_PARAM_ARGS_METADATA = '__routeArguments__';
 /** The `ExecutionContext` type guards and interceptors see for Web PubSub handlers. */
 export const WEB_PUBSUB_CONTEXT_TYPE = 'webpubsub';
+/** 30 seconds. */
+export const DEFAULT_HANDLER_TIMEOUT = 30_000;

@@ -26,6 +26,12 @@ export interface WebPubSubModuleOptions {
   /** Largest request body accepted on the event handler route, in bytes. Default 1 MiB (1,048,576). */
   maxBodySize?: number;
   /**
+   * How long a handler may take, in milliseconds. A blocking event (connect, user event) whose
+   * handler has not answered by then gets `504`; a non-blocking handler is logged. `0` disables
+   * the limit. Default 30,000.
+   */
+  handlerTimeout?: number;
+  /**
    * Access keys from elsewhere (a vault, a rotation job): a function of the service host, or an
    * injectable class implementing `WebPubSubAccessKeyProvider`. Its keys are used beside those of
    * the connection strings, for the hosts declared by `connectionString`/`allowedEndpoints`.

@@ -12,7 +12,7 @@ import {
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import { endpointHost, parseConnectionString, type ServiceEndpoint } from '../protocol/connection-string.js';
-import { DEFAULT_ACCESS_KEY_CACHE_TTL, DEFAULT_MAX_BODY_SIZE } from '../web-pubsub.constants.js';
+import { DEFAULT_ACCESS_KEY_CACHE_TTL, DEFAULT_HANDLER_TIMEOUT, DEFAULT_MAX_BODY_SIZE } from '../web-pubsub.constants.js';
 import type { ManagedIdentityOptions } from './entra-token.verifier.js';
 
 /** Azure's rule for hub names: a letter, then letters, digits or underscores. */
@@ -32,6 +32,7 @@ export interface ResolvedWebPubSubOptions {
   readonly allowedHosts: readonly string[];
   readonly accessKeys: readonly string[];
   readonly maxBodySize: number;
+  readonly handlerTimeout: number;
 }
 
 /** Runs `check` on a string or on each string of a list, and reports the first problem. */
@@ -163,6 +164,11 @@ class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   maxBodySize?: number;
 
   @IsOptional()
+  @IsInt()
+  @Min(0)
+  handlerTimeout?: number;
+
+  @IsOptional()
   @Validate(AccessKeyProviderConstraint)
   accessKeyProvider?: WebPubSubModuleOptions['accessKeyProvider'];
 
@@ -216,6 +222,7 @@ export function resolveWebPubSubOptions(options: WebPubSubModuleOptions | undefi
     allowedHosts: [...allowedHosts],
     accessKeys,
     maxBodySize: given.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
+    handlerTimeout: given.handlerTimeout ?? DEFAULT_HANDLER_TIMEOUT,
   };
 }
 

@@ -1,4 +1,4 @@
-import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { GatewayTimeoutException, HttpException, Injectable, Logger } from '@nestjs/common';
 import { MqttConnectError } from '../errors/mqtt-connect.error.js';
 import type {
   ConnectRequest,
@@ -28,6 +28,7 @@ import {
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
 import { WebPubSubConnectionContext } from './web-pubsub-connection-context.js';
+import { WebPubSubConfigService } from './web-pubsub-config.service.js';
 import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
 
 const INTERNAL_ERROR = 'Internal server error';
@@ -41,7 +42,14 @@ const INTERNAL_ERROR = 'Internal server error';
 export class WebPubSubDispatcher {
   private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);
 
-  constructor(private readonly registry: WebPubSubHandlerRegistry) {}
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly registry: WebPubSubHandlerRegistry,
+    config: WebPubSubConfigService,
+  ) {
+    this.timeoutMs = config.handlerTimeout;
+  }
 
   /**
    * Expects an event the event handler inspected (a user event's data type is set).
@@ -136,7 +144,8 @@ export class WebPubSubDispatcher {
   ): Promise<WireResponse> {
     let result: unknown;
     try {
-      result = await handler.call(request, httpRequest);
+      result = handler.call(request, httpRequest);
+      if (isThenable(result)) result = await this.withTimeout(handler, result);
     } catch (error) {
       return mqttVersion === undefined ? this.failure(handler, error) : this.mqttConnectFailure(handler, error, mqttVersion);
     }
@@ -192,9 +201,7 @@ export class WebPubSubDispatcher {
       for (const handler of handlers) {
         try {
           const result = handler.call(request, httpRequest);
-          if (result !== null && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-            Promise.resolve(result).catch(error => this.logFailure(handler, error));
-          }
+          if (isThenable(result)) this.withTimeout(handler, result).catch(error => this.logFailure(handler, error));
         } catch (error) {
           this.logFailure(handler, error);
         }
@@ -202,9 +209,35 @@ export class WebPubSubDispatcher {
     });
   }
 
+  /**
+   * Waits for a handler's promise at most `handlerTimeout` ms: then it is logged and answered 504
+   * (the handler's own outcome, whenever it comes, is dropped without an unhandled rejection).
+   */
+  private withTimeout(handler: RegisteredHandler, pending: PromiseLike<unknown>): Promise<unknown> {
+    const promise = Promise.resolve(pending);
+    if (this.timeoutMs === 0) return promise;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        promise.catch(() => undefined);
+        this.logger.error(Messages.handlerTimedOut(handler.name, this.timeoutMs));
+        reject(new HandlerTimeout(Messages.timeoutAnswer(this.timeoutMs)));
+      }, this.timeoutMs);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
   private logFailure(handler: RegisteredHandler, error: unknown): void {
+    if (error instanceof HandlerTimeout) return; // logged when it happened
     this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
   }
+}
+
+/** A handler passed `handlerTimeout`: answered 504 like any `GatewayTimeoutException`. */
+class HandlerTimeout extends GatewayTimeoutException {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 /** The message a client should see: the string response, or the `message` of an object response. */

@@ -38,6 +38,7 @@ describe('resolveWebPubSubOptions', () => {
         accessKeyCacheTtl: 60_000,
         managedIdentity: undefined,
         maxBodySize: 1_048_576,
+        handlerTimeout: 30_000,
       });
     });
 
@@ -64,6 +65,7 @@ describe('resolveWebPubSubOptions', () => {
         accessKeyCacheTtl: 60_000,
         managedIdentity: undefined,
         maxBodySize: 1_048_576,
+        handlerTimeout: 30_000,
       });
     });
   });
@@ -87,6 +89,7 @@ describe('resolveWebPubSubOptions', () => {
         accessKeyCacheTtl: 60_000,
         managedIdentity: undefined,
         maxBodySize: 2048,
+        handlerTimeout: 30_000,
       });
     });
 
