@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { EventBody } from '../protocol/cloud-event.reader.js';
+import { mediaType, type EventBody } from '../protocol/cloud-event.reader.js';
 import { ContentType } from '../protocol/headers.js';
 import type { WireResponse } from '../protocol/response.writer.js';
 import { WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
@@ -76,8 +76,10 @@ export class FastifyPlatform implements HttpPlatform {
   readBody(request: PlatformRequest): EventBody {
     const body = request.body;
     if (Buffer.isBuffer(body)) return { form: 'bytes', bytes: body };
+    // JSON arrives parsed by Fastify (any JSON value, a string included): use it rather than
+    // parse rawBody again.
+    if (mediaType(request.headers['content-type']) === 'application/json') return { form: 'parsed', value: body };
     if (typeof body === 'string') return { form: 'text', text: body };
-    // JSON arrives parsed by Fastify: use it rather than parse rawBody again.
     if (body !== undefined) return { form: 'parsed', value: body };
     if (Buffer.isBuffer(request.rawBody)) return { form: 'bytes', bytes: request.rawBody };
     return { form: 'bytes', bytes: EMPTY_BODY };

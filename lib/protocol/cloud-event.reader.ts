@@ -111,12 +111,24 @@ export interface GroupPayload {
 }
 
 const USER_PREFIX_LENGTH = EventType.userPrefix.length;
+const INVALID_EVENT_NAME = /[\s,\x00-\x1f\x7f]/;
 
 /** Reads one header; a repeated header (an array) counts by its first value. */
 export function headerValue(headers: IncomingHeaders, name: string): string | undefined {
   const value = headers[name];
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : value[0];
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Node reads header bytes as Latin-1; the service writes identifiers (user ids especially) as
+ * UTF-8. Re-read non-ASCII values as UTF-8, so `ce-userId: 用户` is `用户` and a signature over a
+ * non-ASCII connection id covers the same bytes the service signed. ASCII values pass untouched.
+ */
+function utf8<T extends string | undefined>(value: T): T {
+  return (value !== undefined && NON_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value) as T;
 }
 
 /**
@@ -136,9 +148,9 @@ export function readEventHeaders(headers: IncomingHeaders): EventHeaders {
   if (specVersion !== SPEC_VERSION) {
     throw new ProtocolError(400, `Unsupported ce-specversion ${quote(specVersion)}: expected "1.0"`);
   }
-  const type = headerValue(headers, Header.type) as string;
+  const type = utf8(headerValue(headers, Header.type) as string);
   const { kind, name } = classify(type);
-  const systemName = headerValue(headers, Header.eventName) as string;
+  const systemName = utf8(headerValue(headers, Header.eventName) as string);
   const subprotocol = headerValue(headers, Header.subprotocol) || undefined;
   // The only MQTT cost a default client pays: this one lookup (absent for default clients).
   const physicalConnectionId = headerValue(headers, Header.physicalConnectionId);
@@ -149,9 +161,9 @@ export function readEventHeaders(headers: IncomingHeaders): EventHeaders {
     eventName: kind === 'user' ? name : systemName,
     specVersion,
     id: headerValue(headers, Header.id) as string,
-    hub: headerValue(headers, Header.hub) as string,
-    connectionId: headerValue(headers, Header.connectionId) as string,
-    userId: headerValue(headers, Header.userId) || undefined,
+    hub: utf8(headerValue(headers, Header.hub) as string),
+    connectionId: utf8(headerValue(headers, Header.connectionId) as string),
+    userId: utf8(headerValue(headers, Header.userId)) || undefined,
     source: headerValue(headers, Header.source),
     time: headerValue(headers, Header.time),
     awpsVersion: headerValue(headers, Header.awpsVersion),
@@ -181,7 +193,9 @@ function classify(type: string): { kind: EventKind; name: string } {
       return { kind: 'groupLeft', name: 'left' };
   }
   if (type.startsWith(EventType.userPrefix) && type.length > USER_PREFIX_LENGTH) {
-    return { kind: 'user', name: type.slice(USER_PREFIX_LENGTH) };
+    const name = type.slice(USER_PREFIX_LENGTH);
+    // No whitespace, commas or control characters: Node joins a repeated header with ", ".
+    if (!INVALID_EVENT_NAME.test(name)) return { kind: 'user', name };
   }
   throw new ProtocolError(
     400,
@@ -215,14 +229,15 @@ export function assertUserEventContentType(contentType: string | undefined): Use
   return dataType;
 }
 
-/** Parses a system event body: a JSON object, or an empty body read as `{}`. */
+/** Parses a system event body, which must be a JSON object. */
 export function readJsonObjectBody(body: EventBody, what: string): Record<string, unknown> {
   let value: unknown;
   if (body.form === 'parsed') {
     value = body.value;
   } else {
     const text = body.form === 'text' ? body.text : body.bytes.toString('utf8');
-    if (text.trim() === '') return {};
+    // The service always sends a JSON object; an empty body is refused, as Fastify's parser does.
+    if (text.trim() === '') throw new ProtocolError(400, `The ${what} event body is empty: a JSON object is expected`);
     value = parseJson(text, what);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -46,8 +46,11 @@ export function http(url: string, options: HttpOptions = {}): Promise<HttpResult
         const step = 64 * 1024;
         for (let i = 0; i < bytes.length; i += step) req.write(bytes.subarray(i, i + step));
       } else {
-        req.setHeader('content-length', Buffer.byteLength(options.body));
-        req.write(options.body);
+        // As bytes: Node writes the headers with a first *string* chunk in that chunk's encoding
+        // (UTF-8), which would garble Latin-1 header values.
+        const bytes = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
+        req.setHeader('content-length', bytes.length);
+        req.write(bytes);
       }
     }
     req.end();

@@ -331,8 +331,10 @@ describe('readJsonObjectBody', () => {
     ['blank text', text(' \r\n\t ')],
     ['empty bytes', bytes(Buffer.alloc(0))],
     ['blank bytes', bytes('  \n')],
-  ])('reads %s as {}', (_what, body) => {
-    expect(readJsonObjectBody(body, 'connected')).toEqual({});
+  ])('refuses %s (400): the service always sends a JSON object', (_what, body) => {
+    const error = protocolError(() => readJsonObjectBody(body, 'connected'));
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('The connected event body is empty: a JSON object is expected');
   });
 
   it.each([
@@ -374,7 +376,7 @@ describe('readConnectPayload', () => {
     expect(readConnectPayload(parsed(full))).toEqual(full);
   });
 
-  it('defaults every field for an empty body or {}', () => {
+  it('defaults every field for {}', () => {
     const defaults = {
       claims: {},
       query: {},
@@ -382,7 +384,6 @@ describe('readConnectPayload', () => {
       subprotocols: [],
       clientCertificates: [],
     };
-    expect(readConnectPayload(text(''))).toEqual(defaults);
     expect(readConnectPayload(bytes('{}'))).toEqual(defaults);
     expect(readConnectPayload(parsed({}))).toEqual(defaults);
   });
@@ -423,7 +424,7 @@ describe('readDisconnectedPayload', () => {
   });
 
   it('reads a missing, null or non-string reason as undefined', () => {
-    expect(readDisconnectedPayload(text(''))).toEqual({ reason: undefined });
+    expect(readDisconnectedPayload(text('{}'))).toEqual({ reason: undefined });
     expect(readDisconnectedPayload(parsed({ reason: null }))).toEqual({ reason: undefined });
     expect(readDisconnectedPayload(parsed({ reason: 3 }))).toEqual({ reason: undefined });
   });
@@ -442,7 +443,7 @@ describe('readGroupPayload', () => {
     expect(readGroupPayload(text('{"group":"g1"}'), 'joined')).toEqual({ group: 'g1' });
   });
 
-  it.each([text(''), parsed({ group: 1 }), parsed({ group: '' }), parsed({})])('refuses a body without a group name (400)', body => {
+  it.each([text('{}'), parsed({ group: 1 }), parsed({ group: '' }), parsed({})])('refuses a body without a group name (400)', body => {
     const error = protocolError(() => readGroupPayload(body, 'left'));
     expect(error.status).toBe(400);
     expect(error.message).toBe('The left event body must name the group: {"group":"<name>"}');

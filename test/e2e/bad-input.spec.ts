@@ -1,0 +1,238 @@
+import { WebPubSubModule } from '../../lib/index.js';
+import { signatureHeader } from '../../lib/protocol/signature.js';
+import { HardeningHandlers } from '../fixtures/hardening.handlers.js';
+import { CapturingLogger, startApp, PLATFORMS, type TestApp } from '../utils/app.js';
+import { ACCESS_KEY, CONNECTION_STRING, SERVICE_HOST, connectBody, eventHeaders, type EventOptions } from '../utils/events.js';
+import { http, type HttpResult } from '../utils/http.js';
+
+/** Every answer must come quickly, whatever was sent. */
+const BOUND_MS = 2000;
+
+describe.each(PLATFORMS)('bad input on %s', platform => {
+  let app: TestApp;
+  let handlers: HardeningHandlers;
+  const logger = new CapturingLogger();
+
+  beforeAll(async () => {
+    app = await startApp(
+      platform,
+      { imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })], providers: [HardeningHandlers] },
+      { logger },
+    );
+    handlers = app.app.get(HardeningHandlers);
+  });
+  afterAll(() => app?.close());
+
+  /** Sends a request and checks the answer came in bounded time and, if refused, called no handler. */
+  async function send(headers: Record<string, string | string[]>, body?: string | Buffer, method = 'POST'): Promise<HttpResult> {
+    const before = handlers.calls;
+    const started = Date.now();
+    const res = await http(`${app.url}/eventhandler`, { method, headers, body });
+    expect(Date.now() - started).toBeLessThan(BOUND_MS);
+    if (res.status >= 400) expect(handlers.calls).toBe(before);
+    expect(res.status).toBeLessThan(500);
+    return res;
+  }
+  const post = (event: string, body: string | Buffer, options: EventOptions = {}) => send(eventHeaders(event, options), body);
+
+  describe('CloudEvents headers', () => {
+    it.each(['ce-specversion', 'ce-type', 'ce-id', 'ce-hub', 'ce-connectionId', 'ce-eventName'])('refuses an empty %s (400)', async header => {
+      const res = await post('message', 'x', { extra: { [header]: '' } });
+      expect(res.status).toBe(400);
+      expect(res.text).toBe(`Missing CloudEvents header: ${header.toLowerCase()}`);
+    });
+
+    it('accepts header names in any case', async () => {
+      const headers = Object.fromEntries(Object.entries(eventHeaders('message')).map(([name, value]) => [name.toUpperCase(), value]));
+      const res = await send(headers, 'x');
+      expect(res.status).toBe(200);
+    });
+
+    it.each([
+      ['ce-hub', 404, 'Hub "chat, chat" is not served by this event handler'],
+      ['ce-type', 400, 'Unsupported ce-type "azure.webpubsub.user.message, azure.webpubsub.user.message"'],
+      ['ce-specversion', 400, 'Unsupported ce-specversion "1.0, 1.0"'],
+      ['ce-connectionId', 401, 'Invalid ce-signature'],
+    ])('refuses a duplicated %s: Node joins the values, which then do not match (%i)', async (header, status, message) => {
+      const headers: Record<string, string | string[]> = eventHeaders('message');
+      const key = Object.keys(headers).find(name => name.toLowerCase() === header.toLowerCase())!;
+      headers[key] = [headers[key] as string, headers[key] as string];
+      const res = await send(headers, 'x');
+      expect(res.status).toBe(status);
+      expect(res.text).toContain(message);
+    });
+
+    it('reads a duplicated ce-signature as one list of entries (tolerant)', async () => {
+      const headers: Record<string, string | string[]> = eventHeaders('message');
+      headers['ce-signature'] = ['sha256=' + '0'.repeat(64), headers['ce-signature'] as string];
+      expect((await send(headers, 'x')).status).toBe(200);
+    });
+
+    it.each(['', 'sha256=', 'sha256=abc', `sha256=${'g'.repeat(64)}`, `md5=${'0'.repeat(64)}`, 'sha256=' + '0'.repeat(65), ' , ,,'])(
+      'refuses the ce-signature %p (401)',
+      async signature => {
+        const res = await post('message', 'x', { extra: { 'ce-signature': signature } });
+        expect(res.status).toBe(401);
+      },
+    );
+
+    it('refuses 150 wrong signature entries quickly (401)', async () => {
+      const many = Array.from({ length: 150 }, (_, i) => `sha256=${i.toString(16).padStart(64, '0')}`).join(',');
+      expect((await post('message', 'x', { extra: { 'ce-signature': many } })).status).toBe(401);
+    });
+
+    it('refuses a header set over Node’s 16 KiB limit (10,000 signature entries) with 431', async () => {
+      const huge = Array.from({ length: 10_000 }, () => `sha256=${'0'.repeat(64)}`).join(',');
+      const res = await post('message', 'x', { extra: { 'ce-signature': huge } });
+      expect(res.status).toBe(431);
+    });
+
+    it.each([
+      ['not base64', '%%%%'],
+      ['not JSON', Buffer.from('{nope').toString('base64')],
+      ['not an object', Buffer.from('[1,2,3]').toString('base64')],
+      ['a JSON string', Buffer.from('"text"').toString('base64')],
+      ['10 KiB of it', Buffer.from(JSON.stringify({ blob: 'x'.repeat(7000) })).toString('base64')],
+    ])('reads a ce-connectionState that is %s tolerantly', async (_label, state) => {
+      expect((await post('message', 'x', { state })).status).toBe(200);
+    });
+
+    it('refuses a 64 KiB ce-connectionState (header limit, 431)', async () => {
+      const res = await post('message', 'x', { state: 'A'.repeat(64 * 1024) });
+      expect(res.status).toBe(431);
+    });
+
+    it('accepts a 4 KiB connection id, signed', async () => {
+      const connectionId = 'c'.repeat(4096);
+      const res = await post('message', 'x', { connectionId });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text).connectionIdLength).toBe(4096);
+    });
+
+    it('reads non-ASCII (UTF-8) user ids and connection ids, and checks the signature over their bytes', async () => {
+      const connectionId = 'verbindung-ü-用户';
+      const headers = eventHeaders('message', { connectionId: 'placeholder', keys: [] });
+      headers['ce-connectionId'] = Buffer.from(connectionId, 'utf8').toString('latin1');
+      headers['ce-userId'] = Buffer.from('用户-ünïcode', 'utf8').toString('latin1');
+      headers['ce-signature'] = signatureHeader(connectionId, [ACCESS_KEY]);
+      const res = await send(headers, 'x');
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ userId: '用户-ünïcode', connectionIdLength: connectionId.length });
+    });
+
+    it('refuses a non-ASCII hub it does not serve (404), naming it', async () => {
+      const headers = eventHeaders('message', { hub: 'chat' });
+      headers['ce-hub'] = Buffer.from('chät', 'utf8').toString('latin1');
+      const res = await send(headers, 'x');
+      expect(res.status).toBe(404);
+      expect(res.text).toContain('"chät"');
+    });
+
+    it('accepts a 4 KiB user id', async () => {
+      const res = await post('message', 'x', { userId: 'u'.repeat(4096) });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text).userId).toHaveLength(4096);
+    });
+  });
+
+  describe('bodies', () => {
+    it.each([
+      ['connect', 'application/json', 400],
+      ['connected', 'application/json', 400],
+      ['disconnected', 'application/json', 400],
+      ['message', 'application/json', 400],
+      ['message', 'text/plain', 200],
+      ['message', 'application/octet-stream', 200],
+    ])('answers an empty %s body (%s) with %i', async (event, contentType, status) => {
+      const res = await post(event, '', { contentType });
+      expect(res.status).toBe(status);
+    });
+
+    it('refuses an empty group presence body (400)', async () => {
+      const res = await post('x', '', { contentType: 'application/json', extra: { 'ce-type': 'azure.webpubsub.gp.joined' } });
+      expect(res.status).toBe(400);
+    });
+
+    it.each(['"a string"', '42', '[1,2]', 'null', 'true'])('refuses the connect body %s (400: not a JSON object)', async body => {
+      const res = await post('connect', body);
+      expect(res.status).toBe(400);
+    });
+
+    it.each([
+      ['"a string"', 'string'],
+      ['42', 'number'],
+      ['[1,2]', 'object'],
+      ['null', 'null'],
+    ])('gives a JSON user event %s to the handler as it is', async (body, kind) => {
+      const res = await post('message', body, { contentType: 'application/json' });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ dataType: 'json', kind });
+    });
+
+    it('reads invalid UTF-8 in a text event tolerantly (U+FFFD)', async () => {
+      const res = await post('message', Buffer.from([0x68, 0xff, 0xfe, 0x69]), { contentType: 'text/plain' });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text).text).toBe('h\uFFFD\uFFFDi');
+    });
+
+    it('parses JSON nested 10,000 levels deep in bounded time', async () => {
+      const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+      const user = await post('message', deep, { contentType: 'application/json' });
+      expect(user.status).toBe(200);
+      const connect = await post('connect', `{"claims":{"sub":["a"]},"headers":{"x":${deep}}}`);
+      expect(connect.status).toBe(200);
+    });
+
+    it('refuses a huge JSON body over the limit (413)', async () => {
+      const res = await post('message', JSON.stringify({ a: 'x'.repeat(2 * 1024 * 1024) }), { contentType: 'application/json' });
+      expect(res.status).toBe(413);
+    });
+
+    it.each([
+      ['a missing', { omit: ['content-type'] }],
+      ['an unsupported', { contentType: 'application/xml' }],
+      ['a malformed', { contentType: ';;;' }],
+    ])('refuses a user event with %s Content-Type: 415 naming the supported types', async (_label, options) => {
+      const res = await post('message', 'x', options as EventOptions);
+      expect(res.status).toBe(415);
+      expect(res.text).toContain('expected text/plain, application/json, application/octet-stream');
+    });
+  });
+
+  describe('WebHook-Request-Origin', () => {
+    const handshake = (origin: string) => send({ 'WebHook-Request-Origin': origin }, undefined, 'OPTIONS');
+
+    it.each([
+      [`${SERVICE_HOST.toUpperCase()}`, [SERVICE_HOST.toUpperCase()]],
+      [`${SERVICE_HOST}:443`, [`${SERVICE_HOST}:443`]],
+      [`https://${SERVICE_HOST}`, [`https://${SERVICE_HOST}`]],
+      [`a.example,,  ${SERVICE_HOST}\t, ,b.example`, [SERVICE_HOST]],
+      [`${SERVICE_HOST};other.example`, undefined],
+    ])('answers %p', async (origin, allowed) => {
+      const res = await handshake(origin);
+      if (allowed) {
+        expect(res.status).toBe(200);
+        expect(res.headerLines['webhook-allowed-origin']).toEqual(allowed);
+      } else {
+        expect(res.status).toBe(400);
+        expect(res.headers['webhook-allowed-origin']).toBeUndefined();
+      }
+    });
+
+    it('answers 1,000 hosts quickly, naming only the allowed one', async () => {
+      const hosts = Array.from({ length: 1000 }, (_, i) => `h${i}.x`);
+      hosts.splice(500, 0, SERVICE_HOST);
+      const res = await handshake(hosts.join(','));
+      expect(res.status).toBe(200);
+      expect(res.headerLines['webhook-allowed-origin']).toEqual([SERVICE_HOST]);
+    });
+  });
+
+  it('never writes an access key to the logs, whatever was refused', async () => {
+    await post('message', 'x', { keys: ['forged'] });
+    await post('connect', connectBody());
+    const everything = logger.lines.map(line => `${line.message} ${line.context ?? ''}`).join('\n');
+    expect(everything.length).toBeGreaterThan(0);
+    expect(everything).not.toContain(ACCESS_KEY);
+  });
+});
