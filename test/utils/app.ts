@@ -49,7 +49,8 @@ export async function startApp(platform: PlatformName, metadata: ModuleMetadata,
 export class CapturingLogger {
   readonly lines: { level: string; message: string; context?: string }[] = [];
   log = (message: unknown, context?: string) => this.push('log', message, context);
-  error = (message: unknown, ...rest: unknown[]) => this.push('error', [message, ...rest.slice(0, -1)].join('\n'), rest.at(-1) as string);
+  error = (message: unknown, ...rest: unknown[]) =>
+    this.push('error', [message, ...rest.slice(0, -1)].filter(part => part !== undefined).join('\n'), rest.at(-1) as string);
   warn = (message: unknown, context?: string) => this.push('warn', message, context);
   debug = (message: unknown, context?: string) => this.push('debug', message, context);
   verbose = (message: unknown, context?: string) => this.push('verbose', message, context);
