@@ -15,6 +15,12 @@ export type {
 } from './module/access-key.store.js';
 export type { ManagedIdentityOptions } from './module/entra-token.verifier.js';
 export {
+  MemoryDeduplicationStore,
+  type DeduplicationOptions,
+  type StoredResponse,
+  type WebPubSubDeduplicationStore,
+} from './module/deduplication.js';
+export {
   userEventResponse,
   UserEventResponse,
   type UserEventData,

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { AccessKeyProviderFunction, WebPubSubAccessKeyProvider } from '../module/access-key.store.js';
+import type { DeduplicationOptions } from '../module/deduplication.js';
 import type { ManagedIdentityOptions } from '../module/entra-token.verifier.js';
 
 /**
@@ -44,6 +45,11 @@ export interface WebPubSubModuleOptions {
    * a managed identity, and verify it (signature against the JWKS, issuer, audience, expiry).
    */
   managedIdentity?: ManagedIdentityOptions;
+  /**
+   * Answer a retried event (same hub, connection, type and `ce-id`) with the response its first
+   * delivery got, without running the handler again. `true` uses an in-memory store.
+   */
+  deduplication?: boolean | DeduplicationOptions;
 }
 
 /**

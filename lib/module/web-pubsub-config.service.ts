@@ -34,6 +34,8 @@ export class WebPubSubConfigService {
   /** Whether a POST must come from an allowed service origin (any endpoint is configured). */
   readonly originValidation: boolean;
   readonly maxBodySize: number;
+  /** Whether retried events are answered from the de-duplication store. */
+  readonly deduplication: boolean;
   /** Milliseconds a handler may take (`0`: no limit). */
   readonly handlerTimeout: number;
 
@@ -59,6 +61,7 @@ export class WebPubSubConfigService {
     this.allowedOrigins = resolved.allowedHosts;
     this.maxBodySize = resolved.maxBodySize;
     this.handlerTimeout = resolved.handlerTimeout;
+    this.deduplication = resolved.deduplication !== undefined;
     this.signatureValidation = resolved.accessKeys.length > 0 || resolved.accessKeyProvider !== undefined;
     this.bearerTokenValidation = resolved.managedIdentity !== undefined;
     this.originValidation = resolved.allowedHosts.length > 0;

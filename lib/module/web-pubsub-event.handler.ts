@@ -6,6 +6,7 @@ import { writeError, writeHandshakeResponse, type WireResponse } from '../protoc
 import { quote } from '../protocol/text.js';
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
+import { Deduplicator } from './deduplication.js';
 import type { HttpPlatform, PlatformRequest } from './http-platform.js';
 import { WebPubSubConfigService } from './web-pubsub-config.service.js';
 import { WebPubSubAuthenticator } from './web-pubsub.authenticator.js';
@@ -23,12 +24,16 @@ type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders };
 export class WebPubSubEventHandler {
   private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);
   #platform: HttpPlatform | undefined;
+  private readonly deduplicator: Deduplicator | undefined;
 
   constructor(
     private readonly config: WebPubSubConfigService,
     private readonly authenticator: WebPubSubAuthenticator,
     private readonly dispatcher: WebPubSubDispatcher,
-  ) {}
+  ) {
+    const deduplication = config.resolvedOptions().deduplication;
+    this.deduplicator = deduplication && new Deduplicator(deduplication.store, deduplication.ttl);
+  }
 
   /** Set once at start-up by the module, from the application's HTTP adapter. */
   attach(platform: HttpPlatform): void {
@@ -98,12 +103,18 @@ export class WebPubSubEventHandler {
     let wire: WireResponse;
     try {
       const event = (request as InspectedRequest)[INSPECTED] ?? (await this.inspect(request));
-      const body = await platform.readBody(request);
-      wire = await this.dispatcher.dispatch(event, body, request);
+      wire = this.deduplicator
+        ? await this.deduplicator.run(event, () => this.handle(event, request))
+        : await this.handle(event, request);
     } catch (error) {
       wire = this.refusal(request, error);
     }
     platform.send(response, wire);
+  }
+
+  private async handle(event: EventHeaders, request: PlatformRequest): Promise<WireResponse> {
+    const body = await this.platform.readBody(request);
+    return this.dispatcher.dispatch(event, body, request);
   }
 
   private refusal(request: PlatformRequest, error: unknown): WireResponse {

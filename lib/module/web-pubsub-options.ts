@@ -14,6 +14,12 @@ import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-opt
 import { endpointHost, parseConnectionString, type ServiceEndpoint } from '../protocol/connection-string.js';
 import { DEFAULT_ACCESS_KEY_CACHE_TTL, DEFAULT_HANDLER_TIMEOUT, DEFAULT_MAX_BODY_SIZE } from '../web-pubsub.constants.js';
 import type { ManagedIdentityOptions } from './entra-token.verifier.js';
+import {
+  DEFAULT_DEDUPLICATION_TTL,
+  MemoryDeduplicationStore,
+  type DeduplicationOptions,
+  type WebPubSubDeduplicationStore,
+} from './deduplication.js';
 
 /** Azure's rule for hub names: a letter, then letters, digits or underscores. */
 const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -25,6 +31,8 @@ export interface ResolvedWebPubSubOptions {
   readonly accessKeyProvider?: WebPubSubModuleOptions['accessKeyProvider'];
   readonly accessKeyCacheTtl: number;
   readonly managedIdentity?: ManagedIdentityOptions;
+  /** Absent: no de-duplication. */
+  readonly deduplication?: { readonly store: WebPubSubDeduplicationStore; readonly ttl: number };
   /** Hub names as configured; `undefined` serves every hub. */
   readonly hubs?: readonly string[];
   readonly endpoints: readonly ServiceEndpoint[];
@@ -144,6 +152,32 @@ function managedIdentityProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+@ValidatorConstraint({ name: 'deduplication' })
+class DeduplicationConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return deduplicationProblem(value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `deduplication ${deduplicationProblem(args.value) ?? 'is invalid'}`;
+  }
+}
+
+function deduplicationProblem(value: unknown): string | undefined {
+  if (typeof value === 'boolean') return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'must be true, false or { store?, ttl? }';
+  const { store, ttl, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown) return `has an unknown option "${unknown}"`;
+  if (store !== undefined) {
+    const candidate = store as Partial<WebPubSubDeduplicationStore> | null;
+    if (typeof candidate?.get !== 'function' || typeof candidate?.set !== 'function') {
+      return 'store must have get(key) and set(key, response, ttlMs)';
+    }
+  }
+  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 1)) return 'ttl must be a positive integer (ms)';
+  return undefined;
+}
+
 /** class-validator rules for {@link WebPubSubModuleOptions}; unknown keys are refused. */
 class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   @IsOptional()
@@ -180,6 +214,10 @@ class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   @IsOptional()
   @Validate(ManagedIdentityConstraint)
   managedIdentity?: ManagedIdentityOptions;
+
+  @IsOptional()
+  @Validate(DeduplicationConstraint)
+  deduplication?: boolean | DeduplicationOptions;
 }
 
 /**
@@ -217,6 +255,7 @@ export function resolveWebPubSubOptions(options: WebPubSubModuleOptions | undefi
     accessKeyProvider: given.accessKeyProvider,
     accessKeyCacheTtl: given.accessKeyCacheTtl ?? DEFAULT_ACCESS_KEY_CACHE_TTL,
     managedIdentity: given.managedIdentity,
+    deduplication: resolveDeduplication(given.deduplication),
     hubs: given.hub === undefined || given.hub === null ? undefined : list(given.hub),
     endpoints,
     allowedHosts: [...allowedHosts],
@@ -234,4 +273,10 @@ function describe(error: ValidationError): string {
 
 function list<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function resolveDeduplication(option: boolean | DeduplicationOptions | undefined): ResolvedWebPubSubOptions['deduplication'] {
+  if (!option) return undefined;
+  const given = option === true ? {} : option;
+  return { store: given.store ?? new MemoryDeduplicationStore(), ttl: given.ttl ?? DEFAULT_DEDUPLICATION_TTL };
 }
