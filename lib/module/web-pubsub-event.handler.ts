@@ -1,5 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { assertUserEventContentType, readEventHeaders, type EventHeaders } from '../protocol/cloud-event.reader.js';
+import {
+  assertJsonContentType,
+  assertUserEventContentType,
+  readEventHeaders,
+  type EventHeaders,
+} from '../protocol/cloud-event.reader.js';
 import { Header } from '../protocol/headers.js';
 import { ProtocolError } from '../protocol/protocol.error.js';
 import { writeError, writeHandshakeResponse, type WireResponse } from '../protocol/response.writer.js';
@@ -70,6 +75,7 @@ export class WebPubSubEventHandler {
       throw new ProtocolError(404, `Hub ${quote(event.hub)} is not served by this event handler`);
     }
     if (event.kind === 'user') event.dataType = assertUserEventContentType(event.contentType);
+    else assertJsonContentType(event.contentType, event.kind);
     return event;
   }
 

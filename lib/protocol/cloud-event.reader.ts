@@ -229,6 +229,19 @@ export function assertUserEventContentType(contentType: string | undefined): Use
   return dataType;
 }
 
+/**
+ * Rejects a system or group presence event whose content type is not JSON (415): the service
+ * always sends `application/json`.
+ */
+export function assertJsonContentType(contentType: string | undefined, what: string): void {
+  if (mediaType(contentType) !== 'application/json') {
+    throw new ProtocolError(
+      415,
+      `${contentType ? `Unsupported Content-Type ${quote(contentType)}` : 'Missing Content-Type'} for a ${what} event: expected application/json`,
+    );
+  }
+}
+
 /** Parses a system event body, which must be a JSON object. */
 export function readJsonObjectBody(body: EventBody, what: string): Record<string, unknown> {
   let value: unknown;
