@@ -3,6 +3,7 @@ import {
   assertJsonContentType,
   assertUserEventContentType,
   readEventHeaders,
+  type EventBody,
   type EventHeaders,
 } from '../protocol/cloud-event.reader.js';
 import { Header } from '../protocol/headers.js';
@@ -103,19 +104,42 @@ export class WebPubSubEventHandler {
     }
   }
 
-  /** `POST`: one CloudEvent. */
-  async event(request: PlatformRequest, response: unknown): Promise<void> {
+  /**
+   * `POST`: one CloudEvent. Stays synchronous while every step is (Fastify with a synchronous
+   * handler answers in the same turn); otherwise continues asynchronously.
+   */
+  event(request: PlatformRequest, response: unknown): void | Promise<void> {
     const platform = this.platform;
+    try {
+      const inspected = (request as InspectedRequest)[INSPECTED] ?? this.inspect(request);
+      if (inspected instanceof Promise || this.deduplicator) return this.eventAsync(request, response, inspected);
+      const body = platform.readBody(request);
+      if (body instanceof Promise) return this.eventAsync(request, response, inspected, body);
+      const wire = this.dispatcher.dispatch(inspected, body, request);
+      if (wire instanceof Promise) return this.eventAsync(request, response, inspected, undefined, wire);
+      platform.send(response, wire);
+    } catch (error) {
+      platform.send(response, this.refusal(request, error));
+    }
+  }
+
+  private async eventAsync(
+    request: PlatformRequest,
+    response: unknown,
+    inspected: EventHeaders | Promise<EventHeaders>,
+    body?: Promise<EventBody>,
+    answer?: Promise<WireResponse>,
+  ): Promise<void> {
     let wire: WireResponse;
     try {
-      const event = (request as InspectedRequest)[INSPECTED] ?? (await this.inspect(request));
-      wire = this.deduplicator
-        ? await this.deduplicator.run(event, () => this.handle(event, request))
-        : await this.handle(event, request);
+      const event = await inspected;
+      if (answer) wire = await answer;
+      else if (this.deduplicator) wire = await this.deduplicator.run(event, () => this.handle(event, request));
+      else wire = await this.dispatcher.dispatch(event, await (body ?? this.platform.readBody(request)), request);
     } catch (error) {
       wire = this.refusal(request, error);
     }
-    platform.send(response, wire);
+    this.platform.send(response, wire);
   }
 
   private async handle(event: EventHeaders, request: PlatformRequest): Promise<WireResponse> {

@@ -29,7 +29,7 @@ export class WebPubSubController {
   /** One CloudEvent. */
   @Post(ROUTES)
   @SetMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { [WEB_PUBSUB_ROUTE_MARKER]: true })
-  event(@Req() request: PlatformRequest, @Res() response: unknown): Promise<void> {
+  event(@Req() request: PlatformRequest, @Res() response: unknown): void | Promise<void> {
     return this.events.event(request, response);
   }
 }
