@@ -45,7 +45,7 @@ export class WebPubSubAuthenticator implements OnModuleInit {
   /** @throws ProtocolError 403/401 (or 503 when the key provider fails); a promise when async work is needed. */
   authenticate(event: EventHeaders, headers: IncomingHeaders): void | Promise<void> {
     if (this.#open) return;
-    let hosts: string[] = [];
+    let hosts: readonly string[] = [];
     if (this.config.originValidation) {
       hosts = this.config.abuseProtection.allowedHostsIn(event.origin);
       if (hosts.length === 0) {
@@ -63,8 +63,15 @@ export class WebPubSubAuthenticator implements OnModuleInit {
     return this.checkSignature(event, hosts, false);
   }
 
-  private checkSignature(event: EventHeaders, hosts: string[], tokenVerified: boolean): void | Promise<void> {
+  private checkSignature(event: EventHeaders, hosts: readonly string[], tokenVerified: boolean): void | Promise<void> {
     if (!this.config.signatureValidation) return;
+    if (hosts.length === 1) {
+      // The usual case: one origin host; no arrays, no promise unless the key provider needs one.
+      const verifier = this.#keys.verifierFor(hosts[0]);
+      if (verifier instanceof Promise) return verifier.then(resolved => this.verify(event, [resolved], tokenVerified));
+      if (verifier?.verify(event.connectionId, event.signature)) return;
+      return this.verify(event, [verifier], tokenVerified);
+    }
     const verifiers: Verifiers = [];
     let pending = false;
     for (const host of hosts) {

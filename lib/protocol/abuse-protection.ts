@@ -15,6 +15,8 @@ const ANY: HandshakeAnswer = { allowed: true, allowedOrigins: ['*'] };
  */
 export class AbuseProtection {
   readonly #hosts: ReadonlySet<string>;
+  #lastOrigin: string | undefined;
+  #lastHosts: readonly string[] = [];
 
   constructor(allowedHosts: Iterable<string>) {
     this.#hosts = new Set([...allowedHosts].map(host => host.toLowerCase()));
@@ -29,7 +31,16 @@ export class AbuseProtection {
    * The allowed hosts (lower case, no port) a `WebHook-Request-Origin` value names, each once;
    * empty when it names none. Used to tell which service sent an event.
    */
-  allowedHostsIn(requestOrigin: string | undefined): string[] {
+  allowedHostsIn(requestOrigin: string | undefined): readonly string[] {
+    // The service sends the same value on every event: remember the last answer.
+    if (requestOrigin === this.#lastOrigin && requestOrigin !== undefined) return this.#lastHosts;
+    const hosts = this.computeAllowedHosts(requestOrigin);
+    this.#lastOrigin = requestOrigin;
+    this.#lastHosts = hosts;
+    return hosts;
+  }
+
+  private computeAllowedHosts(requestOrigin: string | undefined): readonly string[] {
     const hosts: string[] = [];
     if (!requestOrigin) return hosts;
     // Fast path: the service sends a single host.
