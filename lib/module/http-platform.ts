@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { EventBody } from '../protocol/cloud-event.reader.js';
 import type { WireResponse } from '../protocol/response.writer.js';
 
@@ -37,4 +37,3 @@ export function deliveredBody(request: PlatformRequest): EventBody | undefined {
   return undefined;
 }
 
-export type { IncomingMessage };

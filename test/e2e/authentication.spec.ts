@@ -5,6 +5,7 @@ import { OnUserEvent, WebPubSubModule, type UserEventRequest, type WebPubSubAcce
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { eventHeaders, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
+import { sleep } from '../utils/wait.js';
 
 const HOST_A = 'pubsub-a.webpubsub.azure.com';
 const HOST_B = 'pubsub-b.webpubsub.azure.com';
@@ -22,7 +23,6 @@ class Echo {
   }
 }
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 describe.each(PLATFORMS)('several service instances on %s', platform => {
   let app: TestApp;

@@ -10,6 +10,7 @@ import {
 import { CapturingLogger, startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, connectBody, eventHeaders, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
 
 /** A provider registered twice: once as a class and once as an alias of it. */
 @Injectable()
@@ -28,13 +29,6 @@ class FactoryBuiltHandler {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-}
 
 describe.each(PLATFORMS)('dispatch on %s', platform => {
   let app: TestApp;

@@ -4,14 +4,8 @@ import { AdminGuard, EnhancedHandlers, RequestScopedHandlers } from '../fixtures
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-}
 
 /** A global guard that refuses every Web PubSub handler it is asked about (and no HTTP route). */
 @Injectable()

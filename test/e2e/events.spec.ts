@@ -14,6 +14,7 @@ import {
 } from '../utils/events.js';
 import { http, type HttpResult } from '../utils/http.js';
 import { fullMatrix } from '../utils/matrix.js';
+import { waitFor } from '../utils/wait.js';
 
 const decodeState = (value: unknown) => JSON.parse(Buffer.from(String(value), 'base64').toString('utf8'));
 const encodeState = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
@@ -412,10 +413,3 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-}

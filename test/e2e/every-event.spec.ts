@@ -4,14 +4,8 @@ import { EveryEventHandlers } from '../fixtures/every-event.handlers.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-}
 
 describe.each(PLATFORMS)('every event and every hub on %s', platform => {
   let app: TestApp;

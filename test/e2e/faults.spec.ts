@@ -7,19 +7,12 @@ import { HardeningHandlers } from '../fixtures/hardening.handlers.js';
 import { CapturingLogger, startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, eventHeaders } from '../utils/events.js';
 import { http } from '../utils/http.js';
+import { sleep, waitFor } from '../utils/wait.js';
 
 // Jest fails the running test on any unhandled rejection or uncaught exception: every test below
 // also proves there was none.
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 function openConnections(server: Server): Promise<number> {
   return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));

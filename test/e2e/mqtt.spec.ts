@@ -3,6 +3,7 @@ import { WebPubSubModule } from '../../lib/index.js';
 import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, connectBody, eventHeaders, type EventOptions } from '../utils/events.js';
 import { http, type HttpResult } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PHYSICAL_ID = 'phys-7f3a';
@@ -326,10 +327,3 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-}
