@@ -74,7 +74,7 @@ export function connectionPool(kind) {
   if (pool === undefined) {
     const size = POOL_SIZES[kind];
     if (size === undefined) throw new Error(`Unknown connection pool "${kind}"`);
-    const entries = new Array(size);
+    const entries = Array.from({ length: size });
     for (let i = 0; i < size; i++) {
       const id = `${kind}-${i.toString(36).padStart(16, '0')}`;
       entries[i] = [id, sign(id)];

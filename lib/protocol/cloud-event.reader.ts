@@ -111,6 +111,7 @@ export interface GroupPayload {
 }
 
 const USER_PREFIX_LENGTH = EventType.userPrefix.length;
+// oxlint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const INVALID_EVENT_NAME = /[\s,\x00-\x1f\x7f]/;
 
 /** Reads one header; a repeated header (an array) counts by its first value. */
@@ -120,6 +121,7 @@ export function headerValue(headers: IncomingHeaders, name: string): string | un
   return typeof value === 'string' ? value : value[0];
 }
 
+// oxlint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**

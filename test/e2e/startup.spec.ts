@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import {
   DuplicateWebPubSubHandlerError,
-  InvalidWebPubSubHandlerError,
   WebPubSubModule,
   WebPubSubOptionsError,
   type WebPubSubModuleOptions,
