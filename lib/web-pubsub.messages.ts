@@ -12,7 +12,8 @@ export const Messages = {
   noHandler: (kind: string, name: string, hub: string) =>
     `No handler for ${kind === 'user' ? `user event "${name}"` : kind} on hub "${hub}": answered 204`,
   handlerFailed: (host: string) => `Handler ${host} failed`,
-  handlerTimedOut: (host: string, ms: number) => `Handler ${host} did not finish within ${ms} ms (handlerTimeout)`,
+  handlerTimedOut: (host: string, ms: number) =>
+    `Handler ${host} did not finish within ${ms} ms (handlerTimeout)`,
   timeoutAnswer: (ms: number) => `The event handler did not answer within ${ms} ms`,
   writeFailed: (host: string) => `The result of handler ${host} could not be encoded`,
   bodyLimitBelowMax: (fastifyLimit: number, maxBodySize: number) =>

@@ -22,21 +22,28 @@ export class ChatHandlers {
   @OnConnect()
   connect(request: ConnectRequest): ConnectResponse {
     const userId = request.claims.sub?.[0] ?? request.query.user?.[0];
-    this.logger.log(`connect ${request.context.connectionId} (hub ${request.context.hub}) user=${userId ?? '-'}`);
-    if (!userId) throw new UnauthorizedException('a user id is required (token sub claim or ?user=)');
+    this.logger.log(
+      `connect ${request.context.connectionId} (hub ${request.context.hub}) user=${userId ?? '-'}`,
+    );
+    if (!userId)
+      throw new UnauthorizedException('a user id is required (token sub claim or ?user=)');
     return { userId, groups: ['lobby'] };
   }
 
   @OnConnected()
   connected(request: ConnectedRequest): void {
-    this.logger.log(`connected ${request.context.connectionId} user=${request.context.userId ?? '-'}`);
+    this.logger.log(
+      `connected ${request.context.connectionId} user=${request.context.userId ?? '-'}`,
+    );
   }
 
   @OnUserEvent('message')
   message(request: UserEventRequest): string {
     const count = Number(request.context.states.messages ?? 0) + 1;
     request.context.setState('messages', count);
-    this.logger.log(`message #${count} from ${request.context.connectionId} (${request.dataType}): ${String(request.data)}`);
+    this.logger.log(
+      `message #${count} from ${request.context.connectionId} (${request.dataType}): ${String(request.data)}`,
+    );
     return `echo: ${String(request.data)}`;
   }
 

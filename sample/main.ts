@@ -23,8 +23,12 @@ async function bootstrap(): Promise<void> {
   const config = app.get(WebPubSubConfigService);
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}${config.path}`;
   const logger = new Logger('Sample');
-  logger.log(`Web PubSub event handler listening on ${url} (${platform}; hubs: ${config.hubs?.join(', ') ?? 'any'})`);
-  logger.log(`Signatures ${config.signatureValidation ? 'are checked' : 'are NOT checked (set WebPubSubConnectionString to check them)'}`);
+  logger.log(
+    `Web PubSub event handler listening on ${url} (${platform}; hubs: ${config.hubs?.join(', ') ?? 'any'})`,
+  );
+  logger.log(
+    `Signatures ${config.signatureValidation ? 'are checked' : 'are NOT checked (set WebPubSubConnectionString to check them)'}`,
+  );
   logger.log(`Try it:\n${tryItCommands(url, config.hubs?.[0] ?? 'chat')}`);
 }
 
@@ -32,7 +36,9 @@ async function bootstrap(): Promise<void> {
 function tryItCommands(url: string, hub: string): string {
   const connectionId = 'sample-connection';
   const key = /AccessKey=([^;]+)/i.exec(process.env.WebPubSubConnectionString ?? '')?.[1];
-  const signature = key ? ` -H 'ce-signature: sha256=${createHmac('sha256', key).update(connectionId).digest('hex')}'` : '';
+  const signature = key
+    ? ` -H 'ce-signature: sha256=${createHmac('sha256', key).update(connectionId).digest('hex')}'`
+    : '';
   const headers =
     `-H 'ce-specversion: 1.0' -H 'ce-type: azure.webpubsub.user.message' -H 'ce-id: 1' -H 'ce-hub: ${hub}' ` +
     `-H 'ce-connectionId: ${connectionId}' -H 'ce-eventName: message' -H 'content-type: text/plain'${signature}`;

@@ -19,13 +19,23 @@ function packageName(specifier: string): string {
 
 describe('package manifest', () => {
   it('declares every package lib/ imports as a dependency or peer dependency', () => {
-    const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
     const undeclared = new Set<string>();
     for (const file of sources(join(root, 'lib'))) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)) {
+      for (const match of text.matchAll(
+        /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm,
+      )) {
         const specifier = match[1] ?? match[2];
-        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
+        if (
+          specifier.startsWith('.') ||
+          specifier.startsWith('node:') ||
+          builtinModules.includes(specifier)
+        )
+          continue;
         const name = packageName(specifier);
         if (!declared.has(name)) undeclared.add(`${name} (${file.slice(root.length + 1)})`);
       }
@@ -42,7 +52,10 @@ describe('package manifest', () => {
 
   it('is an ESM package whose exports point at the build', () => {
     expect(manifest.type).toBe('module');
-    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(manifest.exports['.']).toEqual({
+      types: './dist/index.d.ts',
+      default: './dist/index.js',
+    });
     expect(manifest.peerDependencies['@nestjs/common']).toBe('^11.0.0 || ^12.0.0');
     expect(manifest.peerDependencies['@nestjs/core']).toBe('^11.0.0 || ^12.0.0');
     expect(manifest.engines.node).toBe('>=20.19.0');

@@ -23,7 +23,8 @@ interface ParamMetadata {
 function paramDecorator(type: WebPubSubParamtype) {
   return (...pipes: (Type<PipeTransform> | PipeTransform)[]): ParameterDecorator =>
     (target, key, index) => {
-      if (key === undefined) throw new TypeError('Web PubSub parameter decorators apply to handler methods only');
+      if (key === undefined)
+        throw new TypeError('Web PubSub parameter decorators apply to handler methods only');
       const existing: Record<string, ParamMetadata> =
         Reflect.getMetadata(WEB_PUBSUB_PARAM_ARGS_METADATA, target.constructor, key) ?? {};
       Reflect.defineMetadata(

@@ -6,4 +6,5 @@ import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
  * `WebPubSubConfigService` has the resolved, validated form.
  * @publicApi
  */
-export const InjectWebPubSubOptions = (): ParameterDecorator & PropertyDecorator => Inject(WEB_PUBSUB_MODULE_OPTIONS);
+export const InjectWebPubSubOptions = (): ParameterDecorator & PropertyDecorator =>
+  Inject(WEB_PUBSUB_MODULE_OPTIONS);

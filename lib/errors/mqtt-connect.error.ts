@@ -40,11 +40,20 @@ export class MqttConnectError extends HttpException {
     userProperties?: readonly MqttUserProperty[],
   ) {
     if (!Number.isInteger(code) || code < 1 || code > 255) {
-      throw new RangeError(`MqttConnectError needs an MQTT connect refusal code from 1 to 255, not ${String(code)}`);
+      throw new RangeError(
+        `MqttConnectError needs an MQTT connect refusal code from 1 to 255, not ${String(code)}`,
+      );
     }
-    if (reason !== undefined && typeof reason !== 'string') throw new TypeError('MqttConnectError reason must be a string');
-    const properties = userProperties === undefined ? undefined : copyUserProperties(userProperties, 'MqttConnectError userProperties');
-    super(reason ?? `MQTT connect refused: ${mqttConnectCodeName(code)}`, httpStatusFromMqttConnectCode(code));
+    if (reason !== undefined && typeof reason !== 'string')
+      throw new TypeError('MqttConnectError reason must be a string');
+    const properties =
+      userProperties === undefined
+        ? undefined
+        : copyUserProperties(userProperties, 'MqttConnectError userProperties');
+    super(
+      reason ?? `MQTT connect refused: ${mqttConnectCodeName(code)}`,
+      httpStatusFromMqttConnectCode(code),
+    );
     this.code = code;
     this.reason = reason;
     this.userProperties = properties;

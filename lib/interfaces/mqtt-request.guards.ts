@@ -13,7 +13,9 @@ export function isMqttConnectRequest(request: ConnectRequest): request is MqttCo
 }
 
 /** `true` (and the `mqtt` fields typed) when the disconnected event comes from an MQTT client. @publicApi */
-export function isMqttDisconnectedRequest(request: DisconnectedRequest): request is MqttDisconnectedRequest {
+export function isMqttDisconnectedRequest(
+  request: DisconnectedRequest,
+): request is MqttDisconnectedRequest {
   return request.context.clientProtocol === 'mqtt' && request.mqtt !== undefined;
 }
 

@@ -1,5 +1,8 @@
 import type { Type } from '@nestjs/common';
-import type { AccessKeyProviderFunction, WebPubSubAccessKeyProvider } from '../module/access-key.store.js';
+import type {
+  AccessKeyProviderFunction,
+  WebPubSubAccessKeyProvider,
+} from '../module/access-key.store.js';
 import type { DeduplicationOptions } from '../module/deduplication.js';
 import type { ManagedIdentityOptions } from '../module/entra-token.verifier.js';
 

@@ -40,7 +40,8 @@ export class AccessKeyStore {
   ) {
     this.#staticKeys = staticKeys;
     const verifiers = new Map<string, SignatureVerifier>();
-    for (const [host, keys] of staticKeys) if (keys.length > 0) verifiers.set(host, new SignatureVerifier(keys));
+    for (const [host, keys] of staticKeys)
+      if (keys.length > 0) verifiers.set(host, new SignatureVerifier(keys));
     this.#static = verifiers;
   }
 
@@ -54,7 +55,9 @@ export class AccessKeyStore {
   }
 
   /** The verifier for `host`, or `undefined` when no key belongs to it. */
-  verifierFor(host: string): SignatureVerifier | undefined | Promise<SignatureVerifier | undefined> {
+  verifierFor(
+    host: string,
+  ): SignatureVerifier | undefined | Promise<SignatureVerifier | undefined> {
     if (!this.#provider) return this.#static.get(host);
     const cached = this.#cache.get(host);
     if (cached && cached.expires > this.now()) return cached.verifier;

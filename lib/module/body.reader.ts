@@ -14,7 +14,8 @@ export function bodyTooLarge(limit: number): ProtocolError {
  */
 export function readBoundedBody(stream: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = stream.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(bodyTooLarge(limit));
+  if (declared !== undefined && Number(declared) > limit)
+    return Promise.reject(bodyTooLarge(limit));
   return new Promise<Buffer>((resolve, reject) => {
     let chunks: Buffer[] | undefined;
     let first: Buffer | undefined;

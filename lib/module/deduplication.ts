@@ -89,7 +89,8 @@ export class Deduplicator {
     this.#inFlight.set(key, pending);
     try {
       const response = await pending;
-      if (response.status >= 200 && response.status < 300) await this.store.set(key, toStored(response), this.ttlMs);
+      if (response.status >= 200 && response.status < 300)
+        await this.store.set(key, toStored(response), this.ttlMs);
       return response;
     } finally {
       this.#inFlight.delete(key);
@@ -102,7 +103,10 @@ function toStored(response: WireResponse): StoredResponse {
   return {
     status: response.status,
     headers: response.headers,
-    body: body === undefined || body.length === 0 ? undefined : (typeof body === 'string' ? Buffer.from(body) : body).toString('base64'),
+    body:
+      body === undefined || body.length === 0
+        ? undefined
+        : (typeof body === 'string' ? Buffer.from(body) : body).toString('base64'),
   };
 }
 

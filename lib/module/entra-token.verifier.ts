@@ -1,4 +1,10 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { ProtocolError } from '../protocol/protocol.error.js';
 
 /**
@@ -31,7 +37,9 @@ export class EntraTokenVerifier {
   constructor(private readonly options: ManagedIdentityOptions) {
     this.#keys =
       typeof options.jwks === 'string'
-        ? createRemoteJWKSet(new URL(options.jwks), { cacheMaxAge: options.jwksCacheMaxAge ?? 600_000 })
+        ? createRemoteJWKSet(new URL(options.jwks), {
+            cacheMaxAge: options.jwksCacheMaxAge ?? 600_000,
+          })
         : createLocalJWKSet(options.jwks);
   }
 

@@ -51,7 +51,11 @@ export class ExpressPlatform implements HttpPlatform {
     const wrapped = {
       [parser.name](req: IncomingMessage, res: ServerResponse, next: () => void) {
         const type = req.headers[Header.type];
-        if (typeof type === 'string' && type.startsWith(EVENT_TYPE_PREFIX) && req.url?.includes(path)) {
+        if (
+          typeof type === 'string' &&
+          type.startsWith(EVENT_TYPE_PREFIX) &&
+          req.url?.includes(path)
+        ) {
           next();
           return;
         }

@@ -21,7 +21,11 @@ interface FastifyInstanceLike {
   addContentTypeParser(
     type: string,
     options: { parseAs: 'buffer' },
-    parser: (request: unknown, body: Buffer, done: (error: Error | null, body?: unknown) => void) => void,
+    parser: (
+      request: unknown,
+      body: Buffer,
+      done: (error: Error | null, body?: unknown) => void,
+    ) => void,
   ): void;
   addHook(name: 'onRoute', hook: (route: RouteOptionsLike) => void): void;
 }
@@ -46,12 +50,16 @@ export class FastifyPlatform implements HttpPlatform {
     private readonly logger: Logger,
   ) {}
 
-  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean | Promise<boolean>): void {
+  install(
+    beforeBody: (request: PlatformRequest, response: unknown) => boolean | Promise<boolean>,
+  ): void {
     const fastify = this.fastify;
     if (!fastify.hasContentTypeParser(ContentType.binary)) {
       // No parser-level bodyLimit: the route's limit (maxBodySize) applies.
-      fastify.addContentTypeParser(ContentType.binary, { parseAs: 'buffer' }, (_request, body, done) =>
-        done(null, body),
+      fastify.addContentTypeParser(
+        ContentType.binary,
+        { parseAs: 'buffer' },
+        (_request, body, done) => done(null, body),
       );
     }
     const maxBodySize = this.maxBodySize;
@@ -65,7 +73,10 @@ export class FastifyPlatform implements HttpPlatform {
     fastify.addHook('onRoute', route => {
       if (route.config?.[WEB_PUBSUB_ROUTE_MARKER] !== true) return;
       route.bodyLimit = maxBodySize;
-      route.onRequest = [...(route.onRequest === undefined ? [] : ([] as RouteHook[]).concat(route.onRequest)), inspect];
+      route.onRequest = [
+        ...(route.onRequest === undefined ? [] : ([] as RouteHook[]).concat(route.onRequest)),
+        inspect,
+      ];
     });
     const fastifyLimit = fastify.initialConfig?.bodyLimit;
     if (typeof fastifyLimit === 'number' && fastifyLimit < maxBodySize) {
@@ -78,7 +89,8 @@ export class FastifyPlatform implements HttpPlatform {
     if (Buffer.isBuffer(body)) return { form: 'bytes', bytes: body };
     // JSON arrives parsed by Fastify (any JSON value, a string included): use it rather than
     // parse rawBody again.
-    if (mediaType(request.headers['content-type']) === 'application/json') return { form: 'parsed', value: body };
+    if (mediaType(request.headers['content-type']) === 'application/json')
+      return { form: 'parsed', value: body };
     if (typeof body === 'string') return { form: 'text', text: body };
     if (body !== undefined) return { form: 'parsed', value: body };
     if (Buffer.isBuffer(request.rawBody)) return { form: 'bytes', bytes: request.rawBody };

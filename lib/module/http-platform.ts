@@ -22,7 +22,9 @@ export interface HttpPlatform {
    * A platform that reads bodies before the route runs calls `beforeBody` first; it answers a
    * refused request itself and returns `false`.
    */
-  install(beforeBody: (request: PlatformRequest, response: unknown) => boolean | Promise<boolean>): void;
+  install(
+    beforeBody: (request: PlatformRequest, response: unknown) => boolean | Promise<boolean>,
+  ): void;
   /** The request body, in whichever form the platform delivered it. */
   readBody(request: PlatformRequest): EventBody | Promise<EventBody>;
   send(response: unknown, wire: WireResponse): void;
@@ -36,4 +38,3 @@ export function deliveredBody(request: PlatformRequest): EventBody | undefined {
   if (typeof body === 'string') return { form: 'text', text: body };
   return undefined;
 }
-

@@ -62,7 +62,8 @@ export class WebPubSubConfigService {
     this.maxBodySize = resolved.maxBodySize;
     this.handlerTimeout = resolved.handlerTimeout;
     this.deduplication = resolved.deduplication !== undefined;
-    this.signatureValidation = resolved.accessKeys.length > 0 || resolved.accessKeyProvider !== undefined;
+    this.signatureValidation =
+      resolved.accessKeys.length > 0 || resolved.accessKeyProvider !== undefined;
     this.bearerTokenValidation = resolved.managedIdentity !== undefined;
     this.originValidation = resolved.allowedHosts.length > 0;
     this.abuseProtection = new AbuseProtection(resolved.allowedHosts);

@@ -1,5 +1,8 @@
 import { CloudEvent } from 'cloudevents';
-import type { ConnectionContext, MqttConnectionContext } from '../interfaces/web-pubsub-request.interface.js';
+import type {
+  ConnectionContext,
+  MqttConnectionContext,
+} from '../interfaces/web-pubsub-request.interface.js';
 import type { EventHeaders } from '../protocol/cloud-event.reader.js';
 import { decodeConnectionState, type ConnectionStates } from '../protocol/connection-state.js';
 import type { WebPubSubClientProtocol } from '../protocol/mqtt.js';
@@ -48,10 +51,16 @@ export class WebPubSubConnectionContext implements ConnectionContext {
   }
 
   setState(key: string, value: unknown): void {
-    if (typeof key !== 'string' || key === '') throw new TypeError('setState needs a non-empty string key');
+    if (typeof key !== 'string' || key === '')
+      throw new TypeError('setState needs a non-empty string key');
     const states = (this.#states ??= decodeConnectionState(this.event.connectionState));
     // defineProperty, not assignment: a key such as "__proto__" stays a plain entry.
-    Object.defineProperty(states, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(states, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     this.#statesChanged = true;
   }
 
@@ -90,12 +99,15 @@ export class WebPubSubConnectionContext implements ConnectionContext {
       physicalconnectionid: e.physicalConnectionId,
       sessionid: e.sessionId,
     };
-    for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key];
+    for (const key of Object.keys(attributes))
+      if (attributes[key] === undefined) delete attributes[key];
     return new CloudEvent<unknown>(attributes, false);
   }
 }
 
 function mqttContext(event: EventHeaders): MqttConnectionContext {
   const physicalConnectionId = event.physicalConnectionId as string;
-  return event.sessionId === undefined ? { physicalConnectionId } : { physicalConnectionId, sessionId: event.sessionId };
+  return event.sessionId === undefined
+    ? { physicalConnectionId }
+    : { physicalConnectionId, sessionId: event.sessionId };
 }

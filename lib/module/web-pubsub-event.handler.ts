@@ -8,7 +8,11 @@ import {
 } from '../protocol/cloud-event.reader.js';
 import { Header } from '../protocol/headers.js';
 import { ProtocolError } from '../protocol/protocol.error.js';
-import { writeError, writeHandshakeResponse, type WireResponse } from '../protocol/response.writer.js';
+import {
+  writeError,
+  writeHandshakeResponse,
+  type WireResponse,
+} from '../protocol/response.writer.js';
 import { quote } from '../protocol/text.js';
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
@@ -54,7 +58,9 @@ export class WebPubSubEventHandler {
   /** `OPTIONS`/`GET` with `WebHook-Request-Origin`. */
   handshake(request: PlatformRequest, response: unknown): void {
     const origin = request.headers[Header.webhookRequestOrigin];
-    const answer = this.config.abuseProtection.answer(Array.isArray(origin) ? origin.join(',') : origin);
+    const answer = this.config.abuseProtection.answer(
+      Array.isArray(origin) ? origin.join(',') : origin,
+    );
     if (!answer.allowed) this.reject(request, answer.status, answer.message);
     this.platform.send(response, writeHandshakeResponse(answer));
   }
@@ -112,11 +118,13 @@ export class WebPubSubEventHandler {
     const platform = this.platform;
     try {
       const inspected = (request as InspectedRequest)[INSPECTED] ?? this.inspect(request);
-      if (inspected instanceof Promise || this.deduplicator) return this.eventAsync(request, response, inspected);
+      if (inspected instanceof Promise || this.deduplicator)
+        return this.eventAsync(request, response, inspected);
       const body = platform.readBody(request);
       if (body instanceof Promise) return this.eventAsync(request, response, inspected, body);
       const wire = this.dispatcher.dispatch(inspected, body, request);
-      if (wire instanceof Promise) return this.eventAsync(request, response, inspected, undefined, wire);
+      if (wire instanceof Promise)
+        return this.eventAsync(request, response, inspected, undefined, wire);
       platform.send(response, wire);
     } catch (error) {
       platform.send(response, this.refusal(request, error));
@@ -134,8 +142,14 @@ export class WebPubSubEventHandler {
     try {
       const event = await inspected;
       if (answer) wire = await answer;
-      else if (this.deduplicator) wire = await this.deduplicator.run(event, () => this.handle(event, request));
-      else wire = await this.dispatcher.dispatch(event, await (body ?? this.platform.readBody(request)), request);
+      else if (this.deduplicator)
+        wire = await this.deduplicator.run(event, () => this.handle(event, request));
+      else
+        wire = await this.dispatcher.dispatch(
+          event,
+          await (body ?? this.platform.readBody(request)),
+          request,
+        );
     } catch (error) {
       wire = this.refusal(request, error);
     }
@@ -151,9 +165,16 @@ export class WebPubSubEventHandler {
     if (error instanceof ProtocolError) {
       this.reject(request, error.status, error.message);
       // A body over the limit is left unread: close the connection rather than drain it.
-      return writeError(error.status, error.message, error.status === 413 ? { connection: 'close' } : undefined);
+      return writeError(
+        error.status,
+        error.message,
+        error.status === 413 ? { connection: 'close' } : undefined,
+      );
     }
-    this.logger.error(`Unexpected failure on ${request.method} ${request.url}`, (error as Error)?.stack);
+    this.logger.error(
+      `Unexpected failure on ${request.method} ${request.url}`,
+      (error as Error)?.stack,
+    );
     return writeError(500, 'Internal server error');
   }
 

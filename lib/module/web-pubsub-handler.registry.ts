@@ -90,6 +90,8 @@ export class WebPubSubHandlerRegistry {
   nonBlockingHandlers(kind: EventKind, event: string, hub: string): readonly RegisteredHandler[] {
     const list = this.#nonBlocking.get(keyOf(kind, event));
     if (!list) return NONE;
-    return list.every(entry => entry.hub === undefined) ? list : list.filter(entry => entry.hub === undefined || entry.hub === hub);
+    return list.every(entry => entry.hub === undefined)
+      ? list
+      : list.filter(entry => entry.hub === undefined || entry.hub === hub);
   }
 }

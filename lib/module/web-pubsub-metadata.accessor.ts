@@ -11,6 +11,9 @@ export class WebPubSubMetadataAccessor {
   getHandlerMetadata(target: unknown): readonly WebPubSubHandlerMetadata[] | undefined {
     // reflect-metadata throws on primitives; only functions carry handler metadata.
     if (typeof target !== 'function') return undefined;
-    return this.reflector.get<WebPubSubHandlerMetadata[] | undefined>(WEB_PUBSUB_HANDLER_METADATA, target);
+    return this.reflector.get<WebPubSubHandlerMetadata[] | undefined>(
+      WEB_PUBSUB_HANDLER_METADATA,
+      target,
+    );
   }
 }

@@ -11,8 +11,16 @@ import {
 } from 'class-validator';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
-import { endpointHost, parseConnectionString, type ServiceEndpoint } from '../protocol/connection-string.js';
-import { DEFAULT_ACCESS_KEY_CACHE_TTL, DEFAULT_HANDLER_TIMEOUT, DEFAULT_MAX_BODY_SIZE } from '../web-pubsub.constants.js';
+import {
+  endpointHost,
+  parseConnectionString,
+  type ServiceEndpoint,
+} from '../protocol/connection-string.js';
+import {
+  DEFAULT_ACCESS_KEY_CACHE_TTL,
+  DEFAULT_HANDLER_TIMEOUT,
+  DEFAULT_MAX_BODY_SIZE,
+} from '../web-pubsub.constants.js';
 import type { ManagedIdentityOptions } from './entra-token.verifier.js';
 import {
   DEFAULT_DEDUPLICATION_TTL,
@@ -78,7 +86,9 @@ class HubNameConstraint extends StringOrListConstraint {
   protected check(value: string): void {
     if (value === '') throw new Error('must not be empty');
     if (!HUB_NAME.test(value)) {
-      throw new Error(`"${value}" is not a hub name (a letter, then letters, digits or underscores)`);
+      throw new Error(
+        `"${value}" is not a hub name (a letter, then letters, digits or underscores)`,
+      );
     }
   }
 }
@@ -118,10 +128,17 @@ class ManagedIdentityConstraint implements ValidatorConstraintInterface {
   }
 }
 
-const MANAGED_IDENTITY_KEYS = new Set(['jwks', 'issuer', 'audience', 'clockTolerance', 'jwksCacheMaxAge']);
+const MANAGED_IDENTITY_KEYS = new Set([
+  'jwks',
+  'issuer',
+  'audience',
+  'clockTolerance',
+  'jwksCacheMaxAge',
+]);
 
 function managedIdentityProblem(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'must be an object';
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return 'must be an object';
   const options = value as Record<string, unknown>;
   const unknown = Object.keys(options).find(key => !MANAGED_IDENTITY_KEYS.has(key));
   if (unknown) return `has an unknown option "${unknown}"`;
@@ -133,20 +150,34 @@ function managedIdentityProblem(value: unknown): string | undefined {
     } catch {
       return 'jwks must be a URL or a key set';
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'jwks URL must use https (or http)';
-  } else if (jwks === null || typeof jwks !== 'object' || !Array.isArray((jwks as { keys?: unknown }).keys)) {
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      return 'jwks URL must use https (or http)';
+  } else if (
+    jwks === null ||
+    typeof jwks !== 'object' ||
+    !Array.isArray((jwks as { keys?: unknown }).keys)
+  ) {
     return 'jwks must be a URL or a key set ({ keys: [...] })';
   }
-  for (const [name, claim] of [['issuer', issuer], ['audience', audience]] as const) {
+  for (const [name, claim] of [
+    ['issuer', issuer],
+    ['audience', audience],
+  ] as const) {
     const list = Array.isArray(claim) ? claim : [claim];
     if (list.length === 0 || list.some(item => typeof item !== 'string' || item === '')) {
       return `${name} must be a non-empty string or list of strings`;
     }
   }
-  if (clockTolerance !== undefined && (typeof clockTolerance !== 'number' || !(clockTolerance >= 0))) {
+  if (
+    clockTolerance !== undefined &&
+    (typeof clockTolerance !== 'number' || !(clockTolerance >= 0))
+  ) {
     return 'clockTolerance must be a number of seconds >= 0';
   }
-  if (jwksCacheMaxAge !== undefined && (!Number.isInteger(jwksCacheMaxAge) || (jwksCacheMaxAge as number) < 0)) {
+  if (
+    jwksCacheMaxAge !== undefined &&
+    (!Number.isInteger(jwksCacheMaxAge) || (jwksCacheMaxAge as number) < 0)
+  ) {
     return 'jwksCacheMaxAge must be an integer number of milliseconds >= 0';
   }
   return undefined;
@@ -164,7 +195,8 @@ class DeduplicationConstraint implements ValidatorConstraintInterface {
 
 function deduplicationProblem(value: unknown): string | undefined {
   if (typeof value === 'boolean') return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'must be true, false or { store?, ttl? }';
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return 'must be true, false or { store?, ttl? }';
   const { store, ttl, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest)[0];
   if (unknown) return `has an unknown option "${unknown}"`;
@@ -174,7 +206,8 @@ function deduplicationProblem(value: unknown): string | undefined {
       return 'store must have get(key) and set(key, response, ttlMs)';
     }
   }
-  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 1)) return 'ttl must be a positive integer (ms)';
+  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 1))
+    return 'ttl must be a positive integer (ms)';
   return undefined;
 }
 
@@ -224,13 +257,23 @@ class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
  * Validates the options and applies defaults.
  * @throws WebPubSubOptionsError naming every field at fault.
  */
-export function resolveWebPubSubOptions(options: WebPubSubModuleOptions | undefined | null): ResolvedWebPubSubOptions {
-  if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+export function resolveWebPubSubOptions(
+  options: WebPubSubModuleOptions | undefined | null,
+): ResolvedWebPubSubOptions {
+  if (
+    options !== undefined &&
+    options !== null &&
+    (typeof options !== 'object' || Array.isArray(options))
+  ) {
     throw new WebPubSubOptionsError(['options must be an object']);
   }
   const given = options ?? {};
   const schema = Object.assign(new WebPubSubOptionsSchema(), given);
-  const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  const errors = validateSync(schema, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+  });
   if (errors.length > 0) {
     throw new WebPubSubOptionsError(errors.map(describe));
   }
@@ -238,7 +281,9 @@ export function resolveWebPubSubOptions(options: WebPubSubModuleOptions | undefi
   const endpoints = list(given.connectionString ?? undefined).map(parseConnectionString);
   const allowedHosts = new Set<string>(endpoints.map(endpoint => endpoint.host));
   for (const endpoint of given.allowedEndpoints ?? []) allowedHosts.add(endpointHost(endpoint));
-  const accessKeys = endpoints.flatMap(endpoint => (endpoint.accessKey ? [endpoint.accessKey] : []));
+  const accessKeys = endpoints.flatMap(endpoint =>
+    endpoint.accessKey ? [endpoint.accessKey] : [],
+  );
   const keysByHost = new Map<string, string[]>();
   for (const endpoint of endpoints) {
     const keys = keysByHost.get(endpoint.host) ?? [];
@@ -275,8 +320,13 @@ function list<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-function resolveDeduplication(option: boolean | DeduplicationOptions | undefined): ResolvedWebPubSubOptions['deduplication'] {
+function resolveDeduplication(
+  option: boolean | DeduplicationOptions | undefined,
+): ResolvedWebPubSubOptions['deduplication'] {
   if (!option) return undefined;
   const given = option === true ? {} : option;
-  return { store: given.store ?? new MemoryDeduplicationStore(), ttl: given.ttl ?? DEFAULT_DEDUPLICATION_TTL };
+  return {
+    store: given.store ?? new MemoryDeduplicationStore(),
+    ttl: given.ttl ?? DEFAULT_DEDUPLICATION_TTL,
+  };
 }

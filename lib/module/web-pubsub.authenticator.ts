@@ -34,7 +34,8 @@ export class WebPubSubAuthenticator implements OnModuleInit {
     const resolved = config.resolvedOptions();
     this.#keys = new AccessKeyStore(resolved.keysByHost, resolved.accessKeyCacheTtl);
     this.#token = resolved.managedIdentity && new EntraTokenVerifier(resolved.managedIdentity);
-    this.#open = !config.originValidation && !config.signatureValidation && !config.bearerTokenValidation;
+    this.#open =
+      !config.originValidation && !config.signatureValidation && !config.bearerTokenValidation;
   }
 
   async onModuleInit(): Promise<void> {
@@ -58,17 +59,24 @@ export class WebPubSubAuthenticator implements OnModuleInit {
       }
     }
     if (this.#token) {
-      return this.#token.verify(headerValue(headers, 'authorization')).then(() => this.checkSignature(event, hosts, true));
+      return this.#token
+        .verify(headerValue(headers, 'authorization'))
+        .then(() => this.checkSignature(event, hosts, true));
     }
     return this.checkSignature(event, hosts, false);
   }
 
-  private checkSignature(event: EventHeaders, hosts: readonly string[], tokenVerified: boolean): void | Promise<void> {
+  private checkSignature(
+    event: EventHeaders,
+    hosts: readonly string[],
+    tokenVerified: boolean,
+  ): void | Promise<void> {
     if (!this.config.signatureValidation) return;
     if (hosts.length === 1) {
       // The usual case: one origin host; no arrays, no promise unless the key provider needs one.
       const verifier = this.#keys.verifierFor(hosts[0]);
-      if (verifier instanceof Promise) return verifier.then(resolved => this.verify(event, [resolved], tokenVerified));
+      if (verifier instanceof Promise)
+        return verifier.then(resolved => this.verify(event, [resolved], tokenVerified));
       if (verifier?.verify(event.connectionId, event.signature)) return;
       return this.verify(event, [verifier], tokenVerified);
     }
@@ -95,15 +103,22 @@ export class WebPubSubAuthenticator implements OnModuleInit {
     // An origin whose resource has no access key can only be trusted through its token.
     if (!anyKey && tokenVerified) return;
     if (!anyKey) {
-      throw new ProtocolError(401, `No access key is configured for WebHook-Request-Origin ${quote(event.origin ?? '')}`);
+      throw new ProtocolError(
+        401,
+        `No access key is configured for WebHook-Request-Origin ${quote(event.origin ?? '')}`,
+      );
     }
-    throw new ProtocolError(401, event.signature ? 'Invalid ce-signature' : 'Missing ce-signature header');
+    throw new ProtocolError(
+      401,
+      event.signature ? 'Invalid ce-signature' : 'Missing ce-signature header',
+    );
   }
 
   private async providerFunction(
     provider: AccessKeyProviderFunction | Type<WebPubSubAccessKeyProvider>,
   ): Promise<AccessKeyProviderFunction> {
-    if (typeof provider.prototype?.getAccessKeys !== 'function') return provider as AccessKeyProviderFunction;
+    if (typeof provider.prototype?.getAccessKeys !== 'function')
+      return provider as AccessKeyProviderFunction;
     const type = provider as Type<WebPubSubAccessKeyProvider>;
     let instance: WebPubSubAccessKeyProvider;
     try {

@@ -1,4 +1,14 @@
-import { Controller, Get, Inject, Options, Post, Req, Res, SetMetadata, type Type } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Options,
+  Post,
+  Req,
+  Res,
+  SetMetadata,
+  type Type,
+} from '@nestjs/common';
 import { FASTIFY_ROUTE_CONFIG_METADATA, WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
 import type { PlatformRequest } from './http-platform.js';
 import { WebPubSubEventHandler } from './web-pubsub-event.handler.js';
@@ -35,7 +45,10 @@ export class WebPubSubController {
 }
 
 /** A controller class serving the event handler at `path`, with the user's class decorators. */
-export function createWebPubSubController(path: string, decorators: ClassDecorator[] = []): Type<WebPubSubController> {
+export function createWebPubSubController(
+  path: string,
+  decorators: ClassDecorator[] = [],
+): Type<WebPubSubController> {
   class GeneratedWebPubSubController extends WebPubSubController {}
   Object.defineProperty(GeneratedWebPubSubController, 'name', { value: 'WebPubSubController' });
   Controller(path)(GeneratedWebPubSubController);

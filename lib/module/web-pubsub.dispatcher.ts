@@ -56,7 +56,11 @@ export class WebPubSubDispatcher {
    * synchronously when the handler does (no promise, no extra turn of the event loop).
    * @throws ProtocolError (400) when the body does not fit the event.
    */
-  dispatch(event: EventHeaders, body: EventBody, httpRequest: object): WireResponse | Promise<WireResponse> {
+  dispatch(
+    event: EventHeaders,
+    body: EventBody,
+    httpRequest: object,
+  ): WireResponse | Promise<WireResponse> {
     const hub = event.hub.toLowerCase();
     if (Logger.isLevelEnabled('debug')) {
       this.logger.debug(Messages.event(event.kind, event.eventName, event.hub, event.connectionId));
@@ -87,10 +91,20 @@ export class WebPubSubDispatcher {
         const mqtt = event.clientProtocol === 'mqtt';
         const request = (
           mqtt
-            ? { context, dataType: payload.dataType, data: payload.data, mqtt: { userProperties: event.mqttUserProperties ?? [] } }
+            ? {
+                context,
+                dataType: payload.dataType,
+                data: payload.data,
+                mqtt: { userProperties: event.mqttUserProperties ?? [] },
+              }
             : { context, dataType: payload.dataType, data: payload.data }
         ) as UserEventRequest;
-        return this.answer(handler, request, result => writeUserEventResponse(result, context.stateHeader, mqtt), httpRequest);
+        return this.answer(
+          handler,
+          request,
+          result => writeUserEventResponse(result, context.stateHeader, mqtt),
+          httpRequest,
+        );
       }
       case 'connected': {
         const payload = readJsonObjectBody(body, 'connected');
@@ -122,7 +136,11 @@ export class WebPubSubDispatcher {
         if (handlers.length > 0) {
           const context = new WebPubSubConnectionContext(event);
           context.data = payload;
-          this.runLater(handlers, { context, group: payload.group } satisfies GroupPresenceRequest, httpRequest);
+          this.runLater(
+            handlers,
+            { context, group: payload.group } satisfies GroupPresenceRequest,
+            httpRequest,
+          );
         }
         return NO_CONTENT;
       }
@@ -130,7 +148,8 @@ export class WebPubSubDispatcher {
   }
 
   private noHandler(event: EventHeaders): WireResponse {
-    if (Logger.isLevelEnabled('debug')) this.logger.debug(Messages.noHandler(event.kind, event.eventName, event.hub));
+    if (Logger.isLevelEnabled('debug'))
+      this.logger.debug(Messages.noHandler(event.kind, event.eventName, event.hub));
     return NO_CONTENT;
   }
 
@@ -158,8 +177,14 @@ export class WebPubSubDispatcher {
     );
   }
 
-  private refused(handler: RegisteredHandler, error: unknown, mqttVersion: number | undefined): WireResponse {
-    return mqttVersion === undefined ? this.failure(handler, error) : this.mqttConnectFailure(handler, error, mqttVersion);
+  private refused(
+    handler: RegisteredHandler,
+    error: unknown,
+    mqttVersion: number | undefined,
+  ): WireResponse {
+    return mqttVersion === undefined
+      ? this.failure(handler, error)
+      : this.mqttConnectFailure(handler, error, mqttVersion);
   }
 
   private encode(
@@ -183,7 +208,10 @@ export class WebPubSubDispatcher {
     if (error instanceof HttpException) {
       return writeError(error.getStatus(), httpExceptionMessage(error));
     }
-    this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
+    this.logger.error(
+      Messages.handlerFailed(handler.name),
+      error instanceof Error ? error.stack : String(error),
+    );
     return writeError(500, INTERNAL_ERROR);
   }
 
@@ -196,7 +224,11 @@ export class WebPubSubDispatcher {
    * - anything else → 500, ServerUnavailable (3.1.1) / UnspecifiedError (5.0), a generic reason;
    *   logged with its stack, which never reaches the response.
    */
-  private mqttConnectFailure(handler: RegisteredHandler, error: unknown, protocolVersion: number): WireResponse {
+  private mqttConnectFailure(
+    handler: RegisteredHandler,
+    error: unknown,
+    protocolVersion: number,
+  ): WireResponse {
     if (error instanceof MqttConnectError) {
       return writeMqttConnectError(
         error.getStatus(),
@@ -208,19 +240,35 @@ export class WebPubSubDispatcher {
     if (error instanceof HttpException) {
       const thrown = error.getStatus();
       const status = thrown >= 400 && thrown <= 599 ? thrown : 500;
-      return writeMqttConnectError(status, mqttConnectCodeFromStatus(status, protocolVersion), httpExceptionMessage(error));
+      return writeMqttConnectError(
+        status,
+        mqttConnectCodeFromStatus(status, protocolVersion),
+        httpExceptionMessage(error),
+      );
     }
-    this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
-    return writeMqttConnectError(500, mqttConnectCodeFromStatus(500, protocolVersion), INTERNAL_ERROR);
+    this.logger.error(
+      Messages.handlerFailed(handler.name),
+      error instanceof Error ? error.stack : String(error),
+    );
+    return writeMqttConnectError(
+      500,
+      mqttConnectCodeFromStatus(500, protocolVersion),
+      INTERNAL_ERROR,
+    );
   }
 
   /** Runs non-blocking handlers after the acknowledgement is sent; failures are logged. */
-  private runLater(handlers: readonly RegisteredHandler[], request: unknown, httpRequest: object): void {
+  private runLater(
+    handlers: readonly RegisteredHandler[],
+    request: unknown,
+    httpRequest: object,
+  ): void {
     setImmediate(() => {
       for (const handler of handlers) {
         try {
           const result = handler.call(request, httpRequest);
-          if (isThenable(result)) this.withTimeout(handler, result).catch(error => this.logFailure(handler, error));
+          if (isThenable(result))
+            this.withTimeout(handler, result).catch(error => this.logFailure(handler, error));
         } catch (error) {
           this.logFailure(handler, error);
         }
@@ -248,7 +296,10 @@ export class WebPubSubDispatcher {
 
   private logFailure(handler: RegisteredHandler, error: unknown): void {
     if (error instanceof HandlerTimeout) return; // logged when it happened
-    this.logger.error(Messages.handlerFailed(handler.name), error instanceof Error ? error.stack : String(error));
+    this.logger.error(
+      Messages.handlerFailed(handler.name),
+      error instanceof Error ? error.stack : String(error),
+    );
   }
 }
 

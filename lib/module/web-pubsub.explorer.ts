@@ -1,5 +1,11 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ContextIdFactory, DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
+import {
+  ContextIdFactory,
+  DiscoveryService,
+  ExternalContextCreator,
+  MetadataScanner,
+  ModuleRef,
+} from '@nestjs/core';
 import { InvalidWebPubSubHandlerError } from '../errors/invalid-web-pubsub-handler.error.js';
 import { Messages } from '../web-pubsub.messages.js';
 import {
@@ -54,7 +60,8 @@ export class WebPubSubExplorer implements OnModuleInit {
     const seen = new Set<unknown>();
     for (const wrapper of wrappers) {
       const instance: unknown = wrapper.instance;
-      if (!instance || typeof instance !== 'object' || wrapper.isAlias || seen.has(instance)) continue;
+      if (!instance || typeof instance !== 'object' || wrapper.isAlias || seen.has(instance))
+        continue;
       seen.add(instance);
       const prototype = Object.getPrototypeOf(instance);
       if (!prototype) continue;
@@ -63,8 +70,13 @@ export class WebPubSubExplorer implements OnModuleInit {
     if (this.registry.size === 0) this.logger.warn(Messages.noHandlers());
   }
 
-  private exploreInstance(wrapper: Wrapper, instance: Record<string, unknown>, prototype: object): void {
-    const className = (instance.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
+  private exploreInstance(
+    wrapper: Wrapper,
+    instance: Record<string, unknown>,
+    prototype: object,
+  ): void {
+    const className =
+      (instance.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
     for (const methodName of this.scanner.getAllMethodNames(prototype)) {
       const method = instance[methodName];
       const handlers = this.accessor.getHandlerMetadata(method);
@@ -84,8 +96,16 @@ export class WebPubSubExplorer implements OnModuleInit {
     }
   }
 
-  private createCall(wrapper: Wrapper, instance: Record<string, unknown>, methodName: string): Call {
-    const enhanced = this.hasEnhancers(instance.constructor as object, instance[methodName] as object, methodName);
+  private createCall(
+    wrapper: Wrapper,
+    instance: Record<string, unknown>,
+    methodName: string,
+  ): Call {
+    const enhanced = this.hasEnhancers(
+      instance.constructor as object,
+      instance[methodName] as object,
+      methodName,
+    );
     if (wrapper.isDependencyTreeStatic()) {
       const method = instance[methodName] as Method;
       if (!enhanced) return request => method.call(instance, request);
@@ -96,12 +116,17 @@ export class WebPubSubExplorer implements OnModuleInit {
   }
 
   private requestScopedCall(wrapper: Wrapper, methodName: string, enhanced: boolean): Call {
-    const hostRef = (wrapper.host?.getProviderByKey(ModuleRef)?.instance as ModuleRef | undefined) ?? this.moduleRef;
+    const hostRef =
+      (wrapper.host?.getProviderByKey(ModuleRef)?.instance as ModuleRef | undefined) ??
+      this.moduleRef;
     const token = wrapper.token;
     return async (request, httpRequest) => {
       const contextId = ContextIdFactory.getByRequest(httpRequest);
       hostRef.registerRequestByContextId(httpRequest, contextId);
-      const scoped = (await hostRef.resolve(token, contextId, { strict: true })) as Record<string, unknown>;
+      const scoped = (await hostRef.resolve(token, contextId, { strict: true })) as Record<
+        string,
+        unknown
+      >;
       if (!enhanced) return (scoped[methodName] as Method).call(scoped, request);
       return this.enhance(scoped, methodName, contextId, wrapper.id)(request);
     };

@@ -3,25 +3,26 @@ import type {
   WebPubSubModuleExtras,
   WebPubSubModuleOptions,
 } from '../interfaces/web-pubsub-module-options.interface.js';
-import { DEFAULT_PATH, WEB_PUBSUB_MODULE_OPTIONS, WEB_PUBSUB_PATH } from '../web-pubsub.constants.js';
+import {
+  DEFAULT_PATH,
+  WEB_PUBSUB_MODULE_OPTIONS,
+  WEB_PUBSUB_PATH,
+} from '../web-pubsub.constants.js';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import { createWebPubSubController } from './web-pubsub.controller.js';
 
-export const {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<WebPubSubModuleOptions>({
-  moduleName: 'WebPubSub',
-  optionsInjectionToken: WEB_PUBSUB_MODULE_OPTIONS,
-})
-  .setClassMethodName('forRoot')
-  .setFactoryMethodName('createWebPubSubOptions')
-  .setExtras<WebPubSubModuleExtras>({ path: DEFAULT_PATH, isGlobal: false, controllerDecorators: [] }, (definition, extras) =>
-    withController(definition, extras),
-  )
-  .build();
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<WebPubSubModuleOptions>({
+    moduleName: 'WebPubSub',
+    optionsInjectionToken: WEB_PUBSUB_MODULE_OPTIONS,
+  })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createWebPubSubOptions')
+    .setExtras<WebPubSubModuleExtras>(
+      { path: DEFAULT_PATH, isGlobal: false, controllerDecorators: [] },
+      (definition, extras) => withController(definition, extras),
+    )
+    .build();
 
 /** Adds the controller at the configured path (known synchronously, also for `forRootAsync`). */
 function withController(definition: DynamicModule, extras: WebPubSubModuleExtras): DynamicModule {
@@ -30,7 +31,10 @@ function withController(definition: DynamicModule, extras: WebPubSubModuleExtras
   return {
     ...definition,
     global: extras.isGlobal === true,
-    controllers: [...(definition.controllers ?? []), createWebPubSubController(path, extras.controllerDecorators)],
+    controllers: [
+      ...(definition.controllers ?? []),
+      createWebPubSubController(path, extras.controllerDecorators),
+    ],
     providers: [...(definition.providers ?? []), pathProvider],
   };
 }

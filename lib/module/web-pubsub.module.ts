@@ -62,9 +62,17 @@ export class WebPubSubModule extends ConfigurableModuleClass implements NestModu
   private createPlatform(type: string, instance: unknown): HttpPlatform {
     switch (type) {
       case 'express':
-        return new ExpressPlatform(instance as ConstructorParameters<typeof ExpressPlatform>[0], this.config.path, this.config.maxBodySize);
+        return new ExpressPlatform(
+          instance as ConstructorParameters<typeof ExpressPlatform>[0],
+          this.config.path,
+          this.config.maxBodySize,
+        );
       case 'fastify':
-        return new FastifyPlatform(instance as ConstructorParameters<typeof FastifyPlatform>[0], this.config.maxBodySize, this.logger);
+        return new FastifyPlatform(
+          instance as ConstructorParameters<typeof FastifyPlatform>[0],
+          this.config.maxBodySize,
+          this.logger,
+        );
       default:
         throw new Error(Messages.unknownPlatform(type));
     }

@@ -130,7 +130,11 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * non-ASCII connection id covers the same bytes the service signed. ASCII values pass untouched.
  */
 function utf8<T extends string | undefined>(value: T): T {
-  return (value !== undefined && NON_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value) as T;
+  return (
+    value !== undefined && NON_ASCII.test(value)
+      ? Buffer.from(value, 'latin1').toString('utf8')
+      : value
+  ) as T;
 }
 
 /**
@@ -144,11 +148,17 @@ export function readEventHeaders(headers: IncomingHeaders): EventHeaders {
     if (value === undefined || value === '') (missing ??= []).push(name);
   }
   if (missing) {
-    throw new ProtocolError(400, `Missing CloudEvents header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+    throw new ProtocolError(
+      400,
+      `Missing CloudEvents header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+    );
   }
   const specVersion = headerValue(headers, Header.specVersion) as string;
   if (specVersion !== SPEC_VERSION) {
-    throw new ProtocolError(400, `Unsupported ce-specversion ${quote(specVersion)}: expected "1.0"`);
+    throw new ProtocolError(
+      400,
+      `Unsupported ce-specversion ${quote(specVersion)}: expected "1.0"`,
+    );
   }
   const type = utf8(headerValue(headers, Header.type) as string);
   const { kind, name } = classify(type);
@@ -215,7 +225,9 @@ export function mediaType(contentType: string | undefined): string {
 
 /** The data type a user event's content type maps to, or `undefined` when it is not supported. */
 export function userEventDataType(contentType: string | undefined): UserEventDataType | undefined {
-  return (USER_EVENT_MEDIA_TYPES as Record<string, UserEventDataType | undefined>)[mediaType(contentType)];
+  return (USER_EVENT_MEDIA_TYPES as Record<string, UserEventDataType | undefined>)[
+    mediaType(contentType)
+  ];
 }
 
 /** Rejects a user event whose content type is missing or unsupported: 415, naming the supported types. */
@@ -252,7 +264,8 @@ export function readJsonObjectBody(body: EventBody, what: string): Record<string
   } else {
     const text = body.form === 'text' ? body.text : body.bytes.toString('utf8');
     // The service always sends a JSON object; an empty body is refused, as Fastify's parser does.
-    if (text.trim() === '') throw new ProtocolError(400, `The ${what} event body is empty: a JSON object is expected`);
+    if (text.trim() === '')
+      throw new ProtocolError(400, `The ${what} event body is empty: a JSON object is expected`);
     value = parseJson(text, what);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -277,7 +290,8 @@ export function readConnectPayload(body: EventBody, mqtt = false): ConnectPayloa
   return payload;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+const BASE64 =
+  /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 
 /**
  * The `mqtt` part of an MQTT connect. `protocolVersion` is required (the answer to a refused
@@ -288,12 +302,18 @@ function readMqttConnectProperties(value: unknown): MqttConnectProperties {
   const mqtt = objectField<unknown>(value);
   const { protocolVersion, username, password, userProperties } = mqtt;
   if (typeof protocolVersion !== 'number' || !Number.isInteger(protocolVersion)) {
-    throw new ProtocolError(400, 'The MQTT connect event body lacks an integer mqtt.protocolVersion');
+    throw new ProtocolError(
+      400,
+      'The MQTT connect event body lacks an integer mqtt.protocolVersion',
+    );
   }
-  const properties: { -readonly [K in keyof MqttConnectProperties]: MqttConnectProperties[K] } = { protocolVersion };
+  const properties: { -readonly [K in keyof MqttConnectProperties]: MqttConnectProperties[K] } = {
+    protocolVersion,
+  };
   if (typeof username === 'string') properties.username = username;
   if (typeof password === 'string') {
-    if (!BASE64.test(password)) throw new ProtocolError(400, 'The MQTT connect event mqtt.password is not base64');
+    if (!BASE64.test(password))
+      throw new ProtocolError(400, 'The MQTT connect event mqtt.password is not base64');
     properties.password = password;
     properties.passwordBytes = Buffer.from(password, 'base64');
   }
@@ -321,7 +341,9 @@ function readMqttDisconnectedProperties(value: unknown): MqttDisconnectedPropert
   let disconnectPacket: MqttDisconnectPacket | null = null;
   if (typeof packet.code === 'number') {
     const userProperties = readUserPropertyList(packet.userProperties);
-    disconnectPacket = userProperties ? { code: packet.code, userProperties } : { code: packet.code };
+    disconnectPacket = userProperties
+      ? { code: packet.code, userProperties }
+      : { code: packet.code };
   }
   return { initiatedByClient: mqtt.initiatedByClient === true, disconnectPacket };
 }
@@ -346,15 +368,35 @@ export function readGroupPayload(body: EventBody, what: string): GroupPayload {
 }
 
 /** Decodes a user event body by its data type: text → string, json → parsed value, binary → bytes. */
-export function readUserEventPayload(body: EventBody, dataType: UserEventDataType): UserEventPayload {
+export function readUserEventPayload(
+  body: EventBody,
+  dataType: UserEventDataType,
+): UserEventPayload {
   switch (dataType) {
     case 'text':
-      return { dataType, data: body.form === 'text' ? body.text : body.form === 'bytes' ? body.bytes.toString('utf8') : String(body.value) };
+      return {
+        dataType,
+        data:
+          body.form === 'text'
+            ? body.text
+            : body.form === 'bytes'
+              ? body.bytes.toString('utf8')
+              : String(body.value),
+      };
     case 'json':
       if (body.form === 'parsed') return { dataType, data: body.value };
-      return { dataType, data: parseJson(body.form === 'text' ? body.text : body.bytes.toString('utf8'), 'user') };
+      return {
+        dataType,
+        data: parseJson(body.form === 'text' ? body.text : body.bytes.toString('utf8'), 'user'),
+      };
     case 'binary':
-      return { dataType, data: body.form === 'bytes' ? body.bytes : Buffer.from(body.form === 'text' ? body.text : JSON.stringify(body.value)) };
+      return {
+        dataType,
+        data:
+          body.form === 'bytes'
+            ? body.bytes
+            : Buffer.from(body.form === 'text' ? body.text : JSON.stringify(body.value)),
+      };
   }
 }
 
@@ -362,10 +404,15 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ProtocolError(400, `The ${what} event body is not valid JSON: ${(error as Error).message}`);
+    throw new ProtocolError(
+      400,
+      `The ${what} event body is not valid JSON: ${(error as Error).message}`,
+    );
   }
 }
 
 function objectField<T>(value: unknown): Record<string, T> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, T>) : {};
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, T>)
+    : {};
 }

@@ -14,7 +14,16 @@ export interface ServiceEndpoint {
  * @throws Error naming what is wrong.
  */
 /** Keys a Web PubSub connection string may hold; the module reads the first four. */
-const KNOWN_KEYS = new Set(['endpoint', 'accesskey', 'version', 'port', 'authtype', 'clientid', 'tenantid', 'clientendpoint']);
+const KNOWN_KEYS = new Set([
+  'endpoint',
+  'accesskey',
+  'version',
+  'port',
+  'authtype',
+  'clientid',
+  'tenantid',
+  'clientendpoint',
+]);
 /** A host name as URL parsing leaves it: letters, digits, dots, hyphens (or an IPv6 literal). */
 const HOST_NAME = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])$/;
 
@@ -97,7 +106,12 @@ export function endpointHost(value: string): string {
   } catch {
     throw new Error(`endpoint "${trimmed}" is neither a URL nor a host name`);
   }
-  if (!HOST_NAME.test(url.hostname) || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
+  if (
+    !HOST_NAME.test(url.hostname) ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.username
+  ) {
     throw new Error(`endpoint "${trimmed}" must be a URL origin or a host name`);
   }
   return url.hostname.toLowerCase();

@@ -50,7 +50,8 @@ export const EventType = {
 } as const;
 
 /** What kind of event a request carries, derived from `ce-type`. */
-export type EventKind = 'connect' | 'connected' | 'disconnected' | 'user' | 'groupJoined' | 'groupLeft';
+export type EventKind =
+  'connect' | 'connected' | 'disconnected' | 'user' | 'groupJoined' | 'groupLeft';
 
 /** Events the service waits for: their response reaches the client. */
 export const BLOCKING_KINDS: ReadonlySet<EventKind> = new Set<EventKind>(['connect', 'user']);

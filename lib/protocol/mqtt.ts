@@ -93,8 +93,15 @@ const MQTT_SUBPROTOCOL = /mqtt/i;
  * An event comes from an MQTT client when `ce-subprotocol` contains `mqtt` (any case) and
  * `ce-physicalConnectionId` is present (even empty), as `@azure/web-pubsub-express` decides.
  */
-export function isMqttEvent(subprotocol: string | undefined, physicalConnectionId: string | undefined): boolean {
-  return physicalConnectionId !== undefined && subprotocol !== undefined && MQTT_SUBPROTOCOL.test(subprotocol);
+export function isMqttEvent(
+  subprotocol: string | undefined,
+  physicalConnectionId: string | undefined,
+): boolean {
+  return (
+    physicalConnectionId !== undefined &&
+    subprotocol !== undefined &&
+    MQTT_SUBPROTOCOL.test(subprotocol)
+  );
 }
 
 /**
@@ -178,19 +185,26 @@ export function httpStatusFromMqttConnectCode(code: number): number {
 
 /** 3.1.1 return code → the 5.0 reason code that means the same. */
 const V311_TO_V500: Readonly<Record<number, number>> = {
-  [MqttV311ConnectReturnCode.UnacceptableProtocolVersion]: MqttV500ConnectReasonCode.UnsupportedProtocolVersion,
-  [MqttV311ConnectReturnCode.IdentifierRejected]: MqttV500ConnectReasonCode.ClientIdentifierNotValid,
+  [MqttV311ConnectReturnCode.UnacceptableProtocolVersion]:
+    MqttV500ConnectReasonCode.UnsupportedProtocolVersion,
+  [MqttV311ConnectReturnCode.IdentifierRejected]:
+    MqttV500ConnectReasonCode.ClientIdentifierNotValid,
   [MqttV311ConnectReturnCode.ServerUnavailable]: MqttV500ConnectReasonCode.ServerUnavailable,
-  [MqttV311ConnectReturnCode.BadUsernameOrPassword]: MqttV500ConnectReasonCode.BadUserNameOrPassword,
+  [MqttV311ConnectReturnCode.BadUsernameOrPassword]:
+    MqttV500ConnectReasonCode.BadUserNameOrPassword,
   [MqttV311ConnectReturnCode.NotAuthorized]: MqttV500ConnectReasonCode.NotAuthorized,
 };
 
 /** 5.0 reason code → the nearest 3.1.1 return code (3.1.1 has five; the rest → ServerUnavailable). */
 const V500_TO_V311: Readonly<Record<number, number>> = {
-  [MqttV500ConnectReasonCode.UnsupportedProtocolVersion]: MqttV311ConnectReturnCode.UnacceptableProtocolVersion,
-  [MqttV500ConnectReasonCode.ClientIdentifierNotValid]: MqttV311ConnectReturnCode.IdentifierRejected,
-  [MqttV500ConnectReasonCode.BadUserNameOrPassword]: MqttV311ConnectReturnCode.BadUsernameOrPassword,
-  [MqttV500ConnectReasonCode.BadAuthenticationMethod]: MqttV311ConnectReturnCode.BadUsernameOrPassword,
+  [MqttV500ConnectReasonCode.UnsupportedProtocolVersion]:
+    MqttV311ConnectReturnCode.UnacceptableProtocolVersion,
+  [MqttV500ConnectReasonCode.ClientIdentifierNotValid]:
+    MqttV311ConnectReturnCode.IdentifierRejected,
+  [MqttV500ConnectReasonCode.BadUserNameOrPassword]:
+    MqttV311ConnectReturnCode.BadUsernameOrPassword,
+  [MqttV500ConnectReasonCode.BadAuthenticationMethod]:
+    MqttV311ConnectReturnCode.BadUsernameOrPassword,
   [MqttV500ConnectReasonCode.NotAuthorized]: MqttV311ConnectReturnCode.NotAuthorized,
   [MqttV500ConnectReasonCode.Banned]: MqttV311ConnectReturnCode.NotAuthorized,
 };
@@ -214,7 +228,10 @@ export function mqttConnectCodeForVersion(code: number, protocolVersion: number)
 
 /** The name of a connect code, e.g. `NotAuthorized`, or the number when it is not in the tables. */
 export function mqttConnectCodeName(code: number): string {
-  return (code < 0x80 ? MqttV311ConnectReturnCode[code] : MqttV500ConnectReasonCode[code]) ?? String(code);
+  return (
+    (code < 0x80 ? MqttV311ConnectReturnCode[code] : MqttV500ConnectReasonCode[code]) ??
+    String(code)
+  );
 }
 
 /**
@@ -223,7 +240,8 @@ export function mqttConnectCodeName(code: number): string {
  * @throws TypeError naming the first faulty entry.
  */
 export function copyUserProperties(properties: unknown, what: string): readonly MqttUserProperty[] {
-  if (!Array.isArray(properties)) throw new TypeError(`${what} must be an array of { name, value } strings`);
+  if (!Array.isArray(properties))
+    throw new TypeError(`${what} must be an array of { name, value } strings`);
   return Object.freeze(
     properties.map((property: unknown, index) => {
       const { name, value } = (property ?? {}) as { name?: unknown; value?: unknown };
@@ -263,7 +281,9 @@ export function mqttUserPropertyHeaders(
   const spelling = new Map<string, string>();
   checked.forEach(({ name, value }, index) => {
     if (!HEADER_TOKEN.test(name)) {
-      throw new TypeError(`${what}[${index}].name ${JSON.stringify(name)} is not a valid HTTP header name (token)`);
+      throw new TypeError(
+        `${what}[${index}].name ${JSON.stringify(name)} is not a valid HTTP header name (token)`,
+      );
     }
     if (!HEADER_VALUE.test(value)) {
       throw new TypeError(
@@ -279,7 +299,9 @@ export function mqttUserPropertyHeaders(
       headers[header] = value;
     } else {
       const previous = headers[header];
-      headers[header] = Array.isArray(previous) ? [...previous, value] : [previous as string, value];
+      headers[header] = Array.isArray(previous)
+        ? [...previous, value]
+        : [previous as string, value];
     }
   });
   return Object.freeze(headers);

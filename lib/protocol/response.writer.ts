@@ -31,9 +31,16 @@ const USER_EVENT_CONTENT_TYPES = {
 } as const;
 
 /** `204` when there is nothing to say, otherwise `200` with a body; plus the state header if set. */
-function respond(status: number, contentType: string | undefined, body: Buffer | string | undefined, state: string | undefined): WireResponse {
+function respond(
+  status: number,
+  contentType: string | undefined,
+  body: Buffer | string | undefined,
+  state: string | undefined,
+): WireResponse {
   if (body === undefined) {
-    return state === undefined ? NO_CONTENT : { status: 204, headers: { [Header.connectionState]: state } };
+    return state === undefined
+      ? NO_CONTENT
+      : { status: 204, headers: { [Header.connectionState]: state } };
   }
   const headers: Record<string, string> = { [Header.contentType]: contentType as string };
   if (state !== undefined) headers[Header.connectionState] = state;
@@ -52,7 +59,9 @@ export function stateHeader(states: ConnectionStates, changed: boolean): string 
 export function writeConnectResponse(result: unknown, state?: string, mqtt = false): WireResponse {
   if (result === undefined || result === null) return respond(204, undefined, undefined, state);
   if (typeof result !== 'object' || Array.isArray(result)) {
-    throw new TypeError(`A connect handler must return an object or nothing, not ${Array.isArray(result) ? 'an array' : typeof result}`);
+    throw new TypeError(
+      `A connect handler must return an object or nothing, not ${Array.isArray(result) ? 'an array' : typeof result}`,
+    );
   }
   const source = result as Record<string, unknown>;
   const body: Record<string, unknown> = {};
@@ -61,9 +70,15 @@ export function writeConnectResponse(result: unknown, state?: string, mqtt = fal
     if (value !== undefined && value !== null) body[field] = value;
   }
   if (mqtt) {
-    const userProperties = (source.mqtt as { userProperties?: unknown } | null | undefined)?.userProperties;
+    const userProperties = (source.mqtt as { userProperties?: unknown } | null | undefined)
+      ?.userProperties;
     if (userProperties !== undefined && userProperties !== null) {
-      body.mqtt = { userProperties: copyUserProperties(userProperties, 'The connect response mqtt.userProperties') };
+      body.mqtt = {
+        userProperties: copyUserProperties(
+          userProperties,
+          'The connect response mqtt.userProperties',
+        ),
+      };
     }
   }
   return respond(200, ContentType.json, JSON.stringify(body), state);
@@ -74,13 +89,21 @@ export function writeConnectResponse(result: unknown, state?: string, mqtt = fal
  * → its own type (for an MQTT client (`mqtt`) with its user properties as `mqtt-<name>` headers);
  * any other value → JSON; `undefined`/`null` → 204.
  */
-export function writeUserEventResponse(result: unknown, state?: string, mqtt = false): WireResponse {
+export function writeUserEventResponse(
+  result: unknown,
+  state?: string,
+  mqtt = false,
+): WireResponse {
   if (result === undefined || result === null) return respond(204, undefined, undefined, state);
   if (typeof result === 'string') return respond(200, ContentType.text, result, state);
   if (result instanceof UserEventResponse) {
     const response = respond(200, USER_EVENT_CONTENT_TYPES[result.dataType], result.body, state);
     if (!mqtt || result.mqttHeaders === undefined) return response;
-    return { status: response.status, headers: { ...response.headers, ...result.mqttHeaders }, body: response.body };
+    return {
+      status: response.status,
+      headers: { ...response.headers, ...result.mqttHeaders },
+      body: response.body,
+    };
   }
   const bytes = toBuffer(result);
   if (bytes) return respond(200, ContentType.binary, bytes, state);
@@ -92,8 +115,16 @@ export function writeUserEventResponse(result: unknown, state?: string, mqtt = f
 }
 
 /** A refusal: the status and a plain-text message. */
-export function writeError(status: number, message: string, extraHeaders?: Record<string, string>): WireResponse {
-  return { status, headers: { [Header.contentType]: ContentType.text, ...extraHeaders }, body: message };
+export function writeError(
+  status: number,
+  message: string,
+  extraHeaders?: Record<string, string>,
+): WireResponse {
+  return {
+    status,
+    headers: { [Header.contentType]: ContentType.text, ...extraHeaders },
+    body: message,
+  };
 }
 
 /**
@@ -106,10 +137,16 @@ export function writeMqttConnectError(
   reason?: string,
   userProperties?: readonly MqttUserProperty[],
 ): WireResponse {
-  const mqtt: { code: number; reason?: string; userProperties?: readonly MqttUserProperty[] } = { code };
+  const mqtt: { code: number; reason?: string; userProperties?: readonly MqttUserProperty[] } = {
+    code,
+  };
   if (reason !== undefined) mqtt.reason = reason;
   if (userProperties !== undefined) mqtt.userProperties = userProperties;
-  return { status, headers: { [Header.contentType]: ContentType.json }, body: JSON.stringify({ mqtt }) };
+  return {
+    status,
+    headers: { [Header.contentType]: ContentType.json },
+    body: JSON.stringify({ mqtt }),
+  };
 }
 
 /** The handshake answer: 200 with one `WebHook-Allowed-Origin` line per allowed origin, or 400. */

@@ -86,7 +86,12 @@ export function signatureEntries(header: string): number[] {
   while (start < length && starts.length < MAX_ENTRIES) {
     let end = start;
     let code = 0;
-    while (end < length && (code = header.charCodeAt(end)) !== 44 /* , */ && code !== 32 /* space */) end++;
+    while (
+      end < length &&
+      (code = header.charCodeAt(end)) !== 44 /* , */ &&
+      code !== 32 /* space */
+    )
+      end++;
     if (end - start === ENTRY_LENGTH && hasPrefix(header, start)) starts.push(start);
     start = end + 1;
   }

@@ -31,12 +31,19 @@ export class UserEventResponse {
   ) {}
 
   /** @internal use {@link userEventResponse} */
-  static create(data: UserEventData, dataType: UserEventDataType, options?: UserEventResponseOptions): UserEventResponse {
+  static create(
+    data: UserEventData,
+    dataType: UserEventDataType,
+    options?: UserEventResponseOptions,
+  ): UserEventResponse {
     const body = encode(data, dataType);
     const given = options?.userProperties;
     if (given === undefined) return new UserEventResponse(body, dataType);
     const userProperties = copyUserProperties(given, 'userEventResponse options.userProperties');
-    const headers = mqttUserPropertyHeaders(userProperties, 'userEventResponse options.userProperties');
+    const headers = mqttUserPropertyHeaders(
+      userProperties,
+      'userEventResponse options.userProperties',
+    );
     return new UserEventResponse(body, dataType, userProperties, headers);
   }
 }
@@ -68,14 +75,17 @@ function encode(data: UserEventData, dataType: UserEventDataType): Buffer {
     case 'text':
       return Buffer.from(String(data), 'utf8');
     case 'binary':
-      throw new TypeError('userEventResponse(data, "binary") needs a string, Buffer, Uint8Array or ArrayBuffer');
+      throw new TypeError(
+        'userEventResponse(data, "binary") needs a string, Buffer, Uint8Array or ArrayBuffer',
+      );
   }
 }
 
 /** Bytes of a Buffer, typed array, DataView or ArrayBuffer without copying; `undefined` otherwise. */
 export function toBuffer(value: unknown): Buffer | undefined {
   if (Buffer.isBuffer(value)) return value;
-  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBuffer.isView(value))
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return Buffer.from(value);
   return undefined;
 }

@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { OnUserEvent, WebPubSubModule, type UserEventRequest, type WebPubSubAccessKeyProvider } from '../../lib/index.js';
+import {
+  OnUserEvent,
+  WebPubSubModule,
+  type UserEventRequest,
+  type WebPubSubAccessKeyProvider,
+} from '../../lib/index.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { eventHeaders, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
@@ -22,7 +27,6 @@ class Echo {
     return `ok ${request.data}`;
   }
 }
-
 
 describe.each(PLATFORMS)('several service instances on %s', platform => {
   let app: TestApp;
@@ -67,7 +71,9 @@ describe.each(PLATFORMS)('several service instances on %s', platform => {
   it('refuses an allowed origin that no configured key belongs to (401)', async () => {
     const res = await send(KEYLESS_HOST, [KEY_A]);
     expect(res.status).toBe(401);
-    expect(res.text).toBe(`No access key is configured for WebHook-Request-Origin "${KEYLESS_HOST}"`);
+    expect(res.text).toBe(
+      `No access key is configured for WebHook-Request-Origin "${KEYLESS_HOST}"`,
+    );
   });
 
   it('refuses an origin outside every list (403), and one missing (403), without calling the handler', async () => {
@@ -75,7 +81,9 @@ describe.each(PLATFORMS)('several service instances on %s', platform => {
     const before = echo.calls;
     const foreign = await send('attacker.example.com', [KEY_A]);
     expect(foreign.status).toBe(403);
-    expect(foreign.text).toBe('WebHook-Request-Origin "attacker.example.com" is not an allowed service endpoint');
+    expect(foreign.text).toBe(
+      'WebHook-Request-Origin "attacker.example.com" is not an allowed service endpoint',
+    );
     const missing = await send(undefined, [KEY_A]);
     expect(missing.status).toBe(403);
     expect(missing.text).toBe('Missing WebHook-Request-Origin header');
@@ -114,7 +122,10 @@ describe.each(PLATFORMS)('key rotation through a key provider on %s', platform =
   const send = (key: string) =>
     http(`${app.url}/eventhandler`, {
       method: 'POST',
-      headers: eventHeaders('message', { keys: [key], extra: { 'WebHook-Request-Origin': HOST_A } }),
+      headers: eventHeaders('message', {
+        keys: [key],
+        extra: { 'WebHook-Request-Origin': HOST_A },
+      }),
       body: 'x',
     });
 
@@ -157,14 +168,19 @@ class VaultKeys implements WebPubSubAccessKeyProvider {
 describe.each(PLATFORMS)('an injectable key provider on %s', platform => {
   it('is resolved and consulted', async () => {
     const app = await startApp(platform, {
-      imports: [WebPubSubModule.forRoot({ allowedEndpoints: [HOST_A], accessKeyProvider: VaultKeys })],
+      imports: [
+        WebPubSubModule.forRoot({ allowedEndpoints: [HOST_A], accessKeyProvider: VaultKeys }),
+      ],
       providers: [Echo, VaultKeys],
     });
     try {
       const send = (key: string) =>
         http(`${app.url}/eventhandler`, {
           method: 'POST',
-          headers: eventHeaders('message', { keys: [key], extra: { 'WebHook-Request-Origin': HOST_A } }),
+          headers: eventHeaders('message', {
+            keys: [key],
+            extra: { 'WebHook-Request-Origin': HOST_A },
+          }),
           body: 'x',
         });
       expect((await send('vault-key')).status).toBe(200);
@@ -186,7 +202,11 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
   let app: TestApp;
   let echo: Echo;
 
-  const token = (claims: { aud?: string; iss?: string; exp?: string | number } = {}, key = signingKey, kid = 'k1') =>
+  const token = (
+    claims: { aud?: string; iss?: string; exp?: string | number } = {},
+    key = signingKey,
+    kid = 'k1',
+  ) =>
     new SignJWT({})
       .setProtectedHeader({ alg: 'RS256', kid })
       .setIssuer(claims.iss ?? ISSUER)
@@ -209,7 +229,10 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
     app = await startApp(platform, {
       imports: [
         WebPubSubModule.forRoot({
-          connectionString: [`Endpoint=https://${HOST_A};AccessKey=${KEY_A};Version=1.0;`, `Endpoint=https://${KEYLESS_HOST};Version=1.0;`],
+          connectionString: [
+            `Endpoint=https://${HOST_A};AccessKey=${KEY_A};Version=1.0;`,
+            `Endpoint=https://${KEYLESS_HOST};Version=1.0;`,
+          ],
           managedIdentity: { jwks: jwksUrl, issuer: ISSUER, audience: AUDIENCE },
         }),
       ],
@@ -222,8 +245,16 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
     await new Promise(resolve => jwksServer?.close(resolve));
   });
 
-  const send = async (authorization: string | undefined, options: EventOptions = {}, origin = HOST_A) => {
-    const headers = eventHeaders('message', { keys: [KEY_A], ...options, extra: { 'WebHook-Request-Origin': origin } });
+  const send = async (
+    authorization: string | undefined,
+    options: EventOptions = {},
+    origin = HOST_A,
+  ) => {
+    const headers = eventHeaders('message', {
+      keys: [KEY_A],
+      ...options,
+      extra: { 'WebHook-Request-Origin': origin },
+    });
     if (authorization) headers.Authorization = authorization;
     return http(`${app.url}/eventhandler`, { method: 'POST', headers, body: 'x' });
   };
@@ -243,11 +274,31 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
     ['no token', async () => undefined, 'Missing Authorization bearer token'],
     ['not a bearer token', async () => 'Basic dXNlcjpwYXNz', 'Authorization is not a bearer token'],
     ['a malformed token', async () => 'Bearer a.b.c', 'Invalid bearer token: malformed token'],
-    ['another audience', async () => `Bearer ${await token({ aud: 'api://other' })}`, 'Invalid bearer token: claim "aud" not accepted'],
-    ['another issuer', async () => `Bearer ${await token({ iss: 'https://evil.example/v2.0' })}`, 'Invalid bearer token: claim "iss" not accepted'],
-    ['an expired token', async () => `Bearer ${await token({ exp: Math.floor(Date.now() / 1000) - 3600 })}`, 'Invalid bearer token: expired'],
-    ['a token signed by another key', async () => `Bearer ${await token({}, strangerKey)}`, 'Invalid bearer token: signature does not verify'],
-    ['a token with an unknown key id', async () => `Bearer ${await token({}, strangerKey, 'k9')}`, 'Invalid bearer token: no matching signing key'],
+    [
+      'another audience',
+      async () => `Bearer ${await token({ aud: 'api://other' })}`,
+      'Invalid bearer token: claim "aud" not accepted',
+    ],
+    [
+      'another issuer',
+      async () => `Bearer ${await token({ iss: 'https://evil.example/v2.0' })}`,
+      'Invalid bearer token: claim "iss" not accepted',
+    ],
+    [
+      'an expired token',
+      async () => `Bearer ${await token({ exp: Math.floor(Date.now() / 1000) - 3600 })}`,
+      'Invalid bearer token: expired',
+    ],
+    [
+      'a token signed by another key',
+      async () => `Bearer ${await token({}, strangerKey)}`,
+      'Invalid bearer token: signature does not verify',
+    ],
+    [
+      'a token with an unknown key id',
+      async () => `Bearer ${await token({}, strangerKey, 'k9')}`,
+      'Invalid bearer token: no matching signing key',
+    ],
   ])('refuses %s with 401 before any handler runs', async (_label, authorization, message) => {
     const before = echo.calls;
     const res = await send(await authorization());

@@ -2,7 +2,14 @@ import { WebPubSubModule } from '../../lib/index.js';
 import { signatureHeader } from '../../lib/protocol/signature.js';
 import { HardeningHandlers } from '../fixtures/hardening.handlers.js';
 import { CapturingLogger, startApp, PLATFORMS, type TestApp } from '../utils/app.js';
-import { ACCESS_KEY, CONNECTION_STRING, SERVICE_HOST, connectBody, eventHeaders, type EventOptions } from '../utils/events.js';
+import {
+  ACCESS_KEY,
+  CONNECTION_STRING,
+  SERVICE_HOST,
+  connectBody,
+  eventHeaders,
+  type EventOptions,
+} from '../utils/events.js';
 import { http, type HttpResult } from '../utils/http.js';
 
 /** Every answer must come quickly, whatever was sent. */
@@ -16,7 +23,10 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
   beforeAll(async () => {
     app = await startApp(
       platform,
-      { imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })], providers: [HardeningHandlers] },
+      {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })],
+        providers: [HardeningHandlers],
+      },
       { logger },
     );
     handlers = app.app.get(HardeningHandlers);
@@ -24,7 +34,11 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
   afterAll(() => app?.close());
 
   /** Sends a request and checks the answer came in bounded time and, if refused, called no handler. */
-  async function send(headers: Record<string, string | string[]>, body?: string | Buffer, method = 'POST'): Promise<HttpResult> {
+  async function send(
+    headers: Record<string, string | string[]>,
+    body?: string | Buffer,
+    method = 'POST',
+  ): Promise<HttpResult> {
     const before = handlers.calls;
     const started = Date.now();
     const res = await http(`${app.url}/eventhandler`, { method, headers, body });
@@ -33,34 +47,47 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
     expect(res.status).toBeLessThan(500);
     return res;
   }
-  const post = (event: string, body: string | Buffer, options: EventOptions = {}) => send(eventHeaders(event, options), body);
+  const post = (event: string, body: string | Buffer, options: EventOptions = {}) =>
+    send(eventHeaders(event, options), body);
 
   describe('CloudEvents headers', () => {
-    it.each(['ce-specversion', 'ce-type', 'ce-id', 'ce-hub', 'ce-connectionId', 'ce-eventName'])('refuses an empty %s (400)', async header => {
-      const res = await post('message', 'x', { extra: { [header]: '' } });
-      expect(res.status).toBe(400);
-      expect(res.text).toBe(`Missing CloudEvents header: ${header.toLowerCase()}`);
-    });
+    it.each(['ce-specversion', 'ce-type', 'ce-id', 'ce-hub', 'ce-connectionId', 'ce-eventName'])(
+      'refuses an empty %s (400)',
+      async header => {
+        const res = await post('message', 'x', { extra: { [header]: '' } });
+        expect(res.status).toBe(400);
+        expect(res.text).toBe(`Missing CloudEvents header: ${header.toLowerCase()}`);
+      },
+    );
 
     it('accepts header names in any case', async () => {
-      const headers = Object.fromEntries(Object.entries(eventHeaders('message')).map(([name, value]) => [name.toUpperCase(), value]));
+      const headers = Object.fromEntries(
+        Object.entries(eventHeaders('message')).map(([name, value]) => [name.toUpperCase(), value]),
+      );
       const res = await send(headers, 'x');
       expect(res.status).toBe(200);
     });
 
     it.each([
       ['ce-hub', 404, 'Hub "chat, chat" is not served by this event handler'],
-      ['ce-type', 400, 'Unsupported ce-type "azure.webpubsub.user.message, azure.webpubsub.user.message"'],
+      [
+        'ce-type',
+        400,
+        'Unsupported ce-type "azure.webpubsub.user.message, azure.webpubsub.user.message"',
+      ],
       ['ce-specversion', 400, 'Unsupported ce-specversion "1.0, 1.0"'],
       ['ce-connectionId', 401, 'Invalid ce-signature'],
-    ])('refuses a duplicated %s: Node joins the values, which then do not match (%i)', async (header, status, message) => {
-      const headers: Record<string, string | string[]> = eventHeaders('message');
-      const key = Object.keys(headers).find(name => name.toLowerCase() === header.toLowerCase())!;
-      headers[key] = [headers[key] as string, headers[key] as string];
-      const res = await send(headers, 'x');
-      expect(res.status).toBe(status);
-      expect(res.text).toContain(message);
-    });
+    ])(
+      'refuses a duplicated %s: Node joins the values, which then do not match (%i)',
+      async (header, status, message) => {
+        const headers: Record<string, string | string[]> = eventHeaders('message');
+        const key = Object.keys(headers).find(name => name.toLowerCase() === header.toLowerCase())!;
+        headers[key] = [headers[key] as string, headers[key] as string];
+        const res = await send(headers, 'x');
+        expect(res.status).toBe(status);
+        expect(res.text).toContain(message);
+      },
+    );
 
     it('reads a duplicated ce-signature as one list of entries (tolerant)', async () => {
       const headers: Record<string, string | string[]> = eventHeaders('message');
@@ -68,16 +95,24 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
       expect((await send(headers, 'x')).status).toBe(200);
     });
 
-    it.each(['', 'sha256=', 'sha256=abc', `sha256=${'g'.repeat(64)}`, `md5=${'0'.repeat(64)}`, 'sha256=' + '0'.repeat(65), ' , ,,'])(
-      'refuses the ce-signature %p (401)',
-      async signature => {
-        const res = await post('message', 'x', { extra: { 'ce-signature': signature } });
-        expect(res.status).toBe(401);
-      },
-    );
+    it.each([
+      '',
+      'sha256=',
+      'sha256=abc',
+      `sha256=${'g'.repeat(64)}`,
+      `md5=${'0'.repeat(64)}`,
+      'sha256=' + '0'.repeat(65),
+      ' , ,,',
+    ])('refuses the ce-signature %p (401)', async signature => {
+      const res = await post('message', 'x', { extra: { 'ce-signature': signature } });
+      expect(res.status).toBe(401);
+    });
 
     it('refuses 150 wrong signature entries quickly (401)', async () => {
-      const many = Array.from({ length: 150 }, (_, i) => `sha256=${i.toString(16).padStart(64, '0')}`).join(',');
+      const many = Array.from(
+        { length: 150 },
+        (_, i) => `sha256=${i.toString(16).padStart(64, '0')}`,
+      ).join(',');
       expect((await post('message', 'x', { extra: { 'ce-signature': many } })).status).toBe(401);
     });
 
@@ -117,7 +152,10 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
       headers['ce-signature'] = signatureHeader(connectionId, [ACCESS_KEY]);
       const res = await send(headers, 'x');
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.text)).toMatchObject({ userId: '用户-ünïcode', connectionIdLength: connectionId.length });
+      expect(JSON.parse(res.text)).toMatchObject({
+        userId: '用户-ünïcode',
+        connectionIdLength: connectionId.length,
+      });
     });
 
     it('refuses a non-ASCII hub it does not serve (404), naming it', async () => {
@@ -149,14 +187,20 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
     });
 
     it('refuses an empty group presence body (400)', async () => {
-      const res = await post('x', '', { contentType: 'application/json', extra: { 'ce-type': 'azure.webpubsub.gp.joined' } });
+      const res = await post('x', '', {
+        contentType: 'application/json',
+        extra: { 'ce-type': 'azure.webpubsub.gp.joined' },
+      });
       expect(res.status).toBe(400);
     });
 
-    it.each(['"a string"', '42', '[1,2]', 'null', 'true'])('refuses the connect body %s (400: not a JSON object)', async body => {
-      const res = await post('connect', body);
-      expect(res.status).toBe(400);
-    });
+    it.each(['"a string"', '42', '[1,2]', 'null', 'true'])(
+      'refuses the connect body %s (400: not a JSON object)',
+      async body => {
+        const res = await post('connect', body);
+        expect(res.status).toBe(400);
+      },
+    );
 
     it.each([
       ['"a string"', 'string'],
@@ -170,7 +214,9 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
     });
 
     it('reads invalid UTF-8 in a text event tolerantly (U+FFFD)', async () => {
-      const res = await post('message', Buffer.from([0x68, 0xff, 0xfe, 0x69]), { contentType: 'text/plain' });
+      const res = await post('message', Buffer.from([0x68, 0xff, 0xfe, 0x69]), {
+        contentType: 'text/plain',
+      });
       expect(res.status).toBe(200);
       expect(JSON.parse(res.text).text).toBe('h\uFFFD\uFFFDi');
     });
@@ -184,7 +230,9 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
     });
 
     it('refuses a huge JSON body over the limit (413)', async () => {
-      const res = await post('message', JSON.stringify({ a: 'x'.repeat(2 * 1024 * 1024) }), { contentType: 'application/json' });
+      const res = await post('message', JSON.stringify({ a: 'x'.repeat(2 * 1024 * 1024) }), {
+        contentType: 'application/json',
+      });
       expect(res.status).toBe(413);
     });
 
@@ -192,15 +240,21 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
       ['a missing', { omit: ['content-type'] }],
       ['an unsupported', { contentType: 'application/xml' }],
       ['a malformed', { contentType: ';;;' }],
-    ])('refuses a user event with %s Content-Type: 415 naming the supported types', async (_label, options) => {
-      const res = await post('message', 'x', options as EventOptions);
-      expect(res.status).toBe(415);
-      expect(res.text).toContain('expected text/plain, application/json, application/octet-stream');
-    });
+    ])(
+      'refuses a user event with %s Content-Type: 415 naming the supported types',
+      async (_label, options) => {
+        const res = await post('message', 'x', options as EventOptions);
+        expect(res.status).toBe(415);
+        expect(res.text).toContain(
+          'expected text/plain, application/json, application/octet-stream',
+        );
+      },
+    );
   });
 
   describe('WebHook-Request-Origin', () => {
-    const handshake = (origin: string) => send({ 'WebHook-Request-Origin': origin }, undefined, 'OPTIONS');
+    const handshake = (origin: string) =>
+      send({ 'WebHook-Request-Origin': origin }, undefined, 'OPTIONS');
 
     it.each([
       [`${SERVICE_HOST.toUpperCase()}`, [SERVICE_HOST.toUpperCase()]],

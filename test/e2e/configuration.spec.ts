@@ -29,26 +29,43 @@ describe.each(PLATFORMS)('without access keys on %s', platform => {
   let app: TestApp;
   const logger = new CapturingLogger();
   beforeAll(async () => {
-    app = await startApp(platform, { imports: [WebPubSubModule.forRoot({})], providers: [ChatHandlers, OptionsReader] }, { logger });
+    app = await startApp(
+      platform,
+      { imports: [WebPubSubModule.forRoot({})], providers: [ChatHandlers, OptionsReader] },
+      { logger },
+    );
   });
   afterAll(() => app?.close());
 
   it('warns once at start-up that signatures are not checked', () => {
-    expect(logger.messages('warn').filter(line => line.includes('ce-signature is NOT checked'))).toHaveLength(1);
+    expect(
+      logger.messages('warn').filter(line => line.includes('ce-signature is NOT checked')),
+    ).toHaveLength(1);
   });
 
   it('accepts unsigned events', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('message', { keys: [] }), body: 'x' });
+    const res = await http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders('message', { keys: [] }),
+      body: 'x',
+    });
     expect(res.status).toBe(200);
   });
 
   it('serves every hub when no hub is configured', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('config', { hub: 'Anything_1', keys: [] }), body: 'x' });
+    const res = await http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders('config', { hub: 'Anything_1', keys: [] }),
+      body: 'x',
+    });
     expect(JSON.parse(res.text)).toEqual({ hub: 'Anything_1', signatureValidation: false });
   });
 
   it('allows every origin in the handshake: WebHook-Allowed-Origin: *', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'whatever.example.com' } });
+    const res = await http(`${app.url}/eventhandler`, {
+      method: 'OPTIONS',
+      headers: { 'WebHook-Request-Origin': 'whatever.example.com' },
+    });
     expect(res.status).toBe(200);
     expect(res.headerLines['webhook-allowed-origin']).toEqual(['*']);
   });
@@ -71,9 +88,16 @@ describe.each(PLATFORMS)('allowedEndpoints on %s', platform => {
 
   it('allows the connection string host and every allowed endpoint, one header line per allowed host', async () => {
     const origin = `replica.webpubsub.azure.com,custom.domain.example ${SERVICE_HOST} stranger.example`;
-    const res = await http(`${app.url}/eventhandler`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': origin } });
+    const res = await http(`${app.url}/eventhandler`, {
+      method: 'OPTIONS',
+      headers: { 'WebHook-Request-Origin': origin },
+    });
     expect(res.status).toBe(200);
-    expect(res.headerLines['webhook-allowed-origin']).toEqual(['replica.webpubsub.azure.com', 'custom.domain.example', SERVICE_HOST]);
+    expect(res.headerLines['webhook-allowed-origin']).toEqual([
+      'replica.webpubsub.azure.com',
+      'custom.domain.example',
+      SERVICE_HOST,
+    ]);
   });
 });
 
@@ -123,7 +147,10 @@ describe('WebPubSubConfigService and @InjectWebPubSubOptions()', () => {
     @Module({ providers: [Consumer] })
     class FeatureModule {}
     const app = await startApp('fastify', {
-      imports: [WebPubSubModule.forRootAsync({ isGlobal: true, useFactory: () => ({ hub: 'chat' }) }), FeatureModule],
+      imports: [
+        WebPubSubModule.forRootAsync({ isGlobal: true, useFactory: () => ({ hub: 'chat' }) }),
+        FeatureModule,
+      ],
     });
     try {
       expect(app.app.get(Consumer).config.hubs).toEqual(['chat']);

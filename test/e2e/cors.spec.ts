@@ -17,53 +17,81 @@ class ApiController {
 /** The CORS settings the README documents: they let the handshake reach the module. */
 const DOCUMENTED: Record<PlatformName, CorsOptions> = {
   express: { origin: 'https://app.example.com', preflightContinue: true },
-  fastify: { origin: 'https://app.example.com', preflightContinue: true, strictPreflight: false } as CorsOptions,
+  fastify: {
+    origin: 'https://app.example.com',
+    preflightContinue: true,
+    strictPreflight: false,
+  } as CorsOptions,
 };
 
-describe.each(['express', 'fastify'] as PlatformName[])('app.enableCors() with the documented settings on %s', platform => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(
-      platform,
-      { imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })], controllers: [ApiController], providers: [ChatHandlers] },
-      { before: nestApp => nestApp.enableCors(DOCUMENTED[platform]) },
-    );
-  });
-  afterAll(() => app?.close());
+describe.each(['express', 'fastify'] as PlatformName[])(
+  'app.enableCors() with the documented settings on %s',
+  platform => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp(
+        platform,
+        {
+          imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })],
+          controllers: [ApiController],
+          providers: [ChatHandlers],
+        },
+        { before: nestApp => nestApp.enableCors(DOCUMENTED[platform]) },
+      );
+    });
+    afterAll(() => app?.close());
 
-  it('still answers the abuse-protection handshake', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': SERVICE_HOST } });
-    expect(res.status).toBe(200);
-    expect(res.headerLines['webhook-allowed-origin']).toEqual([SERVICE_HOST]);
-  });
+    it('still answers the abuse-protection handshake', async () => {
+      const res = await http(`${app.url}/eventhandler`, {
+        method: 'OPTIONS',
+        headers: { 'WebHook-Request-Origin': SERVICE_HOST },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headerLines['webhook-allowed-origin']).toEqual([SERVICE_HOST]);
+    });
 
-  it('still refuses an unknown origin', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'evil.example.com' } });
-    expect(res.status).toBe(400);
-    expect(res.headers['webhook-allowed-origin']).toBeUndefined();
-  });
+    it('still refuses an unknown origin', async () => {
+      const res = await http(`${app.url}/eventhandler`, {
+        method: 'OPTIONS',
+        headers: { 'WebHook-Request-Origin': 'evil.example.com' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers['webhook-allowed-origin']).toBeUndefined();
+    });
 
-  it('keeps CORS working for the rest of the app', async () => {
-    const res = await http(`${app.url}/api/ping`, { headers: { Origin: 'https://app.example.com' } });
-    expect(res.status).toBe(200);
-    expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
-  });
-});
+    it('keeps CORS working for the rest of the app', async () => {
+      const res = await http(`${app.url}/api/ping`, {
+        headers: { Origin: 'https://app.example.com' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    });
+  },
+);
 
 // Why the settings are documented: by default the CORS layer answers every OPTIONS itself.
-describe.each(['express', 'fastify'] as PlatformName[])('app.enableCors() without those settings on %s', platform => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(
-      platform,
-      { imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })], providers: [ChatHandlers] },
-      { before: nestApp => nestApp.enableCors() },
-    );
-  });
-  afterAll(() => app?.close());
+describe.each(['express', 'fastify'] as PlatformName[])(
+  'app.enableCors() without those settings on %s',
+  platform => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp(
+        platform,
+        {
+          imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })],
+          providers: [ChatHandlers],
+        },
+        { before: nestApp => nestApp.enableCors() },
+      );
+    });
+    afterAll(() => app?.close());
 
-  it('intercepts the handshake before it reaches the module (no WebHook-Allowed-Origin)', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': SERVICE_HOST } });
-    expect(res.headers['webhook-allowed-origin']).toBeUndefined();
-  });
-});
+    it('intercepts the handshake before it reaches the module (no WebHook-Allowed-Origin)', async () => {
+      const res = await http(`${app.url}/eventhandler`, {
+        method: 'OPTIONS',
+        headers: { 'WebHook-Request-Origin': SERVICE_HOST },
+      });
+      expect(res.headers['webhook-allowed-origin']).toBeUndefined();
+    });
+  },
+);

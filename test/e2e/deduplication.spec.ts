@@ -1,4 +1,8 @@
-import { WebPubSubModule, type StoredResponse, type WebPubSubDeduplicationStore } from '../../lib/index.js';
+import {
+  WebPubSubModule,
+  type StoredResponse,
+  type WebPubSubDeduplicationStore,
+} from '../../lib/index.js';
 import { RetryHandlers } from '../fixtures/retry.handlers.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/events.js';
@@ -27,7 +31,13 @@ describe.each(PLATFORMS)('de-duplication of retried events on %s', platform => {
       let handlers: RetryHandlers;
       beforeAll(async () => {
         app = await startApp(platform, {
-          imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING, deduplication })],
+          imports: [
+            WebPubSubModule.forRoot({
+              hub: 'chat',
+              connectionString: CONNECTION_STRING,
+              deduplication,
+            }),
+          ],
           providers: [RetryHandlers],
         });
         handlers = app.app.get(RetryHandlers);
@@ -35,7 +45,11 @@ describe.each(PLATFORMS)('de-duplication of retried events on %s', platform => {
       afterAll(() => app?.close());
 
       const post = (event: string, id: string, options: EventOptions = {}, body = 'x') =>
-        http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders(event, { ...options, extra: { 'ce-id': id, ...options.extra } }), body });
+        http(`${app.url}/eventhandler`, {
+          method: 'POST',
+          headers: eventHeaders(event, { ...options, extra: { 'ce-id': id, ...options.extra } }),
+          body,
+        });
 
       it('answers a retry with the first answer, without running the handler again', async () => {
         const first = await post('message', 'evt-1');
@@ -90,7 +104,9 @@ describe.each(PLATFORMS)('de-duplication of retried events on %s', platform => {
           const store = deduplication.store as RecordingStore;
           expect(store.entries.size).toBeGreaterThan(0);
           expect(new Set(store.ttls)).toEqual(new Set([60_000]));
-          expect([...store.entries.keys()]).toContain('chat\nconn-1\nazure.webpubsub.user.message\nevt-1');
+          expect([...store.entries.keys()]).toContain(
+            'chat\nconn-1\nazure.webpubsub.user.message\nevt-1',
+          );
         });
       }
     });

@@ -8,7 +8,12 @@ import {
   TroublesomeListeners,
 } from '../fixtures/handler-variants.js';
 import { CapturingLogger, startApp, PLATFORMS, type TestApp } from '../utils/app.js';
-import { CONNECTION_STRING, connectBody, eventHeaders, type EventOptions } from '../utils/events.js';
+import {
+  CONNECTION_STRING,
+  connectBody,
+  eventHeaders,
+  type EventOptions,
+} from '../utils/events.js';
 import { http } from '../utils/http.js';
 import { waitFor } from '../utils/wait.js';
 
@@ -29,7 +34,6 @@ class FactoryBuiltHandler {
   }
 }
 
-
 describe.each(PLATFORMS)('dispatch on %s', platform => {
   let app: TestApp;
   const logger = new CapturingLogger();
@@ -38,7 +42,12 @@ describe.each(PLATFORMS)('dispatch on %s', platform => {
     app = await startApp(
       platform,
       {
-        imports: [WebPubSubModule.forRoot({ hub: ['chat', 'notifications'], connectionString: CONNECTION_STRING })],
+        imports: [
+          WebPubSubModule.forRoot({
+            hub: ['chat', 'notifications'],
+            connectionString: CONNECTION_STRING,
+          }),
+        ],
         controllers: [ControllerHostedHandlers],
         providers: [
           NotificationsOnlyHandler,
@@ -56,7 +65,11 @@ describe.each(PLATFORMS)('dispatch on %s', platform => {
   afterAll(() => app?.close());
 
   const post = (event: string, body: string, options: EventOptions = {}) =>
-    http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders(event, options), body });
+    http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders(event, options),
+      body,
+    });
 
   it('keeps the hubs apart: a hub-restricted handler answers only its hub', async () => {
     const notifications = await post('message', 'n1', { hub: 'notifications' });
@@ -65,7 +78,10 @@ describe.each(PLATFORMS)('dispatch on %s', platform => {
     expect(chat.text).toBe('chat got c1');
     const connectChat = await post('connect', connectBody(), { hub: 'chat' });
     expect(connectChat.status).toBe(204); // no connect handler for chat
-    const connectNotifications = await post('connect', connectBody(), { hub: 'Notifications', connectionId: 'c9' });
+    const connectNotifications = await post('connect', connectBody(), {
+      hub: 'Notifications',
+      connectionId: 'c9',
+    });
     expect(JSON.parse(connectNotifications.text)).toEqual({ userId: 'notify-c9' });
   });
 
@@ -77,7 +93,9 @@ describe.each(PLATFORMS)('dispatch on %s', platform => {
   it('registers an aliased provider once and finds factory-built providers', async () => {
     expect((await post('aliased', 'once')).text).toBe('aliased once');
     expect((await post('factory', 'x')).text).toBe('from factory');
-    expect(logger.messages('log').filter(line => line.includes('AliasedHandler.aliased'))).toHaveLength(1);
+    expect(
+      logger.messages('log').filter(line => line.includes('AliasedHandler.aliased')),
+    ).toHaveLength(1);
   });
 
   it('acknowledges a non-blocking event at once while its slow handlers run, and fans out to every handler', async () => {
@@ -97,7 +115,9 @@ describe.each(PLATFORMS)('dispatch on %s', platform => {
     const listeners = app.app.get(TroublesomeListeners);
     const res = await post('disconnected', JSON.stringify({ reason: 'bye' }));
     expect(res.status).toBe(204);
-    await waitFor(() => logger.messages('error').some(line => line.includes('TroublesomeListeners.rejects failed')));
+    await waitFor(() =>
+      logger.messages('error').some(line => line.includes('TroublesomeListeners.rejects failed')),
+    );
     expect(listeners.seen).toContain('disconnected bye');
     const errors = logger.messages('error').join('\n');
     expect(errors).toContain('Handler TroublesomeListeners.throws failed');
@@ -113,40 +133,71 @@ describe.each(PLATFORMS)('logging on %s', platform => {
   beforeAll(async () => {
     app = await startApp(
       platform,
-      { imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })], providers: [ChatHandlers] },
+      {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })],
+        providers: [ChatHandlers],
+      },
       { logger },
     );
   });
   afterAll(() => app?.close());
 
   it('logs one line per registered handler at start-up, with the WebPubSub context', () => {
-    const registered = logger.lines.filter(line => line.level === 'log' && line.message.startsWith('Registered'));
-    expect(registered.map(line => line.message)).toContain('Registered connect handler ChatHandlers.connect');
-    expect(registered.map(line => line.message)).toContain('Registered user event "message" handler ChatHandlers.message');
+    const registered = logger.lines.filter(
+      line => line.level === 'log' && line.message.startsWith('Registered'),
+    );
+    expect(registered.map(line => line.message)).toContain(
+      'Registered connect handler ChatHandlers.connect',
+    );
+    expect(registered.map(line => line.message)).toContain(
+      'Registered user event "message" handler ChatHandlers.message',
+    );
     expect(registered.every(line => line.context === 'WebPubSub')).toBe(true);
   });
 
   it('logs one debug line per event', async () => {
-    await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('message', { connectionId: 'dbg-1' }), body: 'x' });
-    const lines = logger.lines.filter(line => line.level === 'debug' && line.message.includes('dbg-1'));
-    expect(lines.map(line => line.message)).toEqual(['user event "message" hub=chat connection=dbg-1']);
+    await http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders('message', { connectionId: 'dbg-1' }),
+      body: 'x',
+    });
+    const lines = logger.lines.filter(
+      line => line.level === 'debug' && line.message.includes('dbg-1'),
+    );
+    expect(lines.map(line => line.message)).toEqual([
+      'user event "message" hub=chat connection=dbg-1',
+    ]);
     expect(lines[0].context).toBe('WebPubSub');
   });
 
   it('logs a warning with the reason for each rejected request', async () => {
-    await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('message', { keys: ['forged'] }), body: 'x' });
-    expect(logger.messages('warn')).toContain('Rejected POST /eventhandler: 401 Invalid ce-signature');
+    await http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders('message', { keys: ['forged'] }),
+      body: 'x',
+    });
+    expect(logger.messages('warn')).toContain(
+      'Rejected POST /eventhandler: 401 Invalid ce-signature',
+    );
   });
 
   it('logs a crashing handler with its stack, which never reaches the response', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('crash'), body: 'x' });
+    const res = await http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders('crash'),
+      body: 'x',
+    });
     expect(res.text).toBe('Internal server error');
-    const error = logger.lines.find(line => line.level === 'error' && line.message.includes('ChatHandlers.crash'));
+    const error = logger.lines.find(
+      line => line.level === 'error' && line.message.includes('ChatHandlers.crash'),
+    );
     expect(error?.message).toContain('database password is hunter2');
     expect(error?.message).toMatch(/at ChatHandlers\.crash/);
   });
 
   it('does not warn about signatures when keys are configured', () => {
-    expect(logger.messages('warn').some(line => line.includes('ce-signature is NOT checked'))).toBe(false);
+    expect(logger.messages('warn').some(line => line.includes('ce-signature is NOT checked'))).toBe(
+      false,
+    );
   });
 });

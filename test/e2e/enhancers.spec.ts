@@ -1,11 +1,20 @@
-import { Injectable, SetMetadata, ValidationPipe, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Injectable,
+  SetMetadata,
+  ValidationPipe,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { WebPubSubModule } from '../../lib/index.js';
-import { AdminGuard, EnhancedHandlers, RequestScopedHandlers } from '../fixtures/enhanced.handlers.js';
+import {
+  AdminGuard,
+  EnhancedHandlers,
+  RequestScopedHandlers,
+} from '../fixtures/enhanced.handlers.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
 import { waitFor } from '../utils/wait.js';
-
 
 /** A global guard that refuses every Web PubSub handler it is asked about (and no HTTP route). */
 @Injectable()
@@ -26,7 +35,11 @@ describe.each(PLATFORMS)('guards, interceptors, pipes and scopes on %s', platfor
   afterAll(() => app?.close());
 
   const post = (event: string, body: string, options: EventOptions = {}) =>
-    http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders(event, options), body });
+    http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders(event, options),
+      body,
+    });
 
   describe('@UseGuards()', () => {
     it('lets the event through when the guard allows it, with a "webpubsub" execution context', async () => {
@@ -34,7 +47,9 @@ describe.each(PLATFORMS)('guards, interceptors, pipes and scopes on %s', platfor
       const res = await post('admin', 'x', { userId: 'admin' });
       expect(res.status).toBe(200);
       expect(res.text).toBe('welcome admin');
-      expect(AdminGuard.seen).toEqual([{ type: 'webpubsub', handler: 'admin', class: 'EnhancedHandlers', eventName: 'admin' }]);
+      expect(AdminGuard.seen).toEqual([
+        { type: 'webpubsub', handler: 'admin', class: 'EnhancedHandlers', eventName: 'admin' },
+      ]);
     });
 
     it('answers 403 when the guard refuses, without running the handler', async () => {
@@ -58,15 +73,21 @@ describe.each(PLATFORMS)('guards, interceptors, pipes and scopes on %s', platfor
 
   describe('@UsePipes(ValidationPipe) with a class-validator DTO', () => {
     it('gives the handler the transformed DTO', async () => {
-      const res = await post('chat', JSON.stringify({ text: 'hi', priority: 1 }), { contentType: 'application/json' });
+      const res = await post('chat', JSON.stringify({ text: 'hi', priority: 1 }), {
+        contentType: 'application/json',
+      });
       expect(res.status).toBe(200);
       expect(JSON.parse(res.text)).toEqual({ ok: true, text: 'hi', dataType: 'json' });
     });
 
     it('answers an invalid DTO with 400 naming every problem', async () => {
-      const res = await post('chat', JSON.stringify({ text: 'far too long text', priority: -1 }), { contentType: 'application/json' });
+      const res = await post('chat', JSON.stringify({ text: 'far too long text', priority: -1 }), {
+        contentType: 'application/json',
+      });
       expect(res.status).toBe(400);
-      expect(res.text).toBe('text must be shorter than or equal to 10 characters; priority must not be less than 0');
+      expect(res.text).toBe(
+        'text must be shorter than or equal to 10 characters; priority must not be less than 0',
+      );
     });
   });
 
@@ -117,7 +138,9 @@ describe.each(PLATFORMS)('global enhancers on %s', platform => {
     });
 
   it('apply to handlers with parameter decorators: a global ValidationPipe validates @EventData()', async () => {
-    expect((await post('global-validation', JSON.stringify({ text: 'ok', priority: 2 }))).status).toBe(200);
+    expect(
+      (await post('global-validation', JSON.stringify({ text: 'ok', priority: 2 }))).status,
+    ).toBe(200);
     const invalid = await post('global-validation', JSON.stringify({ text: 5, priority: 2 }));
     expect(invalid.status).toBe(400);
     expect(invalid.text).toContain('text must be a string');
@@ -129,14 +152,21 @@ describe.each(PLATFORMS)('a global guard on %s', platform => {
   beforeAll(async () => {
     app = await startApp(
       platform,
-      { imports: [WebPubSubModule.forRoot({ hub: 'chat' })], providers: [EnhancedHandlers, AdminGuard] },
+      {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat' })],
+        providers: [EnhancedHandlers, AdminGuard],
+      },
       { before: nestApp => void nestApp.useGlobalGuards(new DenyWebPubSubGuard()) },
     );
   });
   afterAll(() => app?.close());
 
   const post = (event: string) =>
-    http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders(event, { keys: [], userId: 'admin' }), body: 'x' });
+    http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders(event, { keys: [], userId: 'admin' }),
+      body: 'x',
+    });
 
   it('applies, with Nest’s other global enhancers, to handlers that have enhancers of their own', async () => {
     const res = await post('admin');
@@ -154,7 +184,10 @@ describe.each(PLATFORMS)('a global guard on %s', platform => {
 @Injectable()
 class PublicOnlyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    return context.getType<string>() !== 'http' || Reflect.getMetadata('isPublic', context.getClass()) === true;
+    return (
+      context.getType<string>() !== 'http' ||
+      Reflect.getMetadata('isPublic', context.getClass()) === true
+    );
   }
 }
 
@@ -165,11 +198,18 @@ describe.each(PLATFORMS)('controllerDecorators on %s', platform => {
   ])('decorate the module’s controller (%p → %i)', async (controllerDecorators, status) => {
     const app = await startApp(
       platform,
-      { imports: [WebPubSubModule.forRoot({ hub: 'chat', controllerDecorators })], providers: [EnhancedHandlers, AdminGuard] },
+      {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat', controllerDecorators })],
+        providers: [EnhancedHandlers, AdminGuard],
+      },
       { before: nestApp => void nestApp.useGlobalGuards(new PublicOnlyGuard()) },
     );
     try {
-      const res = await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('plain', { keys: [] }), body: 'x' });
+      const res = await http(`${app.url}/eventhandler`, {
+        method: 'POST',
+        headers: eventHeaders('plain', { keys: [] }),
+        body: 'x',
+      });
       expect(res.status).toBe(status);
     } finally {
       await app.close();

@@ -16,7 +16,8 @@ import { http, type HttpResult } from '../utils/http.js';
 import { fullMatrix } from '../utils/matrix.js';
 import { waitFor } from '../utils/wait.js';
 
-const decodeState = (value: unknown) => JSON.parse(Buffer.from(String(value), 'base64').toString('utf8'));
+const decodeState = (value: unknown) =>
+  JSON.parse(Buffer.from(String(value), 'base64').toString('utf8'));
 const encodeState = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 
 describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
@@ -43,32 +44,49 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
   afterAll(() => app?.close());
 
   const url = (suffix = '') => `${app.url}${setup.base}${suffix}`;
-  const post = (event: string, body: string | Buffer = '', options: EventOptions = {}, suffix = ''): Promise<HttpResult> =>
+  const post = (
+    event: string,
+    body: string | Buffer = '',
+    options: EventOptions = {},
+    suffix = '',
+  ): Promise<HttpResult> =>
     http(url(suffix), { method: 'POST', headers: eventHeaders(event, options), body });
   const callsOf = (event: string) => handlers.calls.filter(call => call.event === event).length;
 
   describe('abuse-protection handshake', () => {
     it.each(['OPTIONS', 'GET'])('%s names the allowed requested host', async method => {
-      const res = await http(url(), { method, headers: { 'WebHook-Request-Origin': SERVICE_HOST } });
+      const res = await http(url(), {
+        method,
+        headers: { 'WebHook-Request-Origin': SERVICE_HOST },
+      });
       expect(res.status).toBe(200);
       expect(res.headerLines['webhook-allowed-origin']).toEqual([SERVICE_HOST]);
     });
 
     it('is answered on <path>/validate, for URL templates with {event}', async () => {
-      const res = await http(url('/validate'), { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': SERVICE_HOST } });
+      const res = await http(url('/validate'), {
+        method: 'OPTIONS',
+        headers: { 'WebHook-Request-Origin': SERVICE_HOST },
+      });
       expect(res.status).toBe(200);
       expect(res.headerLines['webhook-allowed-origin']).toEqual([SERVICE_HOST]);
     });
 
     it('allows the known host among several, in any case, with any separator', async () => {
       const origin = `other.example.com, ${SERVICE_HOST.toUpperCase()} third.example.com`;
-      const res = await http(url(), { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': origin } });
+      const res = await http(url(), {
+        method: 'OPTIONS',
+        headers: { 'WebHook-Request-Origin': origin },
+      });
       expect(res.status).toBe(200);
       expect(res.headerLines['webhook-allowed-origin']).toEqual([SERVICE_HOST.toUpperCase()]);
     });
 
     it('refuses an origin that is not allowed: 400 without WebHook-Allowed-Origin', async () => {
-      const res = await http(url(), { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'evil.example.com' } });
+      const res = await http(url(), {
+        method: 'OPTIONS',
+        headers: { 'WebHook-Request-Origin': 'evil.example.com' },
+      });
       expect(res.status).toBe(400);
       expect(res.headers['webhook-allowed-origin']).toBeUndefined();
       expect(res.text).toContain('evil.example.com');
@@ -97,7 +115,9 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
 
     it('accepts ", " separators and upper-case hex', async () => {
       const headers = eventHeaders('message', { keys: ['some-other-key', ACCESS_KEY] });
-      headers['ce-signature'] = headers['ce-signature'].replace(',', ', ').replace(/=([0-9a-f]+)/g, (_m, hex: string) => `=${hex.toUpperCase()}`);
+      headers['ce-signature'] = headers['ce-signature']
+        .replace(',', ', ')
+        .replace(/=([0-9a-f]+)/g, (_m, hex: string) => `=${hex.toUpperCase()}`);
       const res = await http(url(), { method: 'POST', headers, body });
       expect(res.status).toBe(200);
     });
@@ -142,7 +162,10 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
     });
 
     it('answers nothing returned with 204', async () => {
-      const res = await post('connect', JSON.stringify({ claims: {}, query: { mode: ['nothing'] } }));
+      const res = await post(
+        'connect',
+        JSON.stringify({ claims: {}, query: { mode: ['nothing'] } }),
+      );
       expect(res.status).toBe(204);
       expect(res.text).toBe('');
     });
@@ -198,11 +221,17 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
     });
 
     it('gives JSON data parsed and answers an object as 200 JSON', async () => {
-      const res = await post('describe', JSON.stringify({ a: [1, 'two'] }), { contentType: 'application/json' });
+      const res = await post('describe', JSON.stringify({ a: [1, 'two'] }), {
+        contentType: 'application/json',
+      });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
       const described = JSON.parse(res.text);
-      expect(described).toMatchObject({ dataType: 'json', isBuffer: false, data: { a: [1, 'two'] } });
+      expect(described).toMatchObject({
+        dataType: 'json',
+        isBuffer: false,
+        data: { a: [1, 'two'] },
+      });
       expect(described.context).toMatchObject({
         hub: 'chat',
         connectionId: 'conn-1',
@@ -217,13 +246,21 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
 
     it('gives text data as a string', async () => {
       const res = await post('describe', 'plain words', { contentType: 'text/plain' });
-      expect(JSON.parse(res.text)).toMatchObject({ dataType: 'text', isBuffer: false, data: 'plain words' });
+      expect(JSON.parse(res.text)).toMatchObject({
+        dataType: 'text',
+        isBuffer: false,
+        data: 'plain words',
+      });
     });
 
     it('gives binary data as a Buffer and echoes bytes byte-exact as application/octet-stream', async () => {
       const bytes = randomBytes(16 * 1024);
       const described = await post('describe', bytes, { contentType: 'application/octet-stream' });
-      expect(JSON.parse(described.text)).toMatchObject({ dataType: 'binary', isBuffer: true, length: bytes.length });
+      expect(JSON.parse(described.text)).toMatchObject({
+        dataType: 'binary',
+        isBuffer: true,
+        length: bytes.length,
+      });
       const res = await post('echo', bytes, { contentType: 'application/octet-stream' });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('application/octet-stream');
@@ -231,8 +268,14 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
     });
 
     it('reads the user id and subprotocol into the context', async () => {
-      const res = await post('describe', 'x', { userId: 'bob', extra: { 'ce-subprotocol': 'json.webpubsub.azure.v1' } });
-      expect(JSON.parse(res.text).context).toMatchObject({ userId: 'bob', subprotocol: 'json.webpubsub.azure.v1' });
+      const res = await post('describe', 'x', {
+        userId: 'bob',
+        extra: { 'ce-subprotocol': 'json.webpubsub.azure.v1' },
+      });
+      expect(JSON.parse(res.text).context).toMatchObject({
+        userId: 'bob',
+        subprotocol: 'json.webpubsub.azure.v1',
+      });
     });
 
     it.each(['nothing', 'null'])('answers %s returned with 204', async event => {
@@ -266,11 +309,14 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
     it.each([
       ['forbidden', 403, 'not for you'],
       ['reject', 401, 'token expired'],
-    ])('turns an HttpException from %s into its status and message', async (event, status, message) => {
-      const res = await post(event, 'x');
-      expect(res.status).toBe(status);
-      expect(res.text).toBe(message);
-    });
+    ])(
+      'turns an HttpException from %s into its status and message',
+      async (event, status, message) => {
+        const res = await post(event, 'x');
+        expect(res.status).toBe(status);
+        expect(res.text).toBe(message);
+      },
+    );
 
     it('turns a crash into 500 without its message', async () => {
       const res = await post('crash', 'x');
@@ -297,7 +343,9 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
 
     it('accepts a 600 KB JSON event (above Express’s own 100 KB JSON limit)', async () => {
       const payload = { blob: 'x'.repeat(600 * 1024) };
-      const res = await post('describe', JSON.stringify(payload), { contentType: 'application/json' });
+      const res = await post('describe', JSON.stringify(payload), {
+        contentType: 'application/json',
+      });
       expect(res.status).toBe(200);
       expect(JSON.parse(res.text).data.blob.length).toBe(600 * 1024);
     });
@@ -326,7 +374,9 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
       const next = decodeState(res.headers['ce-connectionstate']);
       expect(next).toEqual({ count: 3, room: 'blue' });
       // round trip: the state the service sends back next time
-      const again = await post('counter', 'x', { state: res.headers['ce-connectionstate'] as string });
+      const again = await post('counter', 'x', {
+        state: res.headers['ce-connectionstate'] as string,
+      });
       expect(JSON.parse(again.text).count).toBe(4);
     });
 
@@ -358,11 +408,14 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
       expect(res.text).toBe('Missing CloudEvents headers: ce-id, ce-hub');
     });
 
-    it.each(['ce-specversion', 'ce-type', 'ce-connectionId', 'ce-eventName'])('refuses an event without %s', async header => {
-      const res = await post('message', 'x', { omit: [header] });
-      expect(res.status).toBe(400);
-      expect(res.text).toContain(header.toLowerCase());
-    });
+    it.each(['ce-specversion', 'ce-type', 'ce-connectionId', 'ce-eventName'])(
+      'refuses an event without %s',
+      async header => {
+        const res = await post('message', 'x', { omit: [header] });
+        expect(res.status).toBe(400);
+        expect(res.text).toContain(header.toLowerCase());
+      },
+    );
 
     it('refuses ce-specversion other than 1.0', async () => {
       const res = await post('message', 'x', { extra: { 'ce-specversion': '0.3' } });
@@ -370,11 +423,14 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
       expect(res.text).toContain('ce-specversion');
     });
 
-    it.each(['com.example.thing', 'azure.webpubsub.sys.reboot', 'azure.webpubsub.user.'])('refuses ce-type %s', async type => {
-      const res = await post('message', 'x', { extra: { 'ce-type': type } });
-      expect(res.status).toBe(400);
-      expect(res.text).toContain('Unsupported ce-type');
-    });
+    it.each(['com.example.thing', 'azure.webpubsub.sys.reboot', 'azure.webpubsub.user.'])(
+      'refuses ce-type %s',
+      async type => {
+        const res = await post('message', 'x', { extra: { 'ce-type': type } });
+        expect(res.status).toBe(400);
+        expect(res.text).toContain('Unsupported ce-type');
+      },
+    );
 
     it('answers an event for a hub the app does not serve with 404', async () => {
       const before = callsOf('message');
@@ -399,17 +455,29 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
     });
 
     it('gives the disconnect reason', async () => {
-      const res = await post('disconnected', JSON.stringify({ reason: 'client closed' }), { connectionId: 'conn-gone' });
+      const res = await post('disconnected', JSON.stringify({ reason: 'client closed' }), {
+        connectionId: 'conn-gone',
+      });
       expect(res.status).toBe(204);
-      await waitFor(() => handlers.calls.some(c => c.event === 'disconnected' && c.request.context.connectionId === 'conn-gone'));
-      const call = handlers.calls.find(c => c.event === 'disconnected' && c.request.context.connectionId === 'conn-gone')!;
+      await waitFor(() =>
+        handlers.calls.some(
+          c => c.event === 'disconnected' && c.request.context.connectionId === 'conn-gone',
+        ),
+      );
+      const call = handlers.calls.find(
+        c => c.event === 'disconnected' && c.request.context.connectionId === 'conn-gone',
+      )!;
       expect(call.request.reason).toBe('client closed');
     });
 
-    it.each(['azure.webpubsub.gp.joined', 'azure.webpubsub.gp.left'])('acknowledges group presence %s with 2xx', async type => {
-      const res = await post('connected', JSON.stringify({ group: 'lobby' }), { extra: { 'ce-type': type } });
-      expect(res.status).toBe(204);
-    });
+    it.each(['azure.webpubsub.gp.joined', 'azure.webpubsub.gp.left'])(
+      'acknowledges group presence %s with 2xx',
+      async type => {
+        const res = await post('connected', JSON.stringify({ group: 'lobby' }), {
+          extra: { 'ce-type': type },
+        });
+        expect(res.status).toBe(204);
+      },
+    );
   });
 });
-

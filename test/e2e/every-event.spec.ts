@@ -6,14 +6,18 @@ import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/eve
 import { http } from '../utils/http.js';
 import { waitFor } from '../utils/wait.js';
 
-
 describe.each(PLATFORMS)('every event and every hub on %s', platform => {
   let app: TestApp;
   let handlers: EveryEventHandlers;
 
   beforeAll(async () => {
     app = await startApp(platform, {
-      imports: [WebPubSubModule.forRoot({ hub: ['chat', 'notifications'], connectionString: CONNECTION_STRING })],
+      imports: [
+        WebPubSubModule.forRoot({
+          hub: ['chat', 'notifications'],
+          connectionString: CONNECTION_STRING,
+        }),
+      ],
       providers: [EveryEventHandlers],
     });
     handlers = app.app.get(EveryEventHandlers);
@@ -21,7 +25,11 @@ describe.each(PLATFORMS)('every event and every hub on %s', platform => {
   afterAll(() => app?.close());
 
   const post = (event: string, body: string, options: EventOptions = {}) =>
-    http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders(event, options), body });
+    http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders(event, options),
+      body,
+    });
 
   it('gives a user event with a handler of its own to that handler', async () => {
     expect((await post('message', 'hi')).text).toBe('own handler: hi');
@@ -34,8 +42,12 @@ describe.each(PLATFORMS)('every event and every hub on %s', platform => {
   });
 
   it('prefers, per hub, the own handler, then the hub’s catch-all', async () => {
-    expect((await post('message', 'n', { hub: 'notifications' })).text).toBe('notifications own handler: n');
-    expect((await post('typing', 'n', { hub: 'notifications' })).text).toBe('notifications catch-all: typing');
+    expect((await post('message', 'n', { hub: 'notifications' })).text).toBe(
+      'notifications own handler: n',
+    );
+    expect((await post('typing', 'n', { hub: 'notifications' })).text).toBe(
+      'notifications catch-all: typing',
+    );
   });
 
   it('calls @OnGroupJoined() and @OnGroupLeft() with the group, answering at once', async () => {
@@ -109,7 +121,7 @@ class TwoCatchAlls {
 }
 
 it('refuses two catch-all user event handlers at start-up', async () => {
-  await expect(startApp('express', { imports: [WebPubSubModule.forRoot({})], providers: [TwoCatchAlls] })).rejects.toThrow(
-    DuplicateWebPubSubHandlerError,
-  );
+  await expect(
+    startApp('express', { imports: [WebPubSubModule.forRoot({})], providers: [TwoCatchAlls] }),
+  ).rejects.toThrow(DuplicateWebPubSubHandlerError);
 });

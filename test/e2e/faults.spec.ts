@@ -12,10 +12,10 @@ import { sleep, waitFor } from '../utils/wait.js';
 // Jest fails the running test on any unhandled rejection or uncaught exception: every test below
 // also proves there was none.
 
-
-
 function openConnections(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  return new Promise((resolve, reject) =>
+    server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
 }
 
 /** A raw request: the headers, then part of the body, and then the client goes away. */
@@ -49,7 +49,13 @@ describe.each(PLATFORMS)('faults on %s', platform => {
     app = await startApp(
       platform,
       {
-        imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING, handlerTimeout: 100 })],
+        imports: [
+          WebPubSubModule.forRoot({
+            hub: 'chat',
+            connectionString: CONNECTION_STRING,
+            handlerTimeout: 100,
+          }),
+        ],
         providers: [FaultHandlers],
       },
       { logger },
@@ -79,7 +85,9 @@ describe.each(PLATFORMS)('faults on %s', platform => {
       expect(res.text).toBe('The event handler did not answer within 100 ms');
       expect(elapsed).toBeGreaterThanOrEqual(95);
       expect(elapsed).toBeLessThan(1000);
-      expect(logger.messages('error')).toContain('Handler FaultHandlers.never did not finish within 100 ms (handlerTimeout)');
+      expect(logger.messages('error')).toContain(
+        'Handler FaultHandlers.never did not finish within 100 ms (handlerTimeout)',
+      );
     });
 
     it('a handler that rejects after the timeout gets 504, and its late rejection is dropped quietly', async () => {
@@ -87,26 +95,37 @@ describe.each(PLATFORMS)('faults on %s', platform => {
       expect(res.status).toBe(504);
       await waitFor(() => handlers.settledLate.includes('late-reject'));
       await sleep(20);
-      expect(logger.messages('error').filter(line => line.includes('rejected after the timeout'))).toEqual([]);
+      expect(
+        logger.messages('error').filter(line => line.includes('rejected after the timeout')),
+      ).toEqual([]);
     });
 
     it('a non-blocking handler that never settles is logged after handlerTimeout', async () => {
       const res = await post('connected', '{}');
       expect(res.status).toBe(204);
-      await waitFor(() => logger.messages('error').includes('Handler FaultHandlers.hangs did not finish within 100 ms (handlerTimeout)'));
+      await waitFor(() =>
+        logger
+          .messages('error')
+          .includes('Handler FaultHandlers.hangs did not finish within 100 ms (handlerTimeout)'),
+      );
     });
   });
 
   describe('clients that go away', () => {
     it('1,000 requests aborted mid-body call no handler and leave no socket or listener behind', async () => {
       const server = app.app.getHttpServer() as Server;
-      const before = { calls: handlers.calls, listeners: server.listenerCount('request') + server.listenerCount('connection') };
+      const before = {
+        calls: handlers.calls,
+        listeners: server.listenerCount('request') + server.listenerCount('connection'),
+      };
       for (let batch = 0; batch < 10; batch++) {
         await Promise.all(Array.from({ length: 100 }, () => abortMidBody(app.url, 'fast')));
       }
       await waitFor(async () => (await openConnections(server)) === 0);
       expect(handlers.calls).toBe(before.calls);
-      expect(server.listenerCount('request') + server.listenerCount('connection')).toBe(before.listeners);
+      expect(server.listenerCount('request') + server.listenerCount('connection')).toBe(
+        before.listeners,
+      );
       // and the server still answers
       expect((await post('fast')).text).toBe('fast answer');
     });
@@ -127,10 +146,12 @@ describe.each(PLATFORMS)('faults on %s', platform => {
           { length: 100 },
           () =>
             new Promise<void>((resolve, reject) => {
-              const socket = connect(Number(port), '127.0.0.1', () => socket.end(raw, () => {
-                socket.destroy();
-                resolve();
-              }));
+              const socket = connect(Number(port), '127.0.0.1', () =>
+                socket.end(raw, () => {
+                  socket.destroy();
+                  resolve();
+                }),
+              );
               socket.on('error', reject);
             }),
         ),
@@ -157,31 +178,46 @@ describe.each(PLATFORMS)('10,000 concurrent events on %s', platform => {
     const agent = new Agent({ keepAlive: true, maxSockets: 256 });
     const { request } = await import('node:http');
     const send = (i: number) =>
-      new Promise<{ i: number; status: number; body: string; state?: string }>((resolve, reject) => {
-        const body = Buffer.from(`event-${i}`);
-        const req = request(
-          `${app.url}/eventhandler`,
-          {
-            method: 'POST',
-            agent,
-            headers: { ...eventHeaders('state', { connectionId: `conn-${i}`, state: Buffer.from(JSON.stringify({ id: `old-${i}` })).toString('base64') }), 'content-length': body.length },
-          },
-          res => {
-            const chunks: Buffer[] = [];
-            res.on('data', chunk => chunks.push(chunk));
-            res.on('end', () =>
-              resolve({ i, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), state: res.headers['ce-connectionstate'] as string }),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+      new Promise<{ i: number; status: number; body: string; state?: string }>(
+        (resolve, reject) => {
+          const body = Buffer.from(`event-${i}`);
+          const req = request(
+            `${app.url}/eventhandler`,
+            {
+              method: 'POST',
+              agent,
+              headers: {
+                ...eventHeaders('state', {
+                  connectionId: `conn-${i}`,
+                  state: Buffer.from(JSON.stringify({ id: `old-${i}` })).toString('base64'),
+                }),
+                'content-length': body.length,
+              },
+            },
+            res => {
+              const chunks: Buffer[] = [];
+              res.on('data', chunk => chunks.push(chunk));
+              res.on('end', () =>
+                resolve({
+                  i,
+                  status: res.statusCode ?? 0,
+                  body: Buffer.concat(chunks).toString(),
+                  state: res.headers['ce-connectionstate'] as string,
+                }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        },
+      );
     try {
       const results = await Promise.all(Array.from({ length: 10_000 }, (_, i) => send(i)));
       const wrong = results.filter(
         ({ i, status, body, state }) =>
-          status !== 200 || body !== `event-${i}` || JSON.parse(Buffer.from(state ?? '', 'base64').toString()).id !== `event-${i}`,
+          status !== 200 ||
+          body !== `event-${i}` ||
+          JSON.parse(Buffer.from(state ?? '', 'base64').toString()).id !== `event-${i}`,
       );
       expect(wrong).toEqual([]);
       expect(results).toHaveLength(10_000);

@@ -1,7 +1,12 @@
 import { MqttHandlers, MQTT_SECRET_IN_ERROR } from '../fixtures/mqtt.handlers.js';
 import { WebPubSubModule } from '../../lib/index.js';
 import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
-import { CONNECTION_STRING, connectBody, eventHeaders, type EventOptions } from '../utils/events.js';
+import {
+  CONNECTION_STRING,
+  connectBody,
+  eventHeaders,
+  type EventOptions,
+} from '../utils/events.js';
 import { http, type HttpResult } from '../utils/http.js';
 import { waitFor } from '../utils/wait.js';
 
@@ -10,7 +15,10 @@ const PHYSICAL_ID = 'phys-7f3a';
 const SESSION_ID = 'sess-42';
 
 /** The headers of an MQTT client's event: `ce-subprotocol: mqtt` and a physical connection id. */
-const mqttExtra = (extra: Record<string, string> = {}, sessionId?: string): Record<string, string> => ({
+const mqttExtra = (
+  extra: Record<string, string> = {},
+  sessionId?: string,
+): Record<string, string> => ({
   'ce-subprotocol': 'mqtt',
   'ce-physicalConnectionId': PHYSICAL_ID,
   ...(sessionId === undefined ? {} : { 'ce-sessionId': sessionId }),
@@ -47,15 +55,28 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
     options: EventOptions = {},
     extraHeaders: Record<string, string | string[]> = {},
   ): Promise<HttpResult> =>
-    http(`${app.url}/eventhandler`, { method: 'POST', headers: { ...eventHeaders(event, options), ...extraHeaders }, body });
+    http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: { ...eventHeaders(event, options), ...extraHeaders },
+      body,
+    });
 
-  const mqttConnect = (protocolVersion: number, username: string | undefined, more: Record<string, unknown> = {}) =>
-    post('connect', mqttConnectBody({ protocolVersion, username, ...more }), { connectionId: 'device-1', extra: mqttExtra() });
+  const mqttConnect = (
+    protocolVersion: number,
+    username: string | undefined,
+    more: Record<string, unknown> = {},
+  ) =>
+    post('connect', mqttConnectBody({ protocolVersion, username, ...more }), {
+      connectionId: 'device-1',
+      extra: mqttExtra(),
+    });
 
   const lastCall = (event: string) => handlers.calls.filter(call => call.event === event).at(-1)!;
   const mqttError = (res: HttpResult) => {
     expect(res.headers['content-type']).toBe(JSON_TYPE);
-    return JSON.parse(res.text) as { mqtt: { code: number; reason?: string; userProperties?: unknown } };
+    return JSON.parse(res.text) as {
+      mqtt: { code: number; reason?: string; userProperties?: unknown };
+    };
   };
 
   describe('detection and context', () => {
@@ -74,19 +95,29 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
       const res = await post('connected', '{}', { extra: mqttExtra({}, SESSION_ID) });
       expect(res.status).toBe(204);
       await waitFor(() => handlers.calls.some(call => call.event === 'connected'));
-      expect(lastCall('connected').request.context.mqtt).toEqual({ physicalConnectionId: PHYSICAL_ID, sessionId: SESSION_ID });
+      expect(lastCall('connected').request.context.mqtt).toEqual({
+        physicalConnectionId: PHYSICAL_ID,
+        sessionId: SESSION_ID,
+      });
     });
 
     it('matches the subprotocol case-insensitively', async () => {
-      await post('connect', mqttConnectBody({ protocolVersion: 4 }), { extra: mqttExtra({ 'ce-subprotocol': 'MQTT' }) });
+      await post('connect', mqttConnectBody({ protocolVersion: 4 }), {
+        extra: mqttExtra({ 'ce-subprotocol': 'MQTT' }),
+      });
       expect(lastCall('connect').request.context.clientProtocol).toBe('mqtt');
     });
 
     it.each([
       ['no ce-physicalConnectionId', { 'ce-subprotocol': 'mqtt' }],
-      ['another subprotocol', { 'ce-subprotocol': 'json.webpubsub.azure.v1', 'ce-physicalConnectionId': PHYSICAL_ID }],
+      [
+        'another subprotocol',
+        { 'ce-subprotocol': 'json.webpubsub.azure.v1', 'ce-physicalConnectionId': PHYSICAL_ID },
+      ],
     ])('treats an event with %s as a default client', async (_what, extra) => {
-      const res = await post('connect', mqttConnectBody({ protocolVersion: 5, username: 'x' }), { extra });
+      const res = await post('connect', mqttConnectBody({ protocolVersion: 5, username: 'x' }), {
+        extra,
+      });
       expect(res.status).toBe(200);
       const request = lastCall('connect').request;
       expect(request.context.clientProtocol).toBe('default');
@@ -171,12 +202,15 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
     it.each([
       [4, 3],
       [5, 0x80],
-    ])('refuses MQTT %i on any other error: 500, code %i, a generic reason, no message', async (version, code) => {
-      const res = await mqttConnect(version, 'crash');
-      expect(res.status).toBe(500);
-      expect(mqttError(res)).toEqual({ mqtt: { code, reason: 'Internal server error' } });
-      expect(res.text).not.toContain(MQTT_SECRET_IN_ERROR);
-    });
+    ])(
+      'refuses MQTT %i on any other error: 500, code %i, a generic reason, no message',
+      async (version, code) => {
+        const res = await mqttConnect(version, 'crash');
+        expect(res.status).toBe(500);
+        expect(mqttError(res)).toEqual({ mqtt: { code, reason: 'Internal server error' } });
+        expect(res.text).not.toContain(MQTT_SECRET_IN_ERROR);
+      },
+    );
 
     it('refuses with a 500 MQTT error when the connect response cannot be encoded', async () => {
       const res = await mqttConnect(5, 'bad-properties');
@@ -185,15 +219,23 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
     });
 
     it.each([
-      ['banned', 5, 403, { code: 0x8a, reason: 'banned device', userProperties: [{ name: 'why', value: 'abuse' }] }],
+      [
+        'banned',
+        5,
+        403,
+        { code: 0x8a, reason: 'banned device', userProperties: [{ name: 'why', value: 'abuse' }] },
+      ],
       ['busy', 5, 500, { code: 0x89 }],
       ['not-authorized', 5, 401, { code: 0x87, reason: 'token expired' }],
       ['identifier', 4, 400, { code: 2, reason: 'client id rejected' }],
-    ])('refuses with MqttConnectError (%s) for MQTT %i: HTTP %i and its exact code', async (username, version, status, mqtt) => {
-      const res = await mqttConnect(version, username);
-      expect(res.status).toBe(status);
-      expect(mqttError(res)).toEqual({ mqtt });
-    });
+    ])(
+      'refuses with MqttConnectError (%s) for MQTT %i: HTTP %i and its exact code',
+      async (username, version, status, mqtt) => {
+        const res = await mqttConnect(version, username);
+        expect(res.status).toBe(status);
+        expect(mqttError(res)).toEqual({ mqtt });
+      },
+    );
 
     it.each([
       ['a 5.0 code to a 3.1.1 client', 'not-authorized', 4, 401, 5],
@@ -208,12 +250,15 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
       ['banned', 403, 'banned device'],
       ['not-authorized', 401, 'token expired'],
       ['busy', 500, 'MQTT connect refused: ServerBusy'],
-    ])('answers MqttConnectError (%s) to a default client like an HttpException of its mapped status', async (mode, status, text) => {
-      const res = await post('connect', JSON.stringify({ query: { mode: [mode] } }));
-      expect(res.status).toBe(status);
-      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
-      expect(res.text).toBe(text);
-    });
+    ])(
+      'answers MqttConnectError (%s) to a default client like an HttpException of its mapped status',
+      async (mode, status, text) => {
+        const res = await post('connect', JSON.stringify({ query: { mode: [mode] } }));
+        expect(res.status).toBe(status);
+        expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+        expect(res.text).toBe(text);
+      },
+    );
 
     it('refuses an MQTT connect body without mqtt.protocolVersion with 400, without calling the handler', async () => {
       const before = handlers.calls.length;
@@ -228,30 +273,65 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
     it('gives the handler mqtt.initiatedByClient and mqtt.disconnectPacket', async () => {
       const body = JSON.stringify({
         reason: 'session expired',
-        mqtt: { initiatedByClient: true, disconnectPacket: { code: 0x04, userProperties: [{ name: 'bye', value: 'now' }] } },
+        mqtt: {
+          initiatedByClient: true,
+          disconnectPacket: { code: 0x04, userProperties: [{ name: 'bye', value: 'now' }] },
+        },
       });
-      const res = await post('disconnected', body, { connectionId: 'dev-gone', extra: mqttExtra({}, SESSION_ID) });
+      const res = await post('disconnected', body, {
+        connectionId: 'dev-gone',
+        extra: mqttExtra({}, SESSION_ID),
+      });
       expect(res.status).toBe(204);
-      await waitFor(() => handlers.calls.some(call => call.event === 'disconnected' && call.request.context.connectionId === 'dev-gone'));
+      await waitFor(() =>
+        handlers.calls.some(
+          call => call.event === 'disconnected' && call.request.context.connectionId === 'dev-gone',
+        ),
+      );
       const request = lastCall('disconnected').request;
       expect(request.reason).toBe('session expired');
       expect(request.mqtt).toEqual({
         initiatedByClient: true,
         disconnectPacket: { code: 4, userProperties: [{ name: 'bye', value: 'now' }] },
       });
-      expect(request.context.mqtt).toEqual({ physicalConnectionId: PHYSICAL_ID, sessionId: SESSION_ID });
+      expect(request.context.mqtt).toEqual({
+        physicalConnectionId: PHYSICAL_ID,
+        sessionId: SESSION_ID,
+      });
     });
 
     it('reads a null DISCONNECT packet', async () => {
-      const body = JSON.stringify({ reason: '', mqtt: { initiatedByClient: false, disconnectPacket: null } });
-      await post('disconnected', body, { connectionId: 'dev-dropped', extra: mqttExtra({}, SESSION_ID) });
-      await waitFor(() => handlers.calls.some(call => call.event === 'disconnected' && call.request.context.connectionId === 'dev-dropped'));
-      expect(lastCall('disconnected').request.mqtt).toEqual({ initiatedByClient: false, disconnectPacket: null });
+      const body = JSON.stringify({
+        reason: '',
+        mqtt: { initiatedByClient: false, disconnectPacket: null },
+      });
+      await post('disconnected', body, {
+        connectionId: 'dev-dropped',
+        extra: mqttExtra({}, SESSION_ID),
+      });
+      await waitFor(() =>
+        handlers.calls.some(
+          call =>
+            call.event === 'disconnected' && call.request.context.connectionId === 'dev-dropped',
+        ),
+      );
+      expect(lastCall('disconnected').request.mqtt).toEqual({
+        initiatedByClient: false,
+        disconnectPacket: null,
+      });
     });
 
     it('gives a default client no mqtt part', async () => {
-      await post('disconnected', JSON.stringify({ reason: 'x', mqtt: { initiatedByClient: true } }), { connectionId: 'ws-gone' });
-      await waitFor(() => handlers.calls.some(call => call.event === 'disconnected' && call.request.context.connectionId === 'ws-gone'));
+      await post(
+        'disconnected',
+        JSON.stringify({ reason: 'x', mqtt: { initiatedByClient: true } }),
+        { connectionId: 'ws-gone' },
+      );
+      await waitFor(() =>
+        handlers.calls.some(
+          call => call.event === 'disconnected' && call.request.context.connectionId === 'ws-gone',
+        ),
+      );
       expect(lastCall('disconnected').request).not.toHaveProperty('mqtt');
     });
   });
@@ -266,11 +346,18 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
       );
 
     it('gives the handler every mqtt-<name> request header as a user property, in order', async () => {
-      const res = await telemetry({ 'mqtt-unit': 'celsius', 'mqtt-trace-id': 'abc-123', 'mqtt-note': 'a, b' });
+      const res = await telemetry({
+        'mqtt-unit': 'celsius',
+        'mqtt-trace-id': 'abc-123',
+        'mqtt-note': 'a, b',
+      });
       expect(res.status).toBe(200);
       const request = lastCall('telemetry').request;
       expect(request.context.clientProtocol).toBe('mqtt');
-      expect(request.context.mqtt).toEqual({ physicalConnectionId: PHYSICAL_ID, sessionId: SESSION_ID });
+      expect(request.context.mqtt).toEqual({
+        physicalConnectionId: PHYSICAL_ID,
+        sessionId: SESSION_ID,
+      });
       expect(request.mqtt).toEqual({
         userProperties: [
           { name: 'unit', value: 'celsius' },
@@ -288,7 +375,9 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
 
     it('receives a header repeated on the wire as one property with the values joined (as Node joins them)', async () => {
       await telemetry({ 'mqtt-tag': ['one', 'two'] });
-      expect(lastCall('telemetry').request.mqtt.userProperties).toEqual([{ name: 'tag', value: 'one, two' }]);
+      expect(lastCall('telemetry').request.mqtt.userProperties).toEqual([
+        { name: 'tag', value: 'one, two' },
+      ]);
     });
 
     it('sends the user properties the handler returns as mqtt-<name> response headers', async () => {
@@ -318,12 +407,18 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
     });
 
     it('answers a plain string reply to an MQTT client as text, with no mqtt-* headers', async () => {
-      const res = await post('plain', 'hi', { extra: mqttExtra({}, SESSION_ID) }, { 'mqtt-a': '1' });
+      const res = await post(
+        'plain',
+        'hi',
+        { extra: mqttExtra({}, SESSION_ID) },
+        { 'mqtt-a': '1' },
+      );
       expect(res.status).toBe(200);
       expect(res.text).toBe('plain reply');
-      expect(lastCall('plain').request.mqtt).toEqual({ userProperties: [{ name: 'a', value: '1' }] });
+      expect(lastCall('plain').request.mqtt).toEqual({
+        userProperties: [{ name: 'a', value: '1' }],
+      });
       expect(Object.keys(res.headers).filter(name => name.startsWith('mqtt-'))).toEqual([]);
     });
   });
 });
-

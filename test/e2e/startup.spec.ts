@@ -18,7 +18,11 @@ import { webPubSubImport, type Registration } from '../fixtures/web-pubsub-impor
 import { startApp, PLATFORMS } from '../utils/app.js';
 import { CONNECTION_STRING } from '../utils/events.js';
 
-const REGISTRATIONS: Registration[] = ['forRoot', 'forRootAsync(useFactory+ConfigService)', 'forRootAsync(useClass)'];
+const REGISTRATIONS: Registration[] = [
+  'forRoot',
+  'forRootAsync(useFactory+ConfigService)',
+  'forRootAsync(useClass)',
+];
 
 describe.each(PLATFORMS)('start-up on %s', platform => {
   describe('duplicate blocking handlers make the app fail to start, naming both', () => {
@@ -29,14 +33,24 @@ describe.each(PLATFORMS)('start-up on %s', platform => {
       });
       await expect(start).rejects.toThrow(DuplicateWebPubSubHandlerError);
       await expect(
-        startApp(platform, { imports: [WebPubSubModule.forRoot({ hub: 'chat' })], providers: [ConnectHandlerA, ConnectHandlerB] }),
-      ).rejects.toThrow('Two handlers for connect: ConnectHandlerA.connect and ConnectHandlerB.admit');
+        startApp(platform, {
+          imports: [WebPubSubModule.forRoot({ hub: 'chat' })],
+          providers: [ConnectHandlerA, ConnectHandlerB],
+        }),
+      ).rejects.toThrow(
+        'Two handlers for connect: ConnectHandlerA.connect and ConnectHandlerB.admit',
+      );
     });
 
     it('two handlers for the same user event', async () => {
       await expect(
-        startApp(platform, { imports: [WebPubSubModule.forRoot({})], providers: [MessageHandlerA, MessageHandlerB] }),
-      ).rejects.toThrow('Two handlers for user event "message": MessageHandlerA.message and MessageHandlerB.onMessage');
+        startApp(platform, {
+          imports: [WebPubSubModule.forRoot({})],
+          providers: [MessageHandlerA, MessageHandlerB],
+        }),
+      ).rejects.toThrow(
+        'Two handlers for user event "message": MessageHandlerA.message and MessageHandlerB.onMessage',
+      );
     });
 
     it('but a hub-restricted handler beside an unrestricted one is fine', async () => {
@@ -50,21 +64,36 @@ describe.each(PLATFORMS)('start-up on %s', platform => {
 
   it('refuses a handler restricted to a hub the module does not serve', async () => {
     await expect(
-      startApp(platform, { imports: [WebPubSubModule.forRoot({ hub: 'chat' })], providers: [UnservedHubHandler] }),
+      startApp(platform, {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat' })],
+        providers: [UnservedHubHandler],
+      }),
     ).rejects.toThrow(/UnservedHubHandler\.message is restricted to hub "elsewhere"/);
   });
 });
 
 describe.each(REGISTRATIONS)('invalid options fail the start-up (%s)', registration => {
   const cases: [string, WebPubSubModuleOptions, RegExp][] = [
-    ['a malformed connection string', { connectionString: 'Endpoint=not a url;AccessKey=abc' }, /connectionString connection string Endpoint is not a URL/],
-    ['a connection string without Endpoint', { connectionString: 'AccessKey=abc;Version=1.0' }, /connectionString connection string has no Endpoint/],
+    [
+      'a malformed connection string',
+      { connectionString: 'Endpoint=not a url;AccessKey=abc' },
+      /connectionString connection string Endpoint is not a URL/,
+    ],
+    [
+      'a connection string without Endpoint',
+      { connectionString: 'AccessKey=abc;Version=1.0' },
+      /connectionString connection string has no Endpoint/,
+    ],
     ['an empty hub name', { hub: '' }, /hub must not be empty/],
     ['an empty hub in a list', { hub: ['chat', ''] }, /hub \[1\] must not be empty/],
     ['a hub name with a space', { hub: 'my hub' }, /hub "my hub" is not a hub name/],
     ['an unknown key', { hubs: 'chat' } as WebPubSubModuleOptions, /unknown option "hubs"/],
     ['a negative maxBodySize', { maxBodySize: -1 }, /maxBodySize must not be less than 1/],
-    ['a malformed allowed endpoint', { allowedEndpoints: ['https://host/path'] }, /allowedEndpoints \[0\] endpoint "https:\/\/host\/path" must be a URL origin or a host name/],
+    [
+      'a malformed allowed endpoint',
+      { allowedEndpoints: ['https://host/path'] },
+      /allowedEndpoints \[0\] endpoint "https:\/\/host\/path" must be a URL origin or a host name/,
+    ],
   ];
 
   it.each(cases)('%s', async (_label, options, message) => {
@@ -72,12 +101,18 @@ describe.each(REGISTRATIONS)('invalid options fail the start-up (%s)', registrat
     class AppModule {}
     const start = startApp('express', { imports: [AppModule] });
     await expect(start).rejects.toThrow(WebPubSubOptionsError);
-    await expect(startApp('express', { imports: [webPubSubImport(registration, options)] })).rejects.toThrow(message);
+    await expect(
+      startApp('express', { imports: [webPubSubImport(registration, options)] }),
+    ).rejects.toThrow(message);
   });
 
   it('never echoes an access key in the error', async () => {
-    const options = { connectionString: 'Endpoint=https://x.webpubsub.azure.com;AccessKey=TOPSECRETKEY;Version=9.9' };
-    const error = (await startApp('express', { imports: [webPubSubImport(registration, options)] }).then(
+    const options = {
+      connectionString: 'Endpoint=https://x.webpubsub.azure.com;AccessKey=TOPSECRETKEY;Version=9.9',
+    };
+    const error = (await startApp('express', {
+      imports: [webPubSubImport(registration, options)],
+    }).then(
       () => new Error('started'),
       (e: Error) => e,
     )) as Error;
@@ -88,13 +123,22 @@ describe.each(REGISTRATIONS)('invalid options fail the start-up (%s)', registrat
 });
 
 describe('path extra', () => {
-  it.each(['/events/:id', '/events/*', 'a b'])('refuses route syntax in path %s synchronously', path => {
-    expect(() => WebPubSubModule.forRoot({ path })).toThrow(WebPubSubOptionsError);
-    expect(() => WebPubSubModule.forRootAsync({ path, useFactory: () => ({}) })).toThrow(WebPubSubOptionsError);
-  });
+  it.each(['/events/:id', '/events/*', 'a b'])(
+    'refuses route syntax in path %s synchronously',
+    path => {
+      expect(() => WebPubSubModule.forRoot({ path })).toThrow(WebPubSubOptionsError);
+      expect(() => WebPubSubModule.forRootAsync({ path, useFactory: () => ({}) })).toThrow(
+        WebPubSubOptionsError,
+      );
+    },
+  );
 
   it('accepts a valid path without options', async () => {
-    const app = await startApp('express', { imports: [WebPubSubModule.forRoot({ path: 'hooks/webpubsub/', connectionString: CONNECTION_STRING })] });
+    const app = await startApp('express', {
+      imports: [
+        WebPubSubModule.forRoot({ path: 'hooks/webpubsub/', connectionString: CONNECTION_STRING }),
+      ],
+    });
     await app.close();
   });
 });

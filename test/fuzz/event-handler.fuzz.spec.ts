@@ -16,53 +16,104 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const BOUND_MS = 2000;
 
 /** Header values Node's client accepts: tab, visible ASCII, space, Latin-1. */
-const headerChar = fc.oneof(
-  { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) },
-  { weight: 1, arbitrary: fc.constant(0x09) },
-  { weight: 1, arbitrary: fc.integer({ min: 0xa0, max: 0xff }) },
-).map(code => String.fromCharCode(code));
+const headerChar = fc
+  .oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) },
+    { weight: 1, arbitrary: fc.constant(0x09) },
+    { weight: 1, arbitrary: fc.integer({ min: 0xa0, max: 0xff }) },
+  )
+  .map(code => String.fromCharCode(code));
 const headerValue = fc.array(headerChar, { maxLength: 80 }).map(chars => chars.join('').trim());
 
 const HEADER_NAMES = [
-  'ce-specversion', 'ce-type', 'ce-id', 'ce-hub', 'ce-connectionId', 'ce-eventName', 'ce-signature',
-  'ce-userId', 'ce-connectionState', 'ce-subprotocol', 'ce-physicalConnectionId', 'ce-sessionId',
-  'WebHook-Request-Origin', 'content-type', 'authorization', 'mqtt-prop',
+  'ce-specversion',
+  'ce-type',
+  'ce-id',
+  'ce-hub',
+  'ce-connectionId',
+  'ce-eventName',
+  'ce-signature',
+  'ce-userId',
+  'ce-connectionState',
+  'ce-subprotocol',
+  'ce-physicalConnectionId',
+  'ce-sessionId',
+  'WebHook-Request-Origin',
+  'content-type',
+  'authorization',
+  'mqtt-prop',
 ];
 const TYPES = [
-  'azure.webpubsub.sys.connect', 'azure.webpubsub.sys.connected', 'azure.webpubsub.sys.disconnected',
-  'azure.webpubsub.user.message', 'azure.webpubsub.gp.joined', 'azure.webpubsub.gp.left', 'azure.webpubsub.user.',
+  'azure.webpubsub.sys.connect',
+  'azure.webpubsub.sys.connected',
+  'azure.webpubsub.sys.disconnected',
+  'azure.webpubsub.user.message',
+  'azure.webpubsub.gp.joined',
+  'azure.webpubsub.gp.left',
+  'azure.webpubsub.user.',
 ];
-const CONTENT_TYPES = ['text/plain', 'application/json', 'application/octet-stream', 'application/xml', '', 'text/plain; charset=latin1', 'APPLICATION/JSON'];
+const CONTENT_TYPES = [
+  'text/plain',
+  'application/json',
+  'application/octet-stream',
+  'application/xml',
+  '',
+  'text/plain; charset=latin1',
+  'APPLICATION/JSON',
+];
 
-type Case = { method: string; headers: Record<string, string | string[]>; body?: Buffer; label: string };
+type Case = {
+  method: string;
+  headers: Record<string, string | string[]>;
+  body?: Buffer;
+  label: string;
+};
 
 /** A valid, signed event of a random kind. */
-const validEvent = fc.constantFrom('connect', 'connected', 'disconnected', 'text', 'json', 'binary', 'joined').map(kind => {
-  switch (kind) {
-    case 'connect':
-      return { headers: eventHeaders('connect'), body: Buffer.from(connectBody()) };
-    case 'connected':
-      return { headers: eventHeaders('connected'), body: Buffer.from('{}') };
-    case 'disconnected':
-      return { headers: eventHeaders('disconnected'), body: Buffer.from('{"reason":"bye"}') };
-    case 'text':
-      return { headers: eventHeaders('message', { contentType: 'text/plain' }), body: Buffer.from('hello') };
-    case 'json':
-      return { headers: eventHeaders('message', { contentType: 'application/json' }), body: Buffer.from('{"a":[1,2]}') };
-    case 'binary':
-      return { headers: eventHeaders('message', { contentType: 'application/octet-stream' }), body: Buffer.from([0, 1, 2, 255]) };
-    default:
-      return {
-        headers: eventHeaders('x', { contentType: 'application/json', extra: { 'ce-type': 'azure.webpubsub.gp.joined' } }),
-        body: Buffer.from('{"group":"g"}'),
-      };
-  }
-});
+const validEvent = fc
+  .constantFrom('connect', 'connected', 'disconnected', 'text', 'json', 'binary', 'joined')
+  .map(kind => {
+    switch (kind) {
+      case 'connect':
+        return { headers: eventHeaders('connect'), body: Buffer.from(connectBody()) };
+      case 'connected':
+        return { headers: eventHeaders('connected'), body: Buffer.from('{}') };
+      case 'disconnected':
+        return { headers: eventHeaders('disconnected'), body: Buffer.from('{"reason":"bye"}') };
+      case 'text':
+        return {
+          headers: eventHeaders('message', { contentType: 'text/plain' }),
+          body: Buffer.from('hello'),
+        };
+      case 'json':
+        return {
+          headers: eventHeaders('message', { contentType: 'application/json' }),
+          body: Buffer.from('{"a":[1,2]}'),
+        };
+      case 'binary':
+        return {
+          headers: eventHeaders('message', { contentType: 'application/octet-stream' }),
+          body: Buffer.from([0, 1, 2, 255]),
+        };
+      default:
+        return {
+          headers: eventHeaders('x', {
+            contentType: 'application/json',
+            extra: { 'ce-type': 'azure.webpubsub.gp.joined' },
+          }),
+          body: Buffer.from('{"group":"g"}'),
+        };
+    }
+  });
 
 /** One field of a valid event changed. */
 const mutation = fc.oneof(
   fc.record({ op: fc.constant('drop' as const), name: fc.constantFrom(...HEADER_NAMES) }),
-  fc.record({ op: fc.constant('set' as const), name: fc.constantFrom(...HEADER_NAMES), value: headerValue }),
+  fc.record({
+    op: fc.constant('set' as const),
+    name: fc.constantFrom(...HEADER_NAMES),
+    value: headerValue,
+  }),
   fc.record({ op: fc.constant('duplicate' as const), name: fc.constantFrom(...HEADER_NAMES) }),
   fc.record({ op: fc.constant('type' as const), value: fc.constantFrom(...TYPES) }),
   fc.record({ op: fc.constant('contentType' as const), value: fc.constantFrom(...CONTENT_TYPES) }),
@@ -74,7 +125,8 @@ const mutation = fc.oneof(
 const mutatedEvent = fc.tuple(validEvent, mutation).map(([event, m]): Case => {
   const headers: Record<string, string | string[]> = { ...event.headers };
   let body: Buffer = event.body;
-  const keyOf = (name: string) => Object.keys(headers).find(key => key.toLowerCase() === name.toLowerCase()) ?? name;
+  const keyOf = (name: string) =>
+    Object.keys(headers).find(key => key.toLowerCase() === name.toLowerCase()) ?? name;
   switch (m.op) {
     case 'drop':
       delete headers[keyOf(m.name)];
@@ -84,7 +136,8 @@ const mutatedEvent = fc.tuple(validEvent, mutation).map(([event, m]): Case => {
       break;
     case 'duplicate': {
       const key = keyOf(m.name);
-      if (headers[key] !== undefined) headers[key] = [headers[key] as string, headers[key] as string];
+      if (headers[key] !== undefined)
+        headers[key] = [headers[key] as string, headers[key] as string];
       break;
     }
     case 'type':
@@ -116,7 +169,12 @@ const noise = fc
   })
   .map(({ method, headers, body }): Case => {
     for (const key of Object.keys(headers)) if (headers[key] === '') delete headers[key];
-    return { method, headers, body: body && method !== 'GET' ? Buffer.from(body) : undefined, label: 'noise' };
+    return {
+      method,
+      headers,
+      body: body && method !== 'GET' ? Buffer.from(body) : undefined,
+      label: 'noise',
+    };
   });
 
 describe.each(PLATFORMS)('fuzzing the event handler on %s', platform => {
@@ -135,21 +193,28 @@ describe.each(PLATFORMS)('fuzzing the event handler on %s', platform => {
   afterAll(async () => {
     await app?.close();
     // The figures recorded in test/README.md come from here.
-    console.log(`fuzz ${platform}: ${cases} cases, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+    console.log(
+      `fuzz ${platform}: ${cases} cases, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
+    );
   });
 
   async function check(c: Case): Promise<void> {
     cases++;
     const before = handlers.calls;
     const started = Date.now();
-    const res = await http(`${app.url}/eventhandler`, { method: c.method, headers: c.headers, body: c.body });
+    const res = await http(`${app.url}/eventhandler`, {
+      method: c.method,
+      headers: c.headers,
+      body: c.body,
+    });
     const elapsed = Date.now() - started;
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     // Non-blocking handlers run just after the answer: give them that moment.
     await new Promise(resolve => setImmediate(resolve));
     await new Promise(resolve => setImmediate(resolve));
     if (res.status >= 500) throw new Error(`5xx (${res.status} ${res.text}) for ${c.label}`);
-    if (res.status >= 400 && handlers.calls !== before) throw new Error(`handler ran for a refused request (${res.status}) ${c.label}`);
+    if (res.status >= 400 && handlers.calls !== before)
+      throw new Error(`handler ran for a refused request (${res.status}) ${c.label}`);
     if (elapsed > BOUND_MS) throw new Error(`answer took ${elapsed} ms for ${c.label}`);
   }
 
@@ -162,7 +227,11 @@ describe.each(PLATFORMS)('fuzzing the event handler on %s', platform => {
   }, 120_000);
 
   it('still answers a valid event afterwards', async () => {
-    const res = await http(`${app.url}/eventhandler`, { method: 'POST', headers: eventHeaders('message'), body: 'x' });
+    const res = await http(`${app.url}/eventhandler`, {
+      method: 'POST',
+      headers: eventHeaders('message'),
+      body: 'x',
+    });
     expect(res.status).toBe(200);
   });
 });

@@ -25,11 +25,17 @@ export interface StartOptions {
 
 /** A fresh adapter per app: adapters are never reused after close(). */
 export function createAdapter(platform: PlatformName): AbstractHttpAdapter {
-  return platform === 'express' ? new ExpressAdapter() : (new FastifyAdapter() as unknown as AbstractHttpAdapter);
+  return platform === 'express'
+    ? new ExpressAdapter()
+    : (new FastifyAdapter() as unknown as AbstractHttpAdapter);
 }
 
 /** Compiles `metadata` into a real app on `platform`, listening on a loopback port. */
-export async function startApp(platform: PlatformName, metadata: ModuleMetadata, options: StartOptions = {}): Promise<TestApp> {
+export async function startApp(
+  platform: PlatformName,
+  metadata: ModuleMetadata,
+  options: StartOptions = {},
+): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication(options.adapter?.() ?? createAdapter(platform), {
     rawBody: options.rawBody ?? false,
@@ -50,7 +56,11 @@ export class CapturingLogger {
   readonly lines: { level: string; message: string; context?: string }[] = [];
   log = (message: unknown, context?: string) => this.push('log', message, context);
   error = (message: unknown, ...rest: unknown[]) =>
-    this.push('error', [message, ...rest.slice(0, -1)].filter(part => part !== undefined).join('\n'), rest.at(-1) as string);
+    this.push(
+      'error',
+      [message, ...rest.slice(0, -1)].filter(part => part !== undefined).join('\n'),
+      rest.at(-1) as string,
+    );
   warn = (message: unknown, context?: string) => this.push('warn', message, context);
   debug = (message: unknown, context?: string) => this.push('debug', message, context);
   verbose = (message: unknown, context?: string) => this.push('verbose', message, context);

@@ -40,7 +40,9 @@ export function eventHeaders(event: string, options: EventOptions = {}): Record<
     'ce-connectionId': connectionId,
     'ce-eventName': options.eventName ?? event,
     'WebHook-Request-Origin': SERVICE_HOST,
-    'content-type': options.contentType ?? (SYSTEM_TYPES[event] ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8'),
+    'content-type':
+      options.contentType ??
+      (SYSTEM_TYPES[event] ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8'),
   };
   const keys = options.keys ?? [ACCESS_KEY];
   if (keys.length > 0) headers['ce-signature'] = signatureHeader(connectionId, keys);
@@ -48,7 +50,8 @@ export function eventHeaders(event: string, options: EventOptions = {}): Record<
   if (options.state !== undefined) headers['ce-connectionState'] = options.state;
   Object.assign(headers, options.extra);
   for (const name of options.omit ?? []) {
-    for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+    for (const key of Object.keys(headers))
+      if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
   }
   return headers;
 }

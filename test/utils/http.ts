@@ -22,20 +22,30 @@ export function http(url: string, options: HttpOptions = {}): Promise<HttpResult
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers };
     let answered = false;
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers, agent: false }, res => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', chunk => chunks.push(chunk));
-      res.on('end', () => {
-        const headerLines: Record<string, string[]> = {};
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          (headerLines[res.rawHeaders[i].toLowerCase()] ??= []).push(res.rawHeaders[i + 1]);
-        }
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, headerLines, body, text: body.toString('utf8') });
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { method: options.method ?? 'GET', headers, agent: false },
+      res => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', chunk => chunks.push(chunk));
+        res.on('end', () => {
+          const headerLines: Record<string, string[]> = {};
+          for (let i = 0; i < res.rawHeaders.length; i += 2) {
+            (headerLines[res.rawHeaders[i].toLowerCase()] ??= []).push(res.rawHeaders[i + 1]);
+          }
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            headerLines,
+            body,
+            text: body.toString('utf8'),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     // A server may answer (e.g. 413) and close before the whole body is sent: keep its answer.
     req.on('error', error => {
       if (!answered) reject(error);

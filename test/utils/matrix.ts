@@ -16,9 +16,18 @@ export function fullMatrix(): [string, Setup][] {
   const setups: [string, Setup][] = [];
   for (const platform of PLATFORMS) {
     for (const rawBody of [false, true]) {
-      for (const registration of ['forRoot', 'forRootAsync(useFactory+ConfigService)'] as Registration[]) {
+      for (const registration of [
+        'forRoot',
+        'forRootAsync(useFactory+ConfigService)',
+      ] as Registration[]) {
         for (const path of [undefined, 'api/webpubsub/hubs']) {
-          const setup: Setup = { platform, rawBody, registration, path, base: path ? `/${path}` : '/eventhandler' };
+          const setup: Setup = {
+            platform,
+            rawBody,
+            registration,
+            path,
+            base: path ? `/${path}` : '/eventhandler',
+          };
           setups.push([describeSetup(setup), setup]);
         }
       }
@@ -30,7 +39,13 @@ export function fullMatrix(): [string, Setup][] {
 /** One setup per platform with the defaults. */
 export function platformsOnly(): [string, Setup][] {
   return PLATFORMS.map(platform => {
-    const setup: Setup = { platform, rawBody: false, registration: 'forRoot', path: undefined, base: '/eventhandler' };
+    const setup: Setup = {
+      platform,
+      rawBody: false,
+      registration: 'forRoot',
+      path: undefined,
+      base: '/eventhandler',
+    };
     return [platform, setup];
   });
 }

@@ -56,24 +56,37 @@ describe('MqttConnectError', () => {
 });
 
 describe('MQTT request guards', () => {
-  const context = (clientProtocol: 'mqtt' | 'default') => ({ clientProtocol }) as ConnectRequest['context'];
+  const context = (clientProtocol: 'mqtt' | 'default') =>
+    ({ clientProtocol }) as ConnectRequest['context'];
 
   it('narrow MQTT requests', () => {
-    expect(isMqttConnectRequest({ context: context('mqtt'), mqtt: { protocolVersion: 4 } } as ConnectRequest)).toBe(true);
+    expect(
+      isMqttConnectRequest({
+        context: context('mqtt'),
+        mqtt: { protocolVersion: 4 },
+      } as ConnectRequest),
+    ).toBe(true);
     expect(
       isMqttDisconnectedRequest({
         context: context('mqtt'),
         mqtt: { initiatedByClient: false, disconnectPacket: null },
       } as DisconnectedRequest),
     ).toBe(true);
-    expect(isMqttUserEventRequest({ context: context('mqtt'), mqtt: { userProperties: [] } } as unknown as UserEventRequest)).toBe(
-      true,
-    );
+    expect(
+      isMqttUserEventRequest({
+        context: context('mqtt'),
+        mqtt: { userProperties: [] },
+      } as unknown as UserEventRequest),
+    ).toBe(true);
   });
 
   it('refuse default clients', () => {
     expect(isMqttConnectRequest({ context: context('default') } as ConnectRequest)).toBe(false);
-    expect(isMqttDisconnectedRequest({ context: context('default') } as DisconnectedRequest)).toBe(false);
-    expect(isMqttUserEventRequest({ context: context('default') } as unknown as UserEventRequest)).toBe(false);
+    expect(isMqttDisconnectedRequest({ context: context('default') } as DisconnectedRequest)).toBe(
+      false,
+    );
+    expect(
+      isMqttUserEventRequest({ context: context('default') } as unknown as UserEventRequest),
+    ).toBe(false);
   });
 });

@@ -362,29 +362,58 @@ describe('resolveWebPubSubOptions: key provider and managed identity', () => {
         'Endpoint=https://other.webpubsub.azure.com;Version=1.0;',
       ],
     });
-    expect(resolved.keysByHost).toEqual(new Map([[host, ['k1', 'k2']], ['other.webpubsub.azure.com', []]]));
+    expect(resolved.keysByHost).toEqual(
+      new Map([
+        [host, ['k1', 'k2']],
+        ['other.webpubsub.azure.com', []],
+      ]),
+    );
   });
 
   it('accepts a provider function with declared hosts and a cache TTL', () => {
     const provider = () => 'k';
-    const resolved = resolveWebPubSubOptions({ allowedEndpoints: [host], accessKeyProvider: provider, accessKeyCacheTtl: 0 });
+    const resolved = resolveWebPubSubOptions({
+      allowedEndpoints: [host],
+      accessKeyProvider: provider,
+      accessKeyCacheTtl: 0,
+    });
     expect(resolved.accessKeyProvider).toBe(provider);
     expect(resolved.accessKeyCacheTtl).toBe(0);
   });
 
   it('refuses a provider without any declared host', () => {
-    expect(() => resolveWebPubSubOptions({ accessKeyProvider: () => 'k' })).toThrow(/accessKeyProvider needs the service hosts/);
+    expect(() => resolveWebPubSubOptions({ accessKeyProvider: () => 'k' })).toThrow(
+      /accessKeyProvider needs the service hosts/,
+    );
   });
 
   it.each([
     [{ accessKeyProvider: 'k' }, 'accessKeyProvider must be a function'],
     [{ accessKeyCacheTtl: -1 }, 'accessKeyCacheTtl must not be less than 0'],
-    [{ managedIdentity: { jwks: 'not a url', issuer: 'i', audience: 'a' } }, 'managedIdentity jwks must be a URL or a key set'],
-    [{ managedIdentity: { jwks: 'ftp://x/keys', issuer: 'i', audience: 'a' } }, 'managedIdentity jwks URL must use https (or http)'],
-    [{ managedIdentity: { jwks, issuer: '', audience: 'a' } }, 'managedIdentity issuer must be a non-empty string or list of strings'],
-    [{ managedIdentity: { jwks, issuer: 'i', audience: [] } }, 'managedIdentity audience must be a non-empty string or list of strings'],
-    [{ managedIdentity: { jwks, issuer: 'i', audience: 'a', clockTolerance: -5 } }, 'managedIdentity clockTolerance must be a number of seconds >= 0'],
-    [{ managedIdentity: { jwks, issuer: 'i', audience: 'a', tenant: 'x' } }, 'managedIdentity has an unknown option "tenant"'],
+    [
+      { managedIdentity: { jwks: 'not a url', issuer: 'i', audience: 'a' } },
+      'managedIdentity jwks must be a URL or a key set',
+    ],
+    [
+      { managedIdentity: { jwks: 'ftp://x/keys', issuer: 'i', audience: 'a' } },
+      'managedIdentity jwks URL must use https (or http)',
+    ],
+    [
+      { managedIdentity: { jwks, issuer: '', audience: 'a' } },
+      'managedIdentity issuer must be a non-empty string or list of strings',
+    ],
+    [
+      { managedIdentity: { jwks, issuer: 'i', audience: [] } },
+      'managedIdentity audience must be a non-empty string or list of strings',
+    ],
+    [
+      { managedIdentity: { jwks, issuer: 'i', audience: 'a', clockTolerance: -5 } },
+      'managedIdentity clockTolerance must be a number of seconds >= 0',
+    ],
+    [
+      { managedIdentity: { jwks, issuer: 'i', audience: 'a', tenant: 'x' } },
+      'managedIdentity has an unknown option "tenant"',
+    ],
   ])('refuses %p', (options, message) => {
     expect(() => resolveWebPubSubOptions(options as WebPubSubModuleOptions)).toThrow(message);
   });

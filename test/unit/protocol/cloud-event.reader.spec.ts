@@ -443,11 +443,14 @@ describe('readGroupPayload', () => {
     expect(readGroupPayload(text('{"group":"g1"}'), 'joined')).toEqual({ group: 'g1' });
   });
 
-  it.each([text('{}'), parsed({ group: 1 }), parsed({ group: '' }), parsed({})])('refuses a body without a group name (400)', body => {
-    const error = protocolError(() => readGroupPayload(body, 'left'));
-    expect(error.status).toBe(400);
-    expect(error.message).toBe('The left event body must name the group: {"group":"<name>"}');
-  });
+  it.each([text('{}'), parsed({ group: 1 }), parsed({ group: '' }), parsed({})])(
+    'refuses a body without a group name (400)',
+    body => {
+      const error = protocolError(() => readGroupPayload(body, 'left'));
+      expect(error.status).toBe(400);
+      expect(error.message).toBe('The left event body must name the group: {"group":"<name>"}');
+    },
+  );
 
   it('names the event in its errors', () => {
     expect(protocolError(() => readGroupPayload(text('null'), 'left')).message).toBe(
@@ -558,8 +561,12 @@ describe('MQTT events', () => {
     });
 
     it('matches the subprotocol case-insensitively, as a substring', () => {
-      expect(readEventHeaders(mqttHeaders({ 'ce-subprotocol': 'MQTT' })).clientProtocol).toBe('mqtt');
-      expect(readEventHeaders(mqttHeaders({ 'ce-subprotocol': 'x.mqtt.v5' })).clientProtocol).toBe('mqtt');
+      expect(readEventHeaders(mqttHeaders({ 'ce-subprotocol': 'MQTT' })).clientProtocol).toBe(
+        'mqtt',
+      );
+      expect(readEventHeaders(mqttHeaders({ 'ce-subprotocol': 'x.mqtt.v5' })).clientProtocol).toBe(
+        'mqtt',
+      );
     });
 
     it.each([
@@ -574,7 +581,9 @@ describe('MQTT events', () => {
     });
 
     it('reads the mqtt-<name> headers of an MQTT user event as user properties, in order', () => {
-      const event = readEventHeaders(userHeaders({ 'mqtt-b': '2', 'mqtt-a': '1', 'mqtt-tag': ['x', 'y'] }));
+      const event = readEventHeaders(
+        userHeaders({ 'mqtt-b': '2', 'mqtt-a': '1', 'mqtt-tag': ['x', 'y'] }),
+      );
       expect(event.mqttUserProperties).toEqual([
         { name: 'b', value: '2' },
         { name: 'a', value: '1' },
@@ -588,26 +597,33 @@ describe('MQTT events', () => {
     });
 
     it('does not read mqtt-* headers of a default client', () => {
-      const event = readEventHeaders(userHeaders({ 'ce-physicalconnectionid': undefined, 'mqtt-a': '1' }));
+      const event = readEventHeaders(
+        userHeaders({ 'ce-physicalconnectionid': undefined, 'mqtt-a': '1' }),
+      );
       expect(event.mqttUserProperties).toBeUndefined();
     });
 
     it('reads no more than ce-physicalConnectionId for a default client', () => {
       const read: string[] = [];
-      const headers = new Proxy(baseHeaders({ 'ce-subprotocol': 'json.webpubsub.azure.v1' }) as Record<string, unknown>, {
-        get(target, name) {
-          read.push(String(name));
-          return target[name as string];
+      const headers = new Proxy(
+        baseHeaders({ 'ce-subprotocol': 'json.webpubsub.azure.v1' }) as Record<string, unknown>,
+        {
+          get(target, name) {
+            read.push(String(name));
+            return target[name as string];
+          },
+          ownKeys(target) {
+            read.push('<scan>');
+            return Reflect.ownKeys(target);
+          },
         },
-        ownKeys(target) {
-          read.push('<scan>');
-          return Reflect.ownKeys(target);
-        },
-      });
+      );
       readEventHeaders(headers as IncomingHeaders);
-      expect(read.filter(name => name.includes('mqtt') || name.includes('session') || name.includes('physical'))).toEqual([
-        'ce-physicalconnectionid',
-      ]);
+      expect(
+        read.filter(
+          name => name.includes('mqtt') || name.includes('session') || name.includes('physical'),
+        ),
+      ).toEqual(['ce-physicalconnectionid']);
       expect(read).not.toContain('<scan>');
     });
   });
@@ -643,23 +659,35 @@ describe('MQTT events', () => {
     });
 
     it('reads a bare MQTT 3.1.1 connect (no username, password or properties)', () => {
-      expect(readConnectPayload(connect({ protocolVersion: 4 }), true).mqtt).toEqual({ protocolVersion: 4 });
+      expect(readConnectPayload(connect({ protocolVersion: 4 }), true).mqtt).toEqual({
+        protocolVersion: 4,
+      });
     });
 
     it('reads an empty password as empty bytes', () => {
-      expect(readConnectPayload(connect({ protocolVersion: 4, password: '' }), true).mqtt?.passwordBytes).toEqual(Buffer.alloc(0));
+      expect(
+        readConnectPayload(connect({ protocolVersion: 4, password: '' }), true).mqtt?.passwordBytes,
+      ).toEqual(Buffer.alloc(0));
     });
 
     it('accepts unpadded base64', () => {
-      expect(readConnectPayload(connect({ protocolVersion: 4, password: 'AP8' }), true).mqtt?.passwordBytes).toEqual(
-        Buffer.from([0x00, 0xff]),
-      );
+      expect(
+        readConnectPayload(connect({ protocolVersion: 4, password: 'AP8' }), true).mqtt
+          ?.passwordBytes,
+      ).toEqual(Buffer.from([0x00, 0xff]));
     });
 
     it('reads fields of the wrong type as absent', () => {
       expect(
-        readConnectPayload(connect({ protocolVersion: 5, username: 7, password: null, userProperties: [{ name: 1 }] }), true)
-          .mqtt,
+        readConnectPayload(
+          connect({
+            protocolVersion: 5,
+            username: 7,
+            password: null,
+            userProperties: [{ name: 1 }],
+          }),
+          true,
+        ).mqtt,
       ).toEqual({ protocolVersion: 5 });
     });
 
@@ -671,14 +699,21 @@ describe('MQTT events', () => {
     ])('refuses an MQTT connect with %s: 400', (_what, mqtt) => {
       const error = protocolError(() => readConnectPayload(connect(mqtt), true));
       expect(error.status).toBe(400);
-      expect(error.message).toBe('The MQTT connect event body lacks an integer mqtt.protocolVersion');
+      expect(error.message).toBe(
+        'The MQTT connect event body lacks an integer mqtt.protocolVersion',
+      );
     });
 
-    it.each(['not base64!', 'abcde', 'ab=c'])('refuses a password that is not base64 (%p): 400', password => {
-      const error = protocolError(() => readConnectPayload(connect({ protocolVersion: 4, password }), true));
-      expect(error.status).toBe(400);
-      expect(error.message).toBe('The MQTT connect event mqtt.password is not base64');
-    });
+    it.each(['not base64!', 'abcde', 'ab=c'])(
+      'refuses a password that is not base64 (%p): 400',
+      password => {
+        const error = protocolError(() =>
+          readConnectPayload(connect({ protocolVersion: 4, password }), true),
+        );
+        expect(error.status).toBe(400);
+        expect(error.message).toBe('The MQTT connect event mqtt.password is not base64');
+      },
+    );
 
     it('ignores the mqtt part of a default client', () => {
       expect(readConnectPayload(connect({ protocolVersion: 4 })).mqtt).toBeUndefined();
@@ -691,31 +726,50 @@ describe('MQTT events', () => {
       const body = text(
         JSON.stringify({
           reason: 'bye',
-          mqtt: { initiatedByClient: true, disconnectPacket: { code: 0x8e, userProperties: [{ name: 'k', value: 'v' }] } },
+          mqtt: {
+            initiatedByClient: true,
+            disconnectPacket: { code: 0x8e, userProperties: [{ name: 'k', value: 'v' }] },
+          },
         }),
       );
       expect(readDisconnectedPayload(body, true)).toEqual({
         reason: 'bye',
-        mqtt: { initiatedByClient: true, disconnectPacket: { code: 0x8e, userProperties: [{ name: 'k', value: 'v' }] } },
+        mqtt: {
+          initiatedByClient: true,
+          disconnectPacket: { code: 0x8e, userProperties: [{ name: 'k', value: 'v' }] },
+        },
       });
     });
 
     it('reads a null or absent DISCONNECT packet as null', () => {
-      expect(readDisconnectedPayload(text('{"mqtt":{"initiatedByClient":false,"disconnectPacket":null}}'), true).mqtt).toEqual({
+      expect(
+        readDisconnectedPayload(
+          text('{"mqtt":{"initiatedByClient":false,"disconnectPacket":null}}'),
+          true,
+        ).mqtt,
+      ).toEqual({
         initiatedByClient: false,
         disconnectPacket: null,
       });
-      expect(readDisconnectedPayload(text('{}'), true).mqtt).toEqual({ initiatedByClient: false, disconnectPacket: null });
+      expect(readDisconnectedPayload(text('{}'), true).mqtt).toEqual({
+        initiatedByClient: false,
+        disconnectPacket: null,
+      });
     });
 
     it('reads leniently: a packet without a numeric code is null, a non-true initiatedByClient is false', () => {
       expect(
-        readDisconnectedPayload(text('{"mqtt":{"initiatedByClient":"yes","disconnectPacket":{"code":"0"}}}'), true).mqtt,
+        readDisconnectedPayload(
+          text('{"mqtt":{"initiatedByClient":"yes","disconnectPacket":{"code":"0"}}}'),
+          true,
+        ).mqtt,
       ).toEqual({ initiatedByClient: false, disconnectPacket: null });
     });
 
     it('ignores the mqtt part of a default client', () => {
-      expect(readDisconnectedPayload(text('{"reason":"x","mqtt":{"initiatedByClient":true}}'))).toEqual({ reason: 'x' });
+      expect(
+        readDisconnectedPayload(text('{"reason":"x","mqtt":{"initiatedByClient":true}}')),
+      ).toEqual({ reason: 'x' });
     });
   });
 });

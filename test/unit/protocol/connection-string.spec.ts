@@ -148,9 +148,14 @@ describe('parseConnectionString', () => {
   );
 
   it('never echoes an Endpoint that swallowed the access key (missing ";")', () => {
-    for (const value of [`Endpoint=https://${HOST} AccessKey=s3cr3t`, `Endpoint=https://${HOST},AccessKey=s3cr3t`]) {
+    for (const value of [
+      `Endpoint=https://${HOST} AccessKey=s3cr3t`,
+      `Endpoint=https://${HOST},AccessKey=s3cr3t`,
+    ]) {
       const message = errorOf(() => parseConnectionString(value)).message;
-      expect(message).toMatch(/^connection string Endpoint (is not a URL|has an invalid host name)/);
+      expect(message).toMatch(
+        /^connection string Endpoint (is not a URL|has an invalid host name)/,
+      );
       expect(message).not.toContain('s3cr3t');
     }
   });
@@ -160,7 +165,9 @@ describe('parseConnectionString', () => {
     ['a key pasted without AccessKey=', `Endpoint=https://${HOST};s3cr3tBase64Key+/=;Version=1.0;`],
   ])('refuses %s without echoing it', (_what, value) => {
     const message = errorOf(() => parseConnectionString(value)).message;
-    expect(message).toBe('connection string segment 2 has an unknown key (expected Endpoint, AccessKey, Version, Port)');
+    expect(message).toBe(
+      'connection string segment 2 has an unknown key (expected Endpoint, AccessKey, Version, Port)',
+    );
     expect(message).not.toContain('s3cr3t');
   });
 

@@ -78,9 +78,14 @@ describe('mqttConnectCodeFromStatus', () => {
     expect(mqttConnectCodeFromStatus(status, version)).toBe(code);
   });
 
-  it.each([3, 6, 0, NaN])('answers UnacceptableProtocolVersion (1) for protocol version %p', version => {
-    expect(mqttConnectCodeFromStatus(401, version)).toBe(MqttV311ConnectReturnCode.UnacceptableProtocolVersion);
-  });
+  it.each([3, 6, 0, NaN])(
+    'answers UnacceptableProtocolVersion (1) for protocol version %p',
+    version => {
+      expect(mqttConnectCodeFromStatus(401, version)).toBe(
+        MqttV311ConnectReturnCode.UnacceptableProtocolVersion,
+      );
+    },
+  );
 });
 
 describe('httpStatusFromMqttConnectCode', () => {
@@ -211,7 +216,9 @@ describe('mqttUserPropertyHeaders', () => {
 
   it.each(['', 'with space', 'a:b', 'a/b', 'é', 'a\nb', '(x)'])('refuses the name %p', name => {
     expect(() => mqttUserPropertyHeaders([{ name, value: 'v' }])).toThrow(TypeError);
-    expect(() => mqttUserPropertyHeaders([{ name, value: 'v' }])).toThrow('is not a valid HTTP header name');
+    expect(() => mqttUserPropertyHeaders([{ name, value: 'v' }])).toThrow(
+      'is not a valid HTTP header name',
+    );
   });
 
   it.each([
@@ -224,13 +231,21 @@ describe('mqttUserPropertyHeaders', () => {
     ['a trailing tab', 'a\t'],
   ])('refuses a value with %s', (_what, value) => {
     expect(() => mqttUserPropertyHeaders([{ name: 'n', value }])).toThrow(TypeError);
-    expect(() => mqttUserPropertyHeaders([{ name: 'n', value }])).toThrow('is not a header-safe value');
+    expect(() => mqttUserPropertyHeaders([{ name: 'n', value }])).toThrow(
+      'is not a header-safe value',
+    );
   });
 
   it('names the list in its errors', () => {
-    expect(() => mqttUserPropertyHeaders([{ name: 'ok', value: 'v' }, { name: 'b d', value: 'v' }], 'opts')).toThrow(
-      'opts[1].name "b d"',
-    );
+    expect(() =>
+      mqttUserPropertyHeaders(
+        [
+          { name: 'ok', value: 'v' },
+          { name: 'b d', value: 'v' },
+        ],
+        'opts',
+      ),
+    ).toThrow('opts[1].name "b d"');
   });
 });
 
@@ -256,7 +271,12 @@ describe('readMqttUserProperties', () => {
 
   it('decodes nothing: values and names are taken as they are', () => {
     expect(
-      readMqttUserProperties({ 'mqtt-enc': '%C3%A9', 'mqtt-b64': 'w6k=', 'mqtt-spaced': 'a, b', 'Mqtt-Case': 'X' }),
+      readMqttUserProperties({
+        'mqtt-enc': '%C3%A9',
+        'mqtt-b64': 'w6k=',
+        'mqtt-spaced': 'a, b',
+        'Mqtt-Case': 'X',
+      }),
     ).toEqual([
       { name: 'enc', value: '%C3%A9' },
       { name: 'b64', value: 'w6k=' },

@@ -303,9 +303,12 @@ describe('values without a wire form', () => {
     expect(JSON.parse(String(response.body))).toEqual({ groups: ['g'] });
   });
 
-  it.each([() => 1, Symbol('s')])('refuses a user event result %p (no JSON form) rather than answer 204', value => {
-    expect(() => writeUserEventResponse(value)).toThrow(TypeError);
-  });
+  it.each([() => 1, Symbol('s')])(
+    'refuses a user event result %p (no JSON form) rather than answer 204',
+    value => {
+      expect(() => writeUserEventResponse(value)).toThrow(TypeError);
+    },
+  );
 });
 
 describe('MQTT responses', () => {
@@ -317,29 +320,47 @@ describe('MQTT responses', () => {
   describe('writeConnectResponse', () => {
     it('passes mqtt.userProperties on for an MQTT client, only name and value', () => {
       const response = writeConnectResponse(
-        { userId: 'dev', mqtt: { userProperties: [{ name: 'a', value: '1', extra: 'x' }], other: 1 } },
+        {
+          userId: 'dev',
+          mqtt: { userProperties: [{ name: 'a', value: '1', extra: 'x' }], other: 1 },
+        },
         undefined,
         true,
       );
-      expect(JSON.parse(response.body as string)).toEqual({ userId: 'dev', mqtt: { userProperties: [{ name: 'a', value: '1' }] } });
+      expect(JSON.parse(response.body as string)).toEqual({
+        userId: 'dev',
+        mqtt: { userProperties: [{ name: 'a', value: '1' }] },
+      });
     });
 
     it('drops mqtt for a default client', () => {
-      expect(writeConnectResponse({ userId: 'dev', mqtt: { userProperties: properties } }).body).toBe('{"userId":"dev"}');
+      expect(
+        writeConnectResponse({ userId: 'dev', mqtt: { userProperties: properties } }).body,
+      ).toBe('{"userId":"dev"}');
     });
 
     it('sends no mqtt part when there are no user properties', () => {
-      expect(writeConnectResponse({ userId: 'dev', mqtt: {} }, undefined, true).body).toBe('{"userId":"dev"}');
+      expect(writeConnectResponse({ userId: 'dev', mqtt: {} }, undefined, true).body).toBe(
+        '{"userId":"dev"}',
+      );
       expect(writeConnectResponse({ mqtt: null }, undefined, true).body).toBe('{}');
     });
 
     it('sends an empty list as given', () => {
-      expect(writeConnectResponse({ mqtt: { userProperties: [] } }, undefined, true).body).toBe('{"mqtt":{"userProperties":[]}}');
+      expect(writeConnectResponse({ mqtt: { userProperties: [] } }, undefined, true).body).toBe(
+        '{"mqtt":{"userProperties":[]}}',
+      );
     });
 
     it('keeps any string in a JSON property (no header rules apply)', () => {
-      const body = writeConnectResponse({ mqtt: { userProperties: [{ name: 'ü n', value: 'é\n' }] } }, undefined, true).body;
-      expect(JSON.parse(body as string).mqtt.userProperties).toEqual([{ name: 'ü n', value: 'é\n' }]);
+      const body = writeConnectResponse(
+        { mqtt: { userProperties: [{ name: 'ü n', value: 'é\n' }] } },
+        undefined,
+        true,
+      ).body;
+      expect(JSON.parse(body as string).mqtt.userProperties).toEqual([
+        { name: 'ü n', value: 'é\n' },
+      ]);
     });
 
     it.each([
@@ -352,10 +373,17 @@ describe('MQTT responses', () => {
 
   describe('writeUserEventResponse', () => {
     it('sends the user properties of a reply as mqtt-<name> headers for an MQTT client', () => {
-      const reply = userEventResponse('ok', 'text', { userProperties: [...properties, { name: 'a', value: '3' }] });
+      const reply = userEventResponse('ok', 'text', {
+        userProperties: [...properties, { name: 'a', value: '3' }],
+      });
       expect(writeUserEventResponse(reply, STATE, true)).toEqual({
         status: 200,
-        headers: { 'content-type': TEXT_TYPE, 'ce-connectionstate': STATE, 'mqtt-a': ['1', '3'], 'mqtt-b': 'two' },
+        headers: {
+          'content-type': TEXT_TYPE,
+          'ce-connectionstate': STATE,
+          'mqtt-a': ['1', '3'],
+          'mqtt-b': 'two',
+        },
         body: reply.body,
       });
     });
@@ -382,9 +410,11 @@ describe('MQTT responses', () => {
 
     it('omits an absent reason and adds user properties when given', () => {
       expect(writeMqttConnectError(403, 0x8a).body).toBe('{"mqtt":{"code":138}}');
-      expect(JSON.parse(writeMqttConnectError(401, 0x87, 'no', properties).body as string)).toEqual({
-        mqtt: { code: 0x87, reason: 'no', userProperties: properties },
-      });
+      expect(JSON.parse(writeMqttConnectError(401, 0x87, 'no', properties).body as string)).toEqual(
+        {
+          mqtt: { code: 0x87, reason: 'no', userProperties: properties },
+        },
+      );
     });
   });
 });

@@ -105,14 +105,26 @@ describe('userEventResponse options.userProperties', () => {
 
   it.each([
     ['not a list', 'a=1', /must be an array/],
-    ['a non-string value', [{ name: 'a', value: 1 }], /\[0\] must be \{ name: string, value: string \}/],
-    ['a name that is not a header token', [{ name: 'a b', value: '1' }], /not a valid HTTP header name/],
+    [
+      'a non-string value',
+      [{ name: 'a', value: 1 }],
+      /\[0\] must be \{ name: string, value: string \}/,
+    ],
+    [
+      'a name that is not a header token',
+      [{ name: 'a b', value: '1' }],
+      /not a valid HTTP header name/,
+    ],
     ['a value with a line break', [{ name: 'a', value: '1\r\nx: y' }], /not a header-safe value/],
     ['a non-ASCII value', [{ name: 'a', value: 'é' }], /not a header-safe value/],
-  ])('refuses user properties with %s when the reply is created', (_what, userProperties, message) => {
-    const create = () => userEventResponse('x', 'text', { userProperties: userProperties as never });
-    expect(create).toThrow(TypeError);
-    expect(create).toThrow(message);
-    expect(create).toThrow(/^userEventResponse options\.userProperties/);
-  });
+  ])(
+    'refuses user properties with %s when the reply is created',
+    (_what, userProperties, message) => {
+      const create = () =>
+        userEventResponse('x', 'text', { userProperties: userProperties as never });
+      expect(create).toThrow(TypeError);
+      expect(create).toThrow(message);
+      expect(create).toThrow(/^userEventResponse options\.userProperties/);
+    },
+  );
 });
