@@ -597,18 +597,18 @@ function formatDuration(seconds) {
   return m > 0 ? `${m} min ${s} s` : `${s} s`;
 }
 
+/** The machine's CPU time counters (the `cpu` line of /proc/stat, in clock ticks). Linux only. */
+function procStatFields() {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+}
+
 /**
  * CPU time so far (Linux, in clock ticks): of the whole machine, and of this process (the load
  * generator), npm above it and the servers.
  */
 function cpuSnapshot() {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
+    const fields = procStatFields();
     let own = 0;
     for (const pid of [
       process.pid,
@@ -660,12 +660,7 @@ async function waitForIdle(limit) {
 async function idleShare(ms) {
   const read = () => {
     try {
-      const fields = readFileSync('/proc/stat', 'utf8')
-        .split('\n')[0]
-        .trim()
-        .split(/\s+/)
-        .slice(1)
-        .map(Number);
+      const fields = procStatFields();
       return { idle: fields[3] + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
     } catch {
       return undefined;

@@ -8,7 +8,7 @@ import {
   type WebPubSubAccessKeyProvider,
 } from '../../lib/index.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
-import { eventHeaders, type EventOptions } from '../utils/events.js';
+import { eventHeaders, postEvent, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
 import { sleep } from '../utils/wait.js';
 
@@ -17,6 +17,13 @@ const HOST_B = 'pubsub-b.webpubsub.azure.com';
 const KEYLESS_HOST = 'keyless.webpubsub.azure.com';
 const KEY_A = 'key-of-resource-a';
 const KEY_B = 'key-of-resource-b';
+
+/** A message event from resource A, signed with `key`. */
+const sendFromHostA = (url: string, key: string) =>
+  postEvent(`${url}/eventhandler`, 'message', 'x', {
+    keys: [key],
+    extra: { 'WebHook-Request-Origin': HOST_A },
+  });
 
 @Injectable()
 class Echo {
@@ -119,15 +126,7 @@ describe.each(PLATFORMS)('key rotation through a key provider on %s', platform =
   });
   afterAll(() => app?.close());
 
-  const send = (key: string) =>
-    http(`${app.url}/eventhandler`, {
-      method: 'POST',
-      headers: eventHeaders('message', {
-        keys: [key],
-        extra: { 'WebHook-Request-Origin': HOST_A },
-      }),
-      body: 'x',
-    });
+  const send = (key: string) => sendFromHostA(app.url, key);
 
   it('accepts a rotated key and refuses the revoked one within the cache interval, without restart', async () => {
     expect((await send('first-key')).status).toBe(200);
@@ -174,15 +173,7 @@ describe.each(PLATFORMS)('an injectable key provider on %s', platform => {
       providers: [Echo, VaultKeys],
     });
     try {
-      const send = (key: string) =>
-        http(`${app.url}/eventhandler`, {
-          method: 'POST',
-          headers: eventHeaders('message', {
-            keys: [key],
-            extra: { 'WebHook-Request-Origin': HOST_A },
-          }),
-          body: 'x',
-        });
+      const send = (key: string) => sendFromHostA(app.url, key);
       expect((await send('vault-key')).status).toBe(200);
       expect((await send('other-key')).status).toBe(401);
     } finally {

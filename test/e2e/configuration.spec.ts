@@ -1,4 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   InjectWebPubSubOptions,
   OnUserEvent,
@@ -154,6 +156,29 @@ describe('WebPubSubConfigService and @InjectWebPubSubOptions()', () => {
     });
     try {
       expect(app.app.get(Consumer).config.hubs).toEqual(['chat']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('a Fastify bodyLimit below maxBodySize', () => {
+  it('is named in a start-up warning with the setting that fixes it', async () => {
+    const logger = new CapturingLogger();
+    const app = await startApp(
+      'fastify',
+      { imports: [WebPubSubModule.forRoot({ hub: 'chat', maxBodySize: 4_194_304 })] },
+      {
+        logger,
+        adapter: () =>
+          new FastifyAdapter({ bodyLimit: 1_048_576 }) as unknown as AbstractHttpAdapter,
+      },
+    );
+    try {
+      expect(logger.messages('warn')).toContain(
+        "Fastify's bodyLimit (1048576 bytes) is below maxBodySize (4194304 bytes): with rawBody: true, JSON events above " +
+          '1048576 bytes are refused with 413. Create the adapter with new FastifyAdapter({ bodyLimit: 4194304 }).',
+      );
     } finally {
       await app.close();
     }

@@ -12,6 +12,7 @@ import {
   CONNECTION_STRING,
   connectBody,
   eventHeaders,
+  postEvent,
   type EventOptions,
 } from '../utils/events.js';
 import { http } from '../utils/http.js';
@@ -65,11 +66,7 @@ describe.each(PLATFORMS)('dispatch on %s', platform => {
   afterAll(() => app?.close());
 
   const post = (event: string, body: string, options: EventOptions = {}) =>
-    http(`${app.url}/eventhandler`, {
-      method: 'POST',
-      headers: eventHeaders(event, options),
-      body,
-    });
+    postEvent(`${app.url}/eventhandler`, event, body, options);
 
   it('keeps the hubs apart: a hub-restricted handler answers only its hub', async () => {
     const notifications = await post('message', 'n1', { hub: 'notifications' });

@@ -12,7 +12,7 @@ import {
   RequestScopedHandlers,
 } from '../fixtures/enhanced.handlers.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
-import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/events.js';
+import { CONNECTION_STRING, eventHeaders, postEvent, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
 import { waitFor } from '../utils/wait.js';
 
@@ -35,11 +35,7 @@ describe.each(PLATFORMS)('guards, interceptors, pipes and scopes on %s', platfor
   afterAll(() => app?.close());
 
   const post = (event: string, body: string, options: EventOptions = {}) =>
-    http(`${app.url}/eventhandler`, {
-      method: 'POST',
-      headers: eventHeaders(event, options),
-      body,
-    });
+    postEvent(`${app.url}/eventhandler`, event, body, options);
 
   describe('@UseGuards()', () => {
     it('lets the event through when the guard allows it, with a "webpubsub" execution context', async () => {

@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DuplicateWebPubSubHandlerError, OnUserEvent, WebPubSubModule } from '../../lib/index.js';
 import { EveryEventHandlers } from '../fixtures/every-event.handlers.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
-import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/events.js';
-import { http } from '../utils/http.js';
+import { CONNECTION_STRING, postEvent, type EventOptions } from '../utils/events.js';
 import { waitFor } from '../utils/wait.js';
 
 describe.each(PLATFORMS)('every event and every hub on %s', platform => {
@@ -25,11 +24,7 @@ describe.each(PLATFORMS)('every event and every hub on %s', platform => {
   afterAll(() => app?.close());
 
   const post = (event: string, body: string, options: EventOptions = {}) =>
-    http(`${app.url}/eventhandler`, {
-      method: 'POST',
-      headers: eventHeaders(event, options),
-      body,
-    });
+    postEvent(`${app.url}/eventhandler`, event, body, options);
 
   it('gives a user event with a handler of its own to that handler', async () => {
     expect((await post('message', 'hi')).text).toBe('own handler: hi');

@@ -1,4 +1,5 @@
 import { signatureHeader } from '../../lib/protocol/signature.js';
+import { http, type HttpResult } from './http.js';
 
 export const ACCESS_KEY = 'primary-access-key-0123456789abcdef';
 export const SECONDARY_KEY = 'secondary-access-key-fedcba9876543210';
@@ -64,3 +65,13 @@ export const connectBody = (claims: Record<string, string[]> = { sub: ['alice'] 
     subprotocols: ['json.webpubsub.azure.v1'],
     clientCertificates: [],
   });
+
+/** POSTs one event, signed as the service would, to the event handler at `url`. */
+export function postEvent(
+  url: string,
+  event: string,
+  body: string | Buffer = 'x',
+  options: EventOptions = {},
+): Promise<HttpResult> {
+  return http(url, { method: 'POST', headers: eventHeaders(event, options), body });
+}
