@@ -16,6 +16,10 @@ export interface ConnectionView {
   readonly connectionId: string;
   readonly userId: string | undefined;
   readonly groups: ReadonlySet<string>;
+  /** For the live view: the negotiated subprotocol (`mqtt` for MQTT clients), when the socket opened, the MQTT version. */
+  readonly subprotocol?: string;
+  readonly connectedAt?: number;
+  readonly mqttVersion?: number;
 }
 
 /** A predicate built from an OData `filter` (`odata-filter.ts`); `undefined` selects everything. */
@@ -37,6 +41,8 @@ export type PermissionName = 'joinLeaveGroup' | 'sendToGroup';
 
 /** Every operation the REST data plane needs. Sends are fire-and-forget: unknown targets are not errors. */
 export interface HubOperations {
+  /** Hubs that are configured or have had connections, as first seen. */
+  hubNames(): string[];
   /** Live connections of a hub (connections inside their recovery window count as live). */
   listConnections(hub: string): Iterable<ConnectionView>;
   connectionExists(hub: string, connectionId: string): boolean;

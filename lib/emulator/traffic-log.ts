@@ -29,3 +29,35 @@ export interface TrafficRecord {
 }
 
 export type TrafficInput = Omit<TrafficRecord, 'id' | 'time'> & { readonly time?: number };
+
+export type TrafficListener = (record: TrafficRecord) => void;
+
+/** A ring of the newest records, with listeners for the live view. */
+export class TrafficLog {
+  readonly #capacity: number;
+  readonly #records: TrafficRecord[] = [];
+  readonly #listeners = new Set<TrafficListener>();
+  #nextId = 1;
+
+  constructor(capacity = 500) {
+    this.#capacity = capacity;
+  }
+
+  record(input: TrafficInput): TrafficRecord {
+    const record: TrafficRecord = { ...input, id: this.#nextId++, time: input.time ?? Date.now() };
+    this.#records.push(record);
+    if (this.#records.length > this.#capacity) this.#records.shift();
+    for (const listener of this.#listeners) listener(record);
+    return record;
+  }
+
+  /** Oldest first. */
+  snapshot(): readonly TrafficRecord[] {
+    return this.#records.slice();
+  }
+
+  subscribe(listener: TrafficListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
