@@ -12,14 +12,14 @@ export type {
   AccessKeyProviderFunction,
   AccessKeys,
   WebPubSubAccessKeyProvider,
-} from './module/access-key.store.js';
-export type { ManagedIdentityOptions } from './module/entra-token.verifier.js';
+} from './auth/access-key.store.js';
+export type { ManagedIdentityOptions } from './auth/entra-token.verifier.js';
 export {
   MemoryDeduplicationStore,
   type DeduplicationOptions,
   type StoredResponse,
   type WebPubSubDeduplicationStore,
-} from './module/deduplication.js';
+} from './events/deduplication.js';
 export {
   userEventResponse,
   UserEventResponse,

@@ -2,9 +2,9 @@ import type { Type } from '@nestjs/common';
 import type {
   AccessKeyProviderFunction,
   WebPubSubAccessKeyProvider,
-} from '../module/access-key.store.js';
-import type { DeduplicationOptions } from '../module/deduplication.js';
-import type { ManagedIdentityOptions } from '../module/entra-token.verifier.js';
+} from '../auth/access-key.store.js';
+import type { DeduplicationOptions } from '../events/deduplication.js';
+import type { ManagedIdentityOptions } from '../auth/entra-token.verifier.js';
 
 /**
  * Options of `WebPubSubModule.forRoot()` / the factory of `forRootAsync()`.

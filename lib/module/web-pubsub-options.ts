@@ -21,13 +21,13 @@ import {
   DEFAULT_HANDLER_TIMEOUT,
   DEFAULT_MAX_BODY_SIZE,
 } from '../web-pubsub.constants.js';
-import type { ManagedIdentityOptions } from './entra-token.verifier.js';
+import type { ManagedIdentityOptions } from '../auth/entra-token.verifier.js';
 import {
   DEFAULT_DEDUPLICATION_TTL,
   MemoryDeduplicationStore,
   type DeduplicationOptions,
   type WebPubSubDeduplicationStore,
-} from './deduplication.js';
+} from '../events/deduplication.js';
 
 /** Azure's rule for hub names: a letter, then letters, digits or underscores. */
 const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;

@@ -9,7 +9,7 @@ import {
   WEB_PUBSUB_PATH,
 } from '../web-pubsub.constants.js';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
-import { createWebPubSubController } from './web-pubsub.controller.js';
+import { createWebPubSubController } from '../events/web-pubsub.controller.js';
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<WebPubSubModuleOptions>({

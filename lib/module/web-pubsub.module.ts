@@ -2,17 +2,17 @@ import { Logger, Module, type NestModule, type OnModuleInit } from '@nestjs/comm
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { WEB_PUBSUB_LOGGER_CONTEXT, WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
-import { ExpressPlatform } from './express.platform.js';
-import { FastifyPlatform } from './fastify.platform.js';
-import type { HttpPlatform } from './http-platform.js';
+import { ExpressPlatform } from '../platforms/express.platform.js';
+import { FastifyPlatform } from '../platforms/fastify.platform.js';
+import type { HttpPlatform } from '../platforms/http-platform.js';
 import { WebPubSubConfigService } from './web-pubsub-config.service.js';
-import { WebPubSubEventHandler } from './web-pubsub-event.handler.js';
-import { WebPubSubHandlerRegistry } from './web-pubsub-handler.registry.js';
-import { WebPubSubMetadataAccessor } from './web-pubsub-metadata.accessor.js';
+import { WebPubSubEventHandler } from '../events/web-pubsub-event.handler.js';
+import { WebPubSubHandlerRegistry } from '../events/web-pubsub-handler.registry.js';
+import { WebPubSubMetadataAccessor } from '../events/web-pubsub-metadata.accessor.js';
 import { ConfigurableModuleClass } from './web-pubsub.module-definition.js';
-import { WebPubSubAuthenticator } from './web-pubsub.authenticator.js';
-import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
-import { WebPubSubExplorer } from './web-pubsub.explorer.js';
+import { WebPubSubAuthenticator } from '../auth/web-pubsub.authenticator.js';
+import { WebPubSubDispatcher } from '../events/web-pubsub.dispatcher.js';
+import { WebPubSubExplorer } from '../events/web-pubsub.explorer.js';
 
 /**
  * Makes the app the upstream event handler of Azure Web PubSub.

@@ -1,4 +1,4 @@
-import { MemoryDeduplicationStore } from '../../../lib/module/deduplication.js';
+import { MemoryDeduplicationStore } from '../../../lib/events/deduplication.js';
 
 describe('MemoryDeduplicationStore', () => {
   const response = { status: 200, headers: {}, body: 'eA==' };

@@ -17,9 +17,9 @@ import { quote } from '../protocol/text.js';
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
 import { Deduplicator } from './deduplication.js';
-import type { HttpPlatform, PlatformRequest } from './http-platform.js';
-import { WebPubSubConfigService } from './web-pubsub-config.service.js';
-import { WebPubSubAuthenticator } from './web-pubsub.authenticator.js';
+import type { HttpPlatform, PlatformRequest } from '../platforms/http-platform.js';
+import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { WebPubSubAuthenticator } from '../auth/web-pubsub.authenticator.js';
 import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
 
 const INSPECTED = Symbol('webPubSubInspectedEvent');

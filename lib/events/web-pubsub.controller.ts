@@ -10,7 +10,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { FASTIFY_ROUTE_CONFIG_METADATA, WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
-import type { PlatformRequest } from './http-platform.js';
+import type { PlatformRequest } from '../platforms/http-platform.js';
 import { WebPubSubEventHandler } from './web-pubsub-event.handler.js';
 
 /** Both `<path>` and `<path>/:event` (URL templates with `{event}`). No wildcards: Fastify refuses them. */

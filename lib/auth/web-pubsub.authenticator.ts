@@ -11,7 +11,7 @@ import {
   type WebPubSubAccessKeyProvider,
 } from './access-key.store.js';
 import { EntraTokenVerifier } from './entra-token.verifier.js';
-import { WebPubSubConfigService } from './web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
 
 type Verifiers = (SignatureVerifier | undefined)[];
 

@@ -1,6 +1,6 @@
 import { DuplicateWebPubSubHandlerError } from '../../../lib/errors/duplicate-web-pubsub-handler.error.js';
 import type { WebPubSubHandlerMetadata } from '../../../lib/interfaces/web-pubsub-handler-metadata.interface.js';
-import { WebPubSubHandlerRegistry } from '../../../lib/module/web-pubsub-handler.registry.js';
+import { WebPubSubHandlerRegistry } from '../../../lib/events/web-pubsub-handler.registry.js';
 
 const handler = (name: string) => ({
   name,

@@ -28,7 +28,7 @@ import {
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
 import { WebPubSubConnectionContext } from './web-pubsub-connection-context.js';
-import { WebPubSubConfigService } from './web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
 import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
 
 const INTERNAL_ERROR = 'Internal server error';
