@@ -2,9 +2,9 @@ import type { Type } from '@nestjs/common';
 import type {
   AccessKeyProviderFunction,
   WebPubSubAccessKeyProvider,
-} from '../auth/access-key.store.js';
-import type { DeduplicationOptions } from '../events/deduplication.js';
-import type { ManagedIdentityOptions } from '../auth/entra-token.verifier.js';
+} from './access-key-provider.interface.js';
+import type { DeduplicationOptions } from './deduplication.interface.js';
+import type { ManagedIdentityOptions } from './managed-identity.interface.js';
 
 /**
  * Options of `WebPubSubModule.forRoot()` / the factory of `forRootAsync()`.
