@@ -58,7 +58,7 @@ export interface FakeConnection {
  */
 export class FakeWebPubSubServiceClient implements ServiceClientSurface {
   readonly hubName: string;
-  readonly apiVersion = '2024-01-01';
+  readonly apiVersion = '2024-12-01';
   endpoint: string;
   /** Every call, in order. */
   readonly calls: FakeServiceClientCall[] = [];
@@ -74,7 +74,8 @@ export class FakeWebPubSubServiceClient implements ServiceClientSurface {
   constructor(options: FakeWebPubSubServiceClientOptions = {}) {
     const service = testServiceOf(options.connectionString ?? createTestConnectionString());
     this.hubName = options.hub ?? TEST_HUB;
-    this.endpoint = service.endpoint;
+    // As the SDK keeps it: the endpoint URL with a trailing slash.
+    this.endpoint = `${service.endpoint}/`;
     this.#accessKey = service.accessKey;
   }
 

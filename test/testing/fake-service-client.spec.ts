@@ -23,6 +23,8 @@ describe('FakeWebPubSubServiceClient', () => {
       expect(typeof (fake.group('g') as any)[name]).toBe('function');
     }
     expect(fake.hubName).toBe(real.hubName);
+    expect(fake.apiVersion).toBe(real.apiVersion);
+    expect(fake.endpoint).toBe(real.endpoint);
     expect(fake.group('g')).toMatchObject({ groupName: 'g', hubName: 'chat' });
   });
 
