@@ -25,8 +25,8 @@ export const Messages = {
 
 /** Messages of the service clients and the negotiate route. */
 export const ServiceClientMessages = {
-  clients: (hubs: readonly string[], defaultHub: string | undefined) =>
-    `WebPubSubServiceClient tokens for hub${hubs.length === 1 ? '' : 's'} ${hubs.map(hub => `"${hub}"`).join(', ')}${defaultHub ? ` (default "${defaultHub}")` : ''}`,
+  negotiateRoute: (path: string, hubs: readonly string[], defaultHub: string | undefined) =>
+    `Negotiate route ${path}/:hub for hub${hubs.length === 1 ? '' : 's'} ${hubs.map(hub => `"${hub}"`).join(', ')}${defaultHub ? `, and ${path} for "${defaultHub}"` : ''}`,
   negotiateResolveFailed: (hub: string) => `negotiate resolve() for hub "${hub}" failed`,
   negotiateInvalidResult: (hub: string, problem: string) =>
     `negotiate resolve() for hub "${hub}" returned an invalid result: ${problem}`,

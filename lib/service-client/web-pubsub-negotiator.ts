@@ -17,6 +17,7 @@ import type {
   WebPubSubNegotiateResponse,
 } from '../interfaces/web-pubsub-service-client.interface.js';
 import {
+  DEFAULT_NEGOTIATE_PATH,
   WEB_PUBSUB_LOGGER_CONTEXT,
   WEB_PUBSUB_NEGOTIATE_OPTIONS,
 } from '../web-pubsub.constants.js';
@@ -48,6 +49,13 @@ export class WebPubSubNegotiator implements OnModuleInit {
       ]);
     }
     for (const hub of this.clients.hubs) this.clients.create(hub);
+    this.logger.log(
+      ServiceClientMessages.negotiateRoute(
+        this.options.path ?? DEFAULT_NEGOTIATE_PATH,
+        this.clients.hubs,
+        this.clients.defaultHub,
+      ),
+    );
   }
 
   async negotiate(

@@ -26,7 +26,7 @@ import {
 export function withServiceClients(
   definition: DynamicModule,
   extras: WebPubSubModuleExtras,
-  normalizePath: (path: string | undefined, fallback: string) => string,
+  normalizePath: (path: string | undefined, fallback?: string) => string,
 ): DynamicModule {
   const staticHubs: StaticHubs = { hub: extras.hub, defaultHub: extras.defaultHub };
   const hubs = [
@@ -68,8 +68,13 @@ export function withServiceClients(
       ]);
     }
     const path = normalizePath(negotiate.path, DEFAULT_NEGOTIATE_PATH);
+    if (path === normalizePath(extras.path)) {
+      throw new WebPubSubOptionsError([
+        `negotiate.path "${path}" is the event handler's path: give the negotiate route a path of its own`,
+      ]);
+    }
     providers.push(
-      { provide: WEB_PUBSUB_NEGOTIATE_OPTIONS, useValue: negotiate },
+      { provide: WEB_PUBSUB_NEGOTIATE_OPTIONS, useValue: { ...negotiate, path } },
       WebPubSubNegotiator,
     );
     controllers.push(

@@ -235,6 +235,14 @@ describe.each(PLATFORMS)('negotiate on %s', platform => {
     expect(json(bad).message).toBe('protocol must be "default" or "mqtt"');
   });
 
+  it('logs where the route is', async () => {
+    const logger = new CapturingLogger();
+    await start(twoHubs({ path: 'api/token/' }), { logger });
+    expect(logger.messages('log')).toContain(
+      'Negotiate route /api/token/:hub for hubs "chat", "notifications", and /api/token for "chat"',
+    );
+  });
+
   it('resolve may choose the MQTT URL itself', async () => {
     const url = await start({
       hub: 'chat',
@@ -416,6 +424,18 @@ describe.each(PLATFORMS)('negotiate on %s', platform => {
         }),
       ).rejects.toThrow(
         'The connection string of https://keyless.webpubsub.azure.com has no AccessKey and no credential is configured',
+      );
+    });
+
+    it("a negotiate path equal to the event handler's", () => {
+      expect(() =>
+        WebPubSubModule.forRoot({
+          hub: 'chat',
+          path: 'hooks',
+          negotiate: { path: '/hooks/', resolve: () => null },
+        }),
+      ).toThrow(
+        'negotiate.path "/hooks" is the event handler\'s path: give the negotiate route a path of its own',
       );
     });
 

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { AzureKeyCredential, WebPubSubServiceClient } from '@azure/web-pubsub';
 import { jwtVerify } from 'jose';
 import {
@@ -274,6 +274,20 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
         await expect(start).rejects.toThrow(message);
       });
     });
+  });
+
+  it('isGlobal: modules that do not import WebPubSubModule inject the clients', async () => {
+    @Module({ providers: [ChatOnly, DefaultHubUser], exports: [ChatOnly, DefaultHubUser] })
+    class FeatureModule {}
+    const app = await startApp(platform, {
+      imports: [
+        WebPubSubModule.forRoot({ hub: 'chat', connectionString: CS_PLACEHOLDER, isGlobal: true }),
+        FeatureModule,
+      ],
+    });
+    expect(app.app.get(ChatOnly).client.hubName).toBe('chat');
+    expect(app.app.get(DefaultHubUser).client).toBe(app.app.get(ChatOnly).client);
+    await app.close();
   });
 
   it('an unknown hub is an UnknownWebPubSubHubError', async () => {
