@@ -7,7 +7,7 @@ import { compactVerify, decodeJwt, decodeProtectedHeader, SignJWT, type JWTPaylo
  */
 
 /** Which client endpoint a token is for. */
-export type ClientAccessProtocol = 'default' | 'mqtt';
+export type ClientAccessProtocol = 'default' | 'mqtt' | 'socketio';
 
 export interface SignClientAccessTokenOptions {
   /** The service endpoint, e.g. `https://<resource>.webpubsub.azure.com` or `http://localhost:8080`. */
@@ -47,9 +47,16 @@ function withSlash(endpoint: string): string {
   return endpoint.endsWith('/') ? endpoint : `${endpoint}/`;
 }
 
-/** `client/hubs/<hub>` or `clients/mqtt/hubs/<hub>`. */
+/** `client/hubs/<hub>`, `clients/mqtt/hubs/<hub>` or `clients/socketio/hubs/<hub>`. */
 function clientPath(hub: string, clientProtocol: ClientAccessProtocol | undefined): string {
-  return clientProtocol === 'mqtt' ? `clients/mqtt/hubs/${hub}` : `client/hubs/${hub}`;
+  switch (clientProtocol) {
+    case 'mqtt':
+      return `clients/mqtt/hubs/${hub}`;
+    case 'socketio':
+      return `clients/socketio/hubs/${hub}`;
+    default:
+      return `client/hubs/${hub}`;
+  }
 }
 
 /** The audience of a client access token: `<endpoint>/client/hubs/<hub>` (http(s) scheme kept). */

@@ -31,6 +31,7 @@ describe('signClientAccessToken, against WebPubSubServiceClient.getClientAccessT
     ['no user, defaults', {}],
     ['empty role and group lists', { userId: 'bob', roles: [], groups: [] }],
     ['an MQTT client', { userId: 'dev', clientProtocol: 'mqtt' as const }],
+    ['a Socket.IO client', { userId: 'sio', clientProtocol: 'socketio' as const }],
   ])('%s: same header, claims, audience and URLs', async (_name, options) => {
     const theirs = await sdk.getClientAccessToken(options);
     const ours = await signClientAccessToken({
