@@ -259,6 +259,27 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
           'defaultHub "lobby" is not one of the hubs served ("chat")',
         ],
         [
+          'a credential that is neither kind',
+          { endpoint: 'https://my-pubsub.webpubsub.azure.com', credential: {} as never },
+          { hub: 'chat' },
+          [],
+          'credential must be a TokenCredential (e.g. DefaultAzureCredential from @azure/identity) or an AzureKeyCredential',
+        ],
+        [
+          'an endpoint that is not an http(s) origin',
+          { endpoint: 'https://my-pubsub.webpubsub.azure.com/api?x=1' },
+          { hub: 'chat' },
+          [],
+          'endpoint "https://my-pubsub.webpubsub.azure.com/api?x=1" must be a URL origin (scheme, host and port only)',
+        ],
+        [
+          'serviceClientOptions that are not an object',
+          { ...{ connectionString: CS_PLACEHOLDER }, serviceClientOptions: 'retry' as never },
+          { hub: 'chat' },
+          [],
+          'serviceClientOptions must be an object',
+        ],
+        [
           'no hub at all',
           { connectionString: CS_PLACEHOLDER },
           {},
