@@ -311,6 +311,19 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
     await app.close();
   });
 
+  it('@InjectWebPubSubServiceClient of a hub not named at definition: Nest names the missing token', async () => {
+    @Injectable()
+    class TypoUser {
+      constructor(@InjectWebPubSubServiceClient('chta') readonly client: WebPubSubServiceClient) {}
+    }
+    await expect(
+      startApp(platform, {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CS_PLACEHOLDER })],
+        providers: [TypoUser],
+      }),
+    ).rejects.toThrow(/TypoUser.*"WEB_PUB_SUB_SERVICE_CLIENT\(chta\)"/s);
+  });
+
   it('an unknown hub is an UnknownWebPubSubHubError', async () => {
     const app = await startApp(platform, {
       imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CS_PLACEHOLDER })],
