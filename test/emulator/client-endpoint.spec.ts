@@ -210,7 +210,7 @@ describe('the emulator client endpoint', () => {
   });
 
   it('sends CloudEvents the module reads, signed with the access key, with state from the connect answer', async () => {
-    const url = `${await clientUrl(emulator.connectionString, 'chat', { userId: 'token-user' })}&as=answer-user`;
+    const url = `${await clientUrl(emulator.connectionString, 'chat', { userId: 'token-user', groups: ['from-token'] })}&as=answer-user`;
     const raw = client(url, [RELIABLE, JSON_V1]);
     await raw.opened;
     expect(raw.ws.protocol).toBe(RELIABLE);
@@ -246,6 +246,7 @@ describe('the emulator client endpoint', () => {
     );
     // Groups and roles from the connect answer apply.
     expect(emulator.hubs.groupExists('chat', 'g1')).toBe(true);
+    expect(emulator.hubs.groupExists('chat', 'from-token')).toBe(true);
     raw.send({
       type: 'sendToGroup',
       group: 'g1',
