@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { verifyAccessToken } from '../protocol/client-access-token.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HubRegistry } from './hubs.js';
 import { Connection } from './hubs.js';
@@ -55,7 +56,6 @@ interface ClientRequest {
 
 export class ClientEndpoint {
   readonly #options: ClientEndpointOptions;
-  readonly #key: Uint8Array;
   readonly #wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
@@ -70,7 +70,6 @@ export class ClientEndpoint {
 
   constructor(options: ClientEndpointOptions) {
     this.#options = options;
-    this.#key = new TextEncoder().encode(options.accessKey);
     this.#keepAlive = setInterval(() => {
       for (const session of this.#sessions) session.heartbeat();
     }, options.keepAliveIntervalMs);
@@ -280,27 +279,20 @@ export class ClientEndpoint {
   }
 
   async #verify(token: string, req: IncomingMessage, hub: string): Promise<JWTPayload> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, this.#key, {
-        algorithms: ['HS256'],
-        clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: ['exp'],
-      }));
-    } catch (error) {
-      this.#rejected(hub, 401, tokenProblem(error));
+    // The authority is the request's Host (so a port mapping or a proxy works); the scheme is ignored.
+    const expected = `http://${req.headers.host ?? ''}/client/hubs/${hub}`;
+    const result = await verifyAccessToken(token, this.#options.accessKey, {
+      audience: expected,
+      clockToleranceSeconds: CLOCK_TOLERANCE_S,
+    });
+    if (!result.ok) {
+      const detail =
+        result.reason === 'wrong-audience'
+          ? `${result.message}: expected ${expected.slice('http://'.length)} (any scheme)`
+          : result.message;
+      this.#rejected(hub, 401, detail);
     }
-    const audiences =
-      payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    const expected = `${req.headers.host ?? ''}/client/hubs/${hub}`.toLowerCase();
-    if (!audiences.some(aud => audienceOf(aud) === expected)) {
-      this.#rejected(
-        hub,
-        401,
-        `the access token's audience ${JSON.stringify(audiences.join(', '))} is not this hub's client endpoint (${expected}, any scheme)`,
-      );
-    }
-    return payload;
+    return result.claims;
   }
 
   #rejected(hub: string, status: number, body: string, detail = body): never {
@@ -370,27 +362,6 @@ function accessToken(req: IncomingMessage, query: URLSearchParams): string | und
   const authorization = req.headers.authorization;
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   return match ? match[1] : undefined;
-}
-
-/** `https://Host:8080/client/hubs/Chat/` → `host:8080/client/hubs/chat` (scheme ignored). */
-function audienceOf(aud: string): string {
-  const withoutScheme = aud.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  return withoutScheme.replace(/\/+$/, '').toLowerCase();
-}
-
-function tokenProblem(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'the access token has expired';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return 'the access token signature is not valid for this access key';
-  }
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'exp') return 'the access token has no exp claim';
-    if (error.claim === 'nbf') return 'the access token is not valid yet (nbf)';
-    return `the access token claim ${error.claim} is not valid`;
-  }
-  if (error instanceof joseErrors.JOSEAlgNotAllowed)
-    return 'the access token is not signed with HS256';
-  return 'the access token is not a valid JWT';
 }
 
 function stringList(value: unknown): string[] {

@@ -144,6 +144,8 @@ export class ClientSession implements ClientSink {
   heartbeat(): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== ws.OPEN) return;
+    // While the socket is paused (too many messages waiting) its pongs are not read either.
+    if (this.#paused) return;
     if (this.#awaitingPong) {
       ws.terminate();
       return;

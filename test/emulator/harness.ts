@@ -198,6 +198,8 @@ export async function recordingUpstream(
   answer: (request: UpstreamRequest) => UpstreamAnswer | Promise<UpstreamAnswer> = () => ({
     status: 204,
   }),
+  /** The WebHook-Allowed-Origin the handshake answers with; null: none. */
+  allowedOrigin: string | null = '*',
 ): Promise<Listening & { requests: UpstreamRequest[]; events(name?: string): UpstreamRequest[] }> {
   const requests: UpstreamRequest[] = [];
   const server = createHttpServer((req, res) => {
@@ -212,7 +214,9 @@ export async function recordingUpstream(
       };
       requests.push(request);
       if (req.method === 'OPTIONS') {
-        res.writeHead(200, { 'webhook-allowed-origin': '*' }).end();
+        res
+          .writeHead(200, allowedOrigin === null ? {} : { 'webhook-allowed-origin': allowedOrigin })
+          .end();
         return;
       }
       const reply = await answer(request);
