@@ -521,7 +521,7 @@ class Call {
       roles: roles.length > 0 ? roles : undefined,
       groups: groups.length > 0 ? groups : undefined,
       expirationTimeInMinutes:
-        minutes === null ? 60 : integer('minutesToExpire', minutes, 1, Number.MAX_SAFE_INTEGER),
+        minutes === null ? 60 : integer('minutesToExpire', minutes, 1, 2 ** 31 - 1),
       clientProtocol,
     });
     return token;
