@@ -521,7 +521,7 @@ class Call {
       roles: roles.length > 0 ? roles : undefined,
       groups: groups.length > 0 ? groups : undefined,
       expirationTimeInMinutes:
-        minutes === null ? 60 : integer('minutesToExpire', minutes, 1, Number.MAX_SAFE_INTEGER),
+        minutes === null ? 60 : integer('minutesToExpire', minutes, 1, 2 ** 31 - 1),
       clientProtocol,
     });
     return token;
@@ -796,32 +796,52 @@ export function createRestApi(options: RestApiOptions): RestApi {
       error = toRestError(thrown);
       answer = { status: error.status, body: { code: error.code, message: error.message } };
     }
-    const responseBody = send(res, method, answer, error);
+    let responseBody: string | undefined;
+    try {
+      responseBody = send(res, method, answer, error);
+    } catch {
+      // The socket is gone; nothing more can be said to this client.
+      res.destroy();
+    }
+    // A failing log sink or live-view listener must not become an unhandled rejection.
     const durationMs = Date.now() - started;
     const url = redactUrl(rawUrl);
-    log(
-      `REST ${method} ${url} -> ${answer.status} ${operation} (${durationMs} ms)${error ? `: ${error.message}` : ''}`,
-    );
-    traffic.record({
-      kind: 'rest',
-      time: started,
-      hub,
-      action: operation,
-      method,
-      url,
-      status: answer.status,
-      durationMs,
-      detail: error?.message,
-      request: {
-        headers: redactHeaders(req.headers),
-        body: call?.requestBody === undefined ? undefined : recordedBody(call.requestBody, req),
-      },
-      response: {
-        headers: stringHeaders(res.getHeaders()),
-        body:
-          operation === 'generateClientToken' && !error ? '{"token":"<redacted>"}' : responseBody,
-      },
-    });
+    const line = `REST ${method} ${url} -> ${answer.status} ${operation} (${durationMs} ms)${error ? `: ${error.message}` : ''}`;
+    try {
+      log(line);
+    } catch {
+      // A log sink that throws cannot be told about it.
+    }
+    try {
+      traffic.record({
+        kind: 'rest',
+        time: started,
+        hub,
+        action: operation,
+        method,
+        url,
+        status: answer.status,
+        durationMs,
+        detail: error?.message,
+        request: {
+          headers: redactHeaders(req.headers),
+          body: call?.requestBody === undefined ? undefined : recordedBody(call.requestBody, req),
+        },
+        response: {
+          headers: stringHeaders(res.getHeaders()),
+          body:
+            operation === 'generateClientToken' && !error ? '{"token":"<redacted>"}' : responseBody,
+        },
+      });
+    } catch (thrown) {
+      try {
+        log(
+          `REST traffic record failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+        );
+      } catch {
+        // as above
+      }
+    }
   }
 
   return { handleRestRequest };

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import fc from 'fast-check';
 import type { AddressInfo } from 'node:net';
 import { RestError } from '@azure/core-rest-pipeline';
 import { odata, WebPubSubServiceClient } from '@azure/web-pubsub';
@@ -961,6 +962,162 @@ describe('REST data plane: operations the hub does not implement', () => {
         { code: 'InternalServerError', message: 'The emulator failed: state is broken' },
       ]);
       expect(h.lines.at(-1)).toContain('-> 500 removeUserFromAllGroups');
+    } finally {
+      await stop(h);
+    }
+  });
+});
+
+describe('REST data plane: bookkeeping faults and random requests', () => {
+  it('answers even when a traffic listener throws, and logs that the record failed', async () => {
+    const h = await start();
+    try {
+      h.traffic.subscribe(() => {
+        throw new Error('listener broke');
+      });
+      const s = statusOf();
+      await h.client().sendToAll('x', { contentType: 'text/plain', onResponse: s.onResponse });
+      expect(s.status).toEqual([202]);
+      expect(h.lines.at(-1)).toBe('REST traffic record failed: listener broke');
+    } finally {
+      await stop(h);
+    }
+  });
+
+  it('answers random requests with a documented status, errors as {code, message}, never 5xx', async () => {
+    const h = await start();
+    const segment = fc.constantFrom(
+      'users',
+      'u1',
+      'tenant%2Falice',
+      'connections',
+      'c1',
+      'groups',
+      'g1',
+      '%20',
+      'permissions',
+      'sendToGroup',
+      'joinLeaveGroup',
+      'SENDTOGROUP',
+      ':send',
+      ':closeConnections',
+      ':addToGroups',
+      ':removeFromGroups',
+      ':generateToken',
+      '%3Asend',
+      'health',
+      '',
+      'x',
+      '%E0%A4',
+    );
+    const hub = fc.constantFrom('chat', 'Chat', '1bad', '', 'a'.repeat(129), 'h%20b');
+    const route = fc.constantFrom(
+      'hubs/chat/:send',
+      'hubs/chat/users/u1/:send',
+      'hubs/chat/connections/c1/:send',
+      'hubs/chat/groups/g1/:send',
+      'hubs/chat/connections/c1',
+      'hubs/chat/groups/g1/connections',
+      'hubs/chat/:addToGroups',
+      'hubs/chat/:closeConnections',
+      'hubs/chat/permissions/sendToGroup/connections/c1',
+      'hubs/chat/users/u1/groups/g1',
+      'hubs/chat/:generateToken',
+      'health',
+    );
+    const path = fc.oneof(
+      { weight: 3, arbitrary: route },
+      fc
+        .tuple(hub, fc.array(segment, { maxLength: 4 }))
+        .map(([h, rest]) => ['hubs', h, ...rest].join('/')),
+      fc.array(segment, { maxLength: 3 }).map(rest => rest.join('/')),
+    );
+    const queryValue = fc.oneof(
+      fc.constantFrom('', '1', '0', '300', '301', '-1', 'c1', 'g1', 'MQTT', 'socketio', 'abc_-'),
+      fc.constantFrom(
+        "userId eq 'u1'",
+        'not length(userId) gt 5',
+        "'g1' in groups",
+        '((',
+        "userId in ('a', 1)",
+      ),
+      fc.string({ maxLength: 8 }),
+    );
+    const query = fc.array(
+      fc.tuple(
+        fc.constantFrom(
+          'excluded',
+          'filter',
+          'messageTtlSeconds',
+          'reason',
+          'targetName',
+          'maxpagesize',
+          'top',
+          'continuationToken',
+          'clientType',
+          'minutesToExpire',
+          'userId',
+          'role',
+          'group',
+          'api-version',
+        ),
+        queryValue,
+      ),
+      { maxLength: 4 },
+    );
+    const contentType = fc.constantFrom(
+      undefined,
+      'text/plain',
+      'application/json',
+      'application/octet-stream',
+      'text/html',
+      'application/json; charset=utf-16',
+      'TEXT/PLAIN; charset="utf-8"',
+    );
+    const body = fc.oneof(
+      fc.constant(undefined),
+      fc.string({ maxLength: 40 }),
+      fc.json({ maxDepth: 2 }),
+      fc.constantFrom(
+        '{"groups":["a"],"filter":"userId eq \'u1\'"}',
+        '{"groups":[""]}',
+        '{"groups":"a"}',
+      ),
+      fc.uint8Array({ maxLength: 16 }).map(bytes => Buffer.from(bytes)),
+    );
+    const seen = new Map<number, number>();
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('POST', 'POST', 'GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'),
+          path,
+          query,
+          contentType,
+          body,
+          fc.boolean(),
+          async (method, rawPath, params, type, payload, signed) => {
+            const search = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+            const url = `/api/${rawPath}${search ? `?${search}` : ''}`;
+            const res = await h.raw(method, url, {
+              headers: type ? { 'content-type': type } : {},
+              body: method === 'GET' || method === 'HEAD' ? undefined : payload,
+              auth: signed ? undefined : false,
+            });
+            seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+            expect([200, 202, 204, 400, 401, 404, 405, 413, 415]).toContain(res.status);
+            if (res.status >= 400 && method !== 'HEAD') {
+              const error = JSON.parse(res.text);
+              expect(Object.keys(error)).toEqual(['code', 'message']);
+              expect(error.message).not.toMatch(/\n\s+at /);
+              expect(res.headers['x-ms-error-code']).toBe(error.code);
+            }
+          },
+        ),
+        { numRuns: 400 },
+      );
+      // The generator reaches past routing and authentication.
+      expect([...seen.keys()]).toEqual(expect.arrayContaining([200, 202, 204, 400, 401, 404]));
+      expect(h.lines).toHaveLength(h.requests);
     } finally {
       await stop(h);
     }

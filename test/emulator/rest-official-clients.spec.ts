@@ -231,6 +231,13 @@ describe('REST data plane end to end: WebPubSubServiceClient against the emulato
     const dave = await join('dave', false);
     expect(await service.connectionExists(alice.connectionId)).toBe(true);
     expect(await service.userExists('alice')).toBe(true);
+    // Hub names are case-insensitive.
+    const upper = new WebPubSubServiceClient(emulator.connectionString, 'CHAT', {
+      allowInsecureConnection: true,
+    });
+    expect(await upper.connectionExists(alice.connectionId)).toBe(true);
+    await upper.sendToUser('alice', 'via CHAT', { contentType: 'text/plain' });
+    await waitFor(() => alice.server.some(m => m.data === 'via CHAT'));
 
     await service.closeConnection(alice.connectionId, { reason: 'bye alice' });
     await waitFor(() => alice.stopped);
