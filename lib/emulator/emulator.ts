@@ -8,6 +8,7 @@ import { ClientEndpoint } from './client-endpoint.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js';
 import type { HubOperations } from './hub-operations.js';
 import { HubRegistry } from './hubs.js';
+import { createRestApi } from './rest-api.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
@@ -56,7 +57,7 @@ export interface EmulatorOptions extends EmulatorSettings {
   readonly trafficCapacity?: number;
   /** Timeouts, retry delays, recovery window, buffer limits (tests shorten them); the service's values by default. */
   readonly timings?: Partial<EmulatorTimings>;
-  /** @internal the REST data plane; until it is bundled, `/api/` answers 501. */
+  /** @internal the REST data plane (default: `rest-api.ts`). */
   readonly restApi?: RestApiFactory;
   /** @internal the live view; until it is bundled, other paths answer 404. */
   readonly liveView?: LiveViewFactory;
@@ -109,7 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     limits: timings,
     keepAliveIntervalMs: timings.keepAliveIntervalMs,
   });
-  const rest = restApi?.({ hubs, accessKey, traffic, log }).handleRestRequest ?? notImplemented;
+  const rest = (restApi ?? createRestApi)({ hubs, accessKey, traffic, log }).handleRestRequest;
   const view = liveView?.({ hubs, traffic }) ?? (() => false);
 
   const sockets = new Set<Socket>();
@@ -178,14 +179,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closing;
     },
   };
-}
-
-function notImplemented(req: IncomingMessage, res: ServerResponse): void {
-  req.resume();
-  sendJson(res, 501, {
-    code: 'NotImplemented',
-    message: 'the REST data plane is not available in this build',
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -7,7 +7,6 @@ import {
 } from '@azure/web-pubsub-client';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { createRestApi } from '../../lib/emulator/rest-api.js';
 import { waitFor } from '../utils/wait.js';
 import { FAST_TIMINGS, LogLines } from './harness.js';
 
@@ -38,7 +37,6 @@ describe('REST data plane end to end: WebPubSubServiceClient against the emulato
       log: logs.log,
       timings: FAST_TIMINGS,
       hubs: { chat: {} },
-      restApi: createRestApi,
     });
     service = new WebPubSubServiceClient(emulator.connectionString, 'chat', {
       allowInsecureConnection: true,
