@@ -24,3 +24,8 @@ export const WEB_PUBSUB_PARAM_ARGS_METADATA = '__routeArguments__';
 export const WEB_PUBSUB_CONTEXT_TYPE = 'webpubsub';
 /** 30 seconds. */
 export const DEFAULT_HANDLER_TIMEOUT = 30_000;
+/**
+ * Optional injection token of the clock (`() => milliseconds`) the access-key cache expires by;
+ * `Date.now` when nothing provides it. Not exported from the package: for the module's own tests.
+ */
+export const WEB_PUBSUB_CLOCK = Symbol('WEB_PUBSUB_CLOCK');

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Global, Injectable, Module } from '@nestjs/common';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import {
   OnUserEvent,
@@ -7,6 +7,7 @@ import {
   type UserEventRequest,
   type WebPubSubAccessKeyProvider,
 } from '../../lib/index.js';
+import { WEB_PUBSUB_CLOCK } from '../../lib/web-pubsub.constants.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { eventHeaders, postEvent, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
@@ -98,16 +99,31 @@ describe.each(PLATFORMS)('several service instances on %s', platform => {
   });
 });
 
+/** The clock the access-key cache expires by, moved by the test (no timing involved). */
+class TestClock {
+  ms = 1_000_000;
+  readonly now = () => this.ms;
+}
+
 describe.each(PLATFORMS)('key rotation through a key provider on %s', platform => {
   const keys: Record<string, string[]> = { [HOST_A]: ['first-key'] };
   let calls = 0;
   let failing = false;
   let app: TestApp;
-  const TTL = 150;
+  const TTL = 60_000;
+  const clock = new TestClock();
+
+  @Global()
+  @Module({
+    providers: [{ provide: WEB_PUBSUB_CLOCK, useValue: clock.now }],
+    exports: [WEB_PUBSUB_CLOCK],
+  })
+  class ClockModule {}
 
   beforeAll(async () => {
     app = await startApp(platform, {
       imports: [
+        ClockModule,
         WebPubSubModule.forRootAsync({
           useFactory: () => ({
             allowedEndpoints: [HOST_A],
@@ -128,26 +144,36 @@ describe.each(PLATFORMS)('key rotation through a key provider on %s', platform =
 
   const send = (key: string) => sendFromHostA(app.url, key);
 
-  it('accepts a rotated key and refuses the revoked one within the cache interval, without restart', async () => {
+  it('keeps the cached keys for the whole TTL, then accepts the rotated key and refuses the revoked one', async () => {
     expect((await send('first-key')).status).toBe(200);
+    const asked = calls;
     keys[HOST_A] = ['second-key'];
-    // still cached: the old key works, the new one not yet
+    // still cached, up to the last millisecond of the TTL: the old key works, the new one not yet
+    clock.ms += TTL - 1;
     expect((await send('first-key')).status).toBe(200);
-    await sleep(TTL + 50);
+    const early = await send('second-key');
+    expect(early.status).toBe(401);
+    expect(early.text).toBe('Invalid ce-signature');
+    expect(calls).toBe(asked);
+    // expired: the provider is asked again, once
+    clock.ms += 1;
     expect((await send('second-key')).status).toBe(200);
-    expect((await send('first-key')).status).toBe(401);
+    const revoked = await send('first-key');
+    expect(revoked.status).toBe(401);
+    expect(revoked.text).toBe('Invalid ce-signature');
+    expect(calls).toBe(asked + 1);
   });
 
   it('asks the provider once per interval, also for concurrent requests', async () => {
-    await sleep(TTL + 50);
+    clock.ms += TTL;
     const before = calls;
     const results = await Promise.all(Array.from({ length: 20 }, () => send('second-key')));
-    expect(results.every(res => res.status === 200)).toBe(true);
+    expect(results.map(res => res.status)).toEqual(Array(20).fill(200));
     expect(calls - before).toBe(1);
   });
 
   it('refuses events with 503 while the provider fails, and recovers', async () => {
-    await sleep(TTL + 50);
+    clock.ms += TTL;
     failing = true;
     const res = await send('second-key');
     expect(res.status).toBe(503);
