@@ -33,3 +33,8 @@ export interface StaticHubs {
 /** Injection token of the `negotiate` extra. */
 export const WEB_PUBSUB_NEGOTIATE_OPTIONS = 'WEB_PUB_SUB_NEGOTIATE_OPTIONS';
 export const DEFAULT_NEGOTIATE_PATH = '/negotiate';
+/**
+ * Optional injection token of the clock (`() => milliseconds`) the access-key cache expires by;
+ * `Date.now` when nothing provides it. Not exported from the package: for the module's own tests.
+ */
+export const WEB_PUBSUB_CLOCK = 'WEB_PUB_SUB_CLOCK';

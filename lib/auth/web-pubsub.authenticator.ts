@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { EventHeaders, IncomingHeaders } from '../protocol/cloud-event.reader.js';
 import { headerValue } from '../protocol/cloud-event.reader.js';
@@ -10,8 +10,9 @@ import {
   type AccessKeyProviderFunction,
   type WebPubSubAccessKeyProvider,
 } from './access-key.store.js';
+import { WEB_PUBSUB_CLOCK } from '../web-pubsub.constants.js';
 import { EntraTokenVerifier } from './entra-token.verifier.js';
-import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { WebPubSubConfigService, accessKeysByHost } from '../module/web-pubsub-config.service.js';
 
 type Verifiers = (SignatureVerifier | undefined)[];
 
@@ -30,9 +31,14 @@ export class WebPubSubAuthenticator implements OnModuleInit {
   constructor(
     private readonly config: WebPubSubConfigService,
     private readonly moduleRef: ModuleRef,
+    @Optional() @Inject(WEB_PUBSUB_CLOCK) now?: () => number,
   ) {
     const resolved = config.resolvedOptions();
-    this.#keys = new AccessKeyStore(resolved.keysByHost, resolved.accessKeyCacheTtl);
+    this.#keys = new AccessKeyStore(
+      accessKeysByHost(config),
+      resolved.accessKeyCacheTtl,
+      now ?? Date.now,
+    );
     this.#token = resolved.managedIdentity && new EntraTokenVerifier(resolved.managedIdentity);
     this.#open =
       !config.originValidation && !config.signatureValidation && !config.bearerTokenValidation;

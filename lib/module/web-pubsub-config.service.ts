@@ -19,9 +19,46 @@ export interface WebPubSubServiceEndpointInfo {
   readonly hasAccessKey: boolean;
 }
 
+/** The resolved options without key material (access keys, connection strings). */
+export type ResolvedWebPubSubSettings = Omit<
+  ResolvedWebPubSubOptions,
+  'keysByHost' | 'accessKeys' | 'endpoints'
+>;
+
+/** Key material of each config service, kept out of every member of the (public) class. */
+const ACCESS_KEYS = new WeakMap<WebPubSubConfigService, ResolvedWebPubSubOptions['keysByHost']>();
+
+/**
+ * The access keys of each service host, for the module's authenticator only: not a member of
+ * `WebPubSubConfigService` and not exported from the package.
+ */
+export function accessKeysByHost(
+  config: WebPubSubConfigService,
+): ResolvedWebPubSubOptions['keysByHost'] {
+  const keys = ACCESS_KEYS.get(config);
+  if (!keys) throw new Error('WebPubSubConfigService was not constructed by the module');
+  return keys;
+}
+
+/** Connection strings' endpoints (with their keys), for the module's service clients only. */
+const ENDPOINTS = new WeakMap<WebPubSubConfigService, ResolvedWebPubSubOptions['endpoints']>();
+
+/**
+ * The parsed connection strings, keys included, for the service-client builder only: not a
+ * member of `WebPubSubConfigService` and not exported from the package.
+ */
+export function serviceEndpoints(
+  config: WebPubSubConfigService,
+): ResolvedWebPubSubOptions['endpoints'] {
+  const endpoints = ENDPOINTS.get(config);
+  if (!endpoints) throw new Error('WebPubSubConfigService was not constructed by the module');
+  return endpoints;
+}
+
 /**
  * The module's resolved configuration, injectable anywhere the module is visible.
  * Built (and validated) once at start-up: invalid options make the app fail to start.
+ * No member, public or private, holds an access key or a connection string.
  * @publicApi
  */
 @Injectable()
@@ -53,7 +90,7 @@ export class WebPubSubConfigService {
   /** @internal */
   readonly abuseProtection: AbuseProtection;
   readonly #hubs: ReadonlySet<string> | undefined;
-  readonly #resolved: ResolvedWebPubSubOptions;
+  readonly #settings: ResolvedWebPubSubSettings;
 
   constructor(
     @Inject(WEB_PUBSUB_MODULE_OPTIONS) options: WebPubSubModuleOptions,
@@ -61,7 +98,10 @@ export class WebPubSubConfigService {
     @Optional() @Inject(WEB_PUBSUB_STATIC_HUBS) staticHubs?: StaticHubs,
   ) {
     const resolved = resolveWebPubSubOptions(withStaticHubs(options, staticHubs));
-    this.#resolved = resolved;
+    const { keysByHost, accessKeys: _keys, endpoints, ...settings } = resolved;
+    ACCESS_KEYS.set(this, keysByHost);
+    ENDPOINTS.set(this, endpoints);
+    this.#settings = settings;
     this.hubs = resolved.hubs;
     this.#hubs = resolved.hubs && new Set(resolved.hubs.map(hub => hub.toLowerCase()));
     this.path = path;
@@ -82,9 +122,9 @@ export class WebPubSubConfigService {
     this.defaultHub = resolveDefaultHub(resolved.hubs, staticHubs?.defaultHub);
   }
 
-  /** @internal the resolved options, keys included: for the module's authenticator only. */
-  resolvedOptions(): ResolvedWebPubSubOptions {
-    return this.#resolved;
+  /** @internal the resolved options for the module's own providers, without any key. */
+  resolvedOptions(): ResolvedWebPubSubSettings {
+    return this.#settings;
   }
 
   /** Whether events for `hub` are served (case-insensitive). */

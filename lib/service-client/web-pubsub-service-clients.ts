@@ -4,7 +4,7 @@ import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { UnknownWebPubSubHubError } from '../errors/unknown-web-pubsub-hub.error.js';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
-import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { serviceEndpoints, WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
 import { HUB_NAME } from '../module/web-pubsub-options.js';
 import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { createServiceClient, resolveServiceClientSource } from './service-client.builder.js';
@@ -58,7 +58,7 @@ export class WebPubSubServiceClients {
       const source = resolveServiceClientSource(
         name,
         this.options ?? {},
-        this.config.resolvedOptions().endpoints,
+        serviceEndpoints(this.config),
       );
       if ('problem' in source) throw new WebPubSubOptionsError([source.problem]);
       client = createServiceClient(name, source);

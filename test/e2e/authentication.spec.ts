@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Global, Injectable, Module, type ModuleMetadata } from '@nestjs/common';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import {
   OnUserEvent,
@@ -7,9 +7,16 @@ import {
   type UserEventRequest,
   type WebPubSubAccessKeyProvider,
 } from '../../lib/index.js';
-import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
+import { WEB_PUBSUB_CLOCK } from '../../lib/web-pubsub.constants.js';
+import {
+  CapturingLogger,
+  startApp,
+  PLATFORMS,
+  type PlatformName,
+  type TestApp,
+} from '../utils/app.js';
 import { eventHeaders, postEvent, type EventOptions } from '../utils/events.js';
-import { http } from '../utils/http.js';
+import { http, type HttpResult } from '../utils/http.js';
 import { sleep } from '../utils/wait.js';
 
 const HOST_A = 'pubsub-a.webpubsub.azure.com';
@@ -18,12 +25,30 @@ const KEYLESS_HOST = 'keyless.webpubsub.azure.com';
 const KEY_A = 'key-of-resource-a';
 const KEY_B = 'key-of-resource-b';
 
+/**
+ * Everything the apps of this file log, and every answer they send (status line, headers, body):
+ * the last test checks that no access key, bearer token or connection string is in any of it.
+ */
+const logger = new CapturingLogger();
+const answers: string[] = [];
+const bearerTokens: string[] = [];
+const record = async (pending: Promise<HttpResult>): Promise<HttpResult> => {
+  const res = await pending;
+  answers.push(`${res.status} ${JSON.stringify(res.headerLines)}\n${res.text}`);
+  return res;
+};
+const request = (...args: Parameters<typeof http>) => record(http(...args));
+const start = (platform: PlatformName, metadata: ModuleMetadata) =>
+  startApp(platform, metadata, { logger });
+
 /** A message event from resource A, signed with `key`. */
 const sendFromHostA = (url: string, key: string) =>
-  postEvent(`${url}/eventhandler`, 'message', 'x', {
-    keys: [key],
-    extra: { 'WebHook-Request-Origin': HOST_A },
-  });
+  record(
+    postEvent(`${url}/eventhandler`, 'message', 'x', {
+      keys: [key],
+      extra: { 'WebHook-Request-Origin': HOST_A },
+    }),
+  );
 
 @Injectable()
 class Echo {
@@ -38,7 +63,7 @@ class Echo {
 describe.each(PLATFORMS)('several service instances on %s', platform => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startApp(platform, {
+    app = await start(platform, {
       imports: [
         WebPubSubModule.forRoot({
           connectionString: [
@@ -56,11 +81,11 @@ describe.each(PLATFORMS)('several service instances on %s', platform => {
   const send = (origin: string | undefined, keys: string[]) => {
     const headers = eventHeaders('message', { keys, omit: ['WebHook-Request-Origin'] });
     if (origin !== undefined) headers['WebHook-Request-Origin'] = origin;
-    return http(`${app.url}/eventhandler`, { method: 'POST', headers, body: 'x' });
+    return request(`${app.url}/eventhandler`, { method: 'POST', headers, body: 'x' });
   };
 
   it('allows every instance in the handshake', async () => {
-    const res = await http(`${app.url}/eventhandler`, {
+    const res = await request(`${app.url}/eventhandler`, {
       method: 'OPTIONS',
       headers: { 'WebHook-Request-Origin': `${HOST_A}, ${HOST_B}, ${KEYLESS_HOST}` },
     });
@@ -98,16 +123,31 @@ describe.each(PLATFORMS)('several service instances on %s', platform => {
   });
 });
 
+/** The clock the access-key cache expires by, moved by the test (no timing involved). */
+class TestClock {
+  ms = 1_000_000;
+  readonly now = () => this.ms;
+}
+
 describe.each(PLATFORMS)('key rotation through a key provider on %s', platform => {
   const keys: Record<string, string[]> = { [HOST_A]: ['first-key'] };
   let calls = 0;
   let failing = false;
   let app: TestApp;
-  const TTL = 150;
+  const TTL = 60_000;
+  const clock = new TestClock();
+
+  @Global()
+  @Module({
+    providers: [{ provide: WEB_PUBSUB_CLOCK, useValue: clock.now }],
+    exports: [WEB_PUBSUB_CLOCK],
+  })
+  class ClockModule {}
 
   beforeAll(async () => {
-    app = await startApp(platform, {
+    app = await start(platform, {
       imports: [
+        ClockModule,
         WebPubSubModule.forRootAsync({
           useFactory: () => ({
             allowedEndpoints: [HOST_A],
@@ -128,26 +168,36 @@ describe.each(PLATFORMS)('key rotation through a key provider on %s', platform =
 
   const send = (key: string) => sendFromHostA(app.url, key);
 
-  it('accepts a rotated key and refuses the revoked one within the cache interval, without restart', async () => {
+  it('keeps the cached keys for the whole TTL, then accepts the rotated key and refuses the revoked one', async () => {
     expect((await send('first-key')).status).toBe(200);
+    const asked = calls;
     keys[HOST_A] = ['second-key'];
-    // still cached: the old key works, the new one not yet
+    // still cached, up to the last millisecond of the TTL: the old key works, the new one not yet
+    clock.ms += TTL - 1;
     expect((await send('first-key')).status).toBe(200);
-    await sleep(TTL + 50);
+    const early = await send('second-key');
+    expect(early.status).toBe(401);
+    expect(early.text).toBe('Invalid ce-signature');
+    expect(calls).toBe(asked);
+    // expired: the provider is asked again, once
+    clock.ms += 1;
     expect((await send('second-key')).status).toBe(200);
-    expect((await send('first-key')).status).toBe(401);
+    const revoked = await send('first-key');
+    expect(revoked.status).toBe(401);
+    expect(revoked.text).toBe('Invalid ce-signature');
+    expect(calls).toBe(asked + 1);
   });
 
   it('asks the provider once per interval, also for concurrent requests', async () => {
-    await sleep(TTL + 50);
+    clock.ms += TTL;
     const before = calls;
     const results = await Promise.all(Array.from({ length: 20 }, () => send('second-key')));
-    expect(results.every(res => res.status === 200)).toBe(true);
+    expect(results.map(res => res.status)).toEqual(Array(20).fill(200));
     expect(calls - before).toBe(1);
   });
 
   it('refuses events with 503 while the provider fails, and recovers', async () => {
-    await sleep(TTL + 50);
+    clock.ms += TTL;
     failing = true;
     const res = await send('second-key');
     expect(res.status).toBe(503);
@@ -166,7 +216,7 @@ class VaultKeys implements WebPubSubAccessKeyProvider {
 
 describe.each(PLATFORMS)('an injectable key provider on %s', platform => {
   it('is resolved and consulted', async () => {
-    const app = await startApp(platform, {
+    const app = await start(platform, {
       imports: [
         WebPubSubModule.forRoot({ allowedEndpoints: [HOST_A], accessKeyProvider: VaultKeys }),
       ],
@@ -204,7 +254,11 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
       .setAudience(claims.aud ?? AUDIENCE)
       .setIssuedAt()
       .setExpirationTime(claims.exp ?? '5m')
-      .sign(key);
+      .sign(key)
+      .then(jwt => {
+        bearerTokens.push(jwt);
+        return jwt;
+      });
 
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256');
@@ -217,7 +271,7 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
     });
     await new Promise<void>(resolve => jwksServer.listen(0, '127.0.0.1', resolve));
     jwksUrl = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}/keys`;
-    app = await startApp(platform, {
+    app = await start(platform, {
       imports: [
         WebPubSubModule.forRoot({
           connectionString: [
@@ -247,7 +301,7 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
       extra: { 'WebHook-Request-Origin': origin },
     });
     if (authorization) headers.Authorization = authorization;
-    return http(`${app.url}/eventhandler`, { method: 'POST', headers, body: 'x' });
+    return request(`${app.url}/eventhandler`, { method: 'POST', headers, body: 'x' });
   };
 
   it('accepts a valid token (and still checks the signature of a keyed origin)', async () => {
@@ -299,7 +353,7 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
   });
 
   it('works with a local key set too', async () => {
-    const local = await startApp(platform, {
+    const local = await start(platform, {
       imports: [
         WebPubSubModule.forRoot({
           managedIdentity: {
@@ -313,7 +367,7 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
     });
     try {
       const post = async (authorization: string) =>
-        http(`${local.url}/eventhandler`, {
+        request(`${local.url}/eventhandler`, {
           method: 'POST',
           headers: { ...eventHeaders('message', { keys: [] }), Authorization: authorization },
           body: 'x',
@@ -323,5 +377,37 @@ describe.each(PLATFORMS)('managed-identity bearer tokens on %s', platform => {
     } finally {
       await local.close();
     }
+  });
+});
+
+// Runs last (Jest keeps declaration order): everything above was refused or accepted by now.
+describe('secrets', () => {
+  it('no access key, bearer token or connection string appears in any log line or answer', () => {
+    const logged = logger.lines.map(line => `${line.level} ${line.context ?? ''} ${line.message}`);
+    // Refusals are logged and answered with their reason: there is something to search.
+    expect(logged.length).toBeGreaterThan(20);
+    expect(answers.length).toBeGreaterThan(80);
+    expect(answers.some(answer => answer.includes('Invalid bearer token'))).toBe(true);
+    expect(bearerTokens.length).toBeGreaterThan(10);
+    const secrets = [
+      KEY_A,
+      KEY_B,
+      'first-key',
+      'second-key',
+      'vault-key',
+      // a connection string (the start-up warning's "Endpoint=...;AccessKey=..." is a template)
+      'Endpoint=http',
+      /AccessKey=(?!\.\.\.)/,
+      ...bearerTokens,
+      // a token's signature alone is a secret too
+      ...bearerTokens.map(jwt => jwt.split('.')[2]),
+    ];
+    const everything = [...logged, ...answers];
+    const leaks = secrets.flatMap(secret =>
+      everything
+        .filter(text => (typeof secret === 'string' ? text.includes(secret) : secret.test(text)))
+        .map(text => `${secret}: ${text.slice(0, 200)}`),
+    );
+    expect(leaks).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '../../lib/index.js';
 import { ChatHandlers } from '../fixtures/chat.handlers.js';
 import { CapturingLogger, startApp, PLATFORMS, type TestApp } from '../utils/app.js';
-import { CONNECTION_STRING, SERVICE_HOST, eventHeaders } from '../utils/events.js';
+import { ACCESS_KEY, CONNECTION_STRING, SERVICE_HOST, eventHeaders } from '../utils/events.js';
 import { http } from '../utils/http.js';
 
 @Injectable()
@@ -103,6 +103,62 @@ describe.each(PLATFORMS)('allowedEndpoints on %s', platform => {
   });
 });
 
+const isNative = (constructor: unknown) =>
+  typeof constructor !== 'function' ||
+  /\{\s*\[native code\]\s*\}/.test(Function.prototype.toString.call(constructor));
+
+/**
+ * Every string reachable from `root`: own properties of every object (enumerable or not, symbols
+ * included), Map and Set entries, array items, and the results of its methods, called with 'x'.
+ */
+function reachableStrings(root: object): string[] {
+  const strings: string[] = [];
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number): void => {
+    if (typeof value === 'string') {
+      strings.push(value);
+      return;
+    }
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
+    if (seen.has(value) || depth > 8) return;
+    seen.add(value);
+    if (typeof value === 'function') return;
+    if (value instanceof Map) {
+      for (const [key, entry] of value) {
+        visit(key, depth + 1);
+        visit(entry, depth + 1);
+      }
+    }
+    if (value instanceof Set) for (const entry of value) visit(entry, depth + 1);
+    for (const key of Reflect.ownKeys(value)) {
+      if (typeof key === 'string') strings.push(key);
+      visit((value as Record<PropertyKey, unknown>)[key], depth + 1);
+    }
+    // Methods and getters of its class and the classes above it, up to a built-in one (Array,
+    // Map, Object…, whose methods are not called): call each and look at the result.
+    for (let proto = Object.getPrototypeOf(value); proto && !isNative(proto.constructor);) {
+      for (const key of Reflect.ownKeys(proto)) {
+        if (key === 'constructor') continue;
+        const descriptor = Object.getOwnPropertyDescriptor(proto, key);
+        let result: unknown;
+        try {
+          result = descriptor?.get
+            ? descriptor.get.call(value)
+            : typeof descriptor?.value === 'function'
+              ? descriptor.value.call(value, 'x')
+              : undefined;
+        } catch {
+          continue;
+        }
+        visit(result, depth + 1);
+      }
+      proto = Object.getPrototypeOf(proto);
+    }
+  };
+  visit(root, 0);
+  return strings;
+}
+
 describe('WebPubSubConfigService and @InjectWebPubSubOptions()', () => {
   it('expose the resolved configuration and the options as given, without keys', async () => {
     @Module({
@@ -133,9 +189,52 @@ describe('WebPubSubConfigService and @InjectWebPubSubOptions()', () => {
       expect(config.maxBodySize).toBe(2048);
       expect(config.servesHub('CHAT')).toBe(true);
       expect(config.servesHub('other')).toBe(false);
-      expect(JSON.stringify(config)).not.toContain('primary-access-key');
       expect(reader.options.maxBodySize).toBe(2048);
       expect((reader.options as Record<string, unknown>).path).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('holds no access key or connection string in any member, public or private', async () => {
+    const KEY_B = 'second-resource-key-4455';
+    const PROVIDED = 'provided-key-7788';
+    @Module({
+      imports: [
+        WebPubSubModule.forRoot({
+          connectionString: [
+            CONNECTION_STRING,
+            `Endpoint=https://b.webpubsub.azure.com;AccessKey=${KEY_B};Version=1.0;`,
+          ],
+          accessKeyProvider: () => [PROVIDED],
+        }),
+      ],
+      providers: [OptionsReader],
+    })
+    class AppModule {}
+    const app = await startApp('express', { imports: [AppModule] });
+    try {
+      const config = app.app.get(OptionsReader).config;
+      // Events signed with either key are accepted: the keys are in use …
+      for (const key of [ACCESS_KEY, KEY_B]) {
+        const host = key === KEY_B ? 'b.webpubsub.azure.com' : SERVICE_HOST;
+        const res = await http(`${app.url}/eventhandler`, {
+          method: 'POST',
+          headers: eventHeaders('config', {
+            keys: [key],
+            extra: { 'WebHook-Request-Origin': host },
+          }),
+          body: 'x',
+        });
+        expect(res.status).toBe(200);
+      }
+      // … and yet nothing reachable from the service's members holds one: every property
+      // (enumerable or not), every method's result (called with a hub name), deeply.
+      const reachable = reachableStrings(config);
+      expect(reachable.length).toBeGreaterThan(10);
+      for (const secret of [ACCESS_KEY, KEY_B, PROVIDED, 'AccessKey=']) {
+        expect(reachable.filter(text => text.includes(secret))).toEqual([]);
+      }
     } finally {
       await app.close();
     }

@@ -7,6 +7,7 @@ import { RetryHandlers } from '../fixtures/retry.handlers.js';
 import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, eventHeaders, type EventOptions } from '../utils/events.js';
 import { http } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
 
 class RecordingStore implements WebPubSubDeduplicationStore {
   readonly entries = new Map<string, StoredResponse>();
@@ -63,8 +64,8 @@ describe.each(PLATFORMS)('de-duplication of retried events on %s', platform => {
       });
 
       it('runs events with another id, or of another connection, as usual', async () => {
-        await post('message', 'evt-2');
-        await post('message', 'evt-2', { connectionId: 'conn-2' });
+        expect((await post('message', 'evt-2')).status).toBe(200);
+        expect((await post('message', 'evt-2', { connectionId: 'conn-2' })).status).toBe(200);
         expect(handlers.runs.get('message:conn-1:evt-2')).toBe(1);
         expect(handlers.runs.get('message:conn-2:evt-2')).toBe(1);
       });
@@ -87,16 +88,19 @@ describe.each(PLATFORMS)('de-duplication of retried events on %s', platform => {
       });
 
       it('does not run non-blocking handlers twice either', async () => {
-        await post('connected', 'evt-5', {}, '{}');
-        await post('connected', 'evt-5', {}, '{}');
-        await new Promise(resolve => setTimeout(resolve, 20));
+        expect((await post('connected', 'evt-5', {}, '{}')).status).toBe(204);
+        expect((await post('connected', 'evt-5', {}, '{}')).status).toBe(204);
+        // Sync point: a later event's handler has run, so a second run of evt-5 would have too.
+        expect((await post('connected', 'evt-5-probe', {}, '{}')).status).toBe(204);
+        await waitFor(() => handlers.runs.get('connected:conn-1:evt-5-probe') === 1);
         expect(handlers.runs.get('connected:conn-1:evt-5')).toBe(1);
       });
 
       it('never answers a refused request from the store', async () => {
-        await post('message', 'evt-6');
+        expect((await post('message', 'evt-6')).status).toBe(200);
         const forged = await post('message', 'evt-6', { keys: ['forged'] });
         expect(forged.status).toBe(401);
+        expect(forged.text).toBe('Invalid ce-signature');
       });
 
       if (typeof deduplication === 'object') {

@@ -119,7 +119,11 @@ describe.each(PLATFORMS)('dispatch on %s', platform => {
     const errors = logger.messages('error').join('\n');
     expect(errors).toContain('Handler TroublesomeListeners.throws failed');
     expect(errors).toContain('listener exploded');
-    await new Promise(resolve => setTimeout(resolve, 20));
+    // Sync point before the test ends (an unhandled rejection would fail it): a later event's
+    // handler has run, so the failures above were fully handled by then.
+    const controller = app.app.get(ControllerHostedHandlers);
+    expect((await post('connected', '{}', { connectionId: 'after-failures' })).status).toBe(204);
+    await waitFor(() => controller.seen.includes('controller connected after-failures'));
   });
 });
 
@@ -153,11 +157,12 @@ describe.each(PLATFORMS)('logging on %s', platform => {
   });
 
   it('logs one debug line per event', async () => {
-    await http(`${app.url}/eventhandler`, {
+    const res = await http(`${app.url}/eventhandler`, {
       method: 'POST',
       headers: eventHeaders('message', { connectionId: 'dbg-1' }),
       body: 'x',
     });
+    expect(res.status).toBe(200);
     const lines = logger.lines.filter(
       line => line.level === 'debug' && line.message.includes('dbg-1'),
     );
@@ -168,11 +173,12 @@ describe.each(PLATFORMS)('logging on %s', platform => {
   });
 
   it('logs a warning with the reason for each rejected request', async () => {
-    await http(`${app.url}/eventhandler`, {
+    const res = await http(`${app.url}/eventhandler`, {
       method: 'POST',
       headers: eventHeaders('message', { keys: ['forged'] }),
       body: 'x',
     });
+    expect(res.status).toBe(401);
     expect(logger.messages('warn')).toContain(
       'Rejected POST /eventhandler: 401 Invalid ce-signature',
     );
@@ -184,6 +190,7 @@ describe.each(PLATFORMS)('logging on %s', platform => {
       headers: eventHeaders('crash'),
       body: 'x',
     });
+    expect(res.status).toBe(500);
     expect(res.text).toBe('Internal server error');
     const error = logger.lines.find(
       line => line.level === 'error' && line.message.includes('ChatHandlers.crash'),

@@ -27,6 +27,9 @@ class DenyWebPubSubGuard implements CanActivate {
 describe.each(PLATFORMS)('guards, interceptors, pipes and scopes on %s', platform => {
   let app: TestApp;
   beforeAll(async () => {
+    // The fixtures' static logs would otherwise carry the other platform's entries.
+    RequestScopedHandlers.connected = [];
+    AdminGuard.seen = [];
     app = await startApp(platform, {
       imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })],
       providers: [EnhancedHandlers, RequestScopedHandlers, AdminGuard],
@@ -49,9 +52,17 @@ describe.each(PLATFORMS)('guards, interceptors, pipes and scopes on %s', platfor
     });
 
     it('answers 403 when the guard refuses, without running the handler', async () => {
+      const handlers = app.app.get(EnhancedHandlers);
+      AdminGuard.seen = [];
+      const before = handlers.adminCalls;
       const res = await post('admin', 'x', { userId: 'guest' });
       expect(res.status).toBe(403);
       expect(res.text).toBe('Forbidden resource');
+      // the guard was asked (so the refusal is its own), and the handler did not run
+      expect(AdminGuard.seen).toEqual([
+        { type: 'webpubsub', handler: 'admin', class: 'EnhancedHandlers', eventName: 'admin' },
+      ]);
+      expect(handlers.adminCalls).toBe(before);
     });
   });
 
@@ -106,8 +117,13 @@ describe.each(PLATFORMS)('guards, interceptors, pipes and scopes on %s', platfor
     });
 
     it('serve non-blocking events too', async () => {
-      await post('connected', '{}', { connectionId: 'rs-conn' });
-      await waitFor(() => RequestScopedHandlers.connected.some(line => line.endsWith(':rs-conn')));
+      const connectionId = `rs-conn-${platform}`;
+      const res = await post('connected', '{}', { connectionId });
+      expect(res.status).toBe(204);
+      await waitFor(() =>
+        RequestScopedHandlers.connected.some(line => line.endsWith(`:${connectionId}`)),
+      );
+      expect(RequestScopedHandlers.connected).toHaveLength(1);
     });
   });
 });

@@ -69,22 +69,31 @@ describe.each(PLATFORMS)('every event and every hub on %s', platform => {
       extra: { 'ce-type': 'azure.webpubsub.gp.joined', 'ce-eventName': 'joined' },
     });
     expect(res.status).toBe(400);
-    await new Promise(resolve => setTimeout(resolve, 20));
-    expect(handlers.seen.length).toBe(before);
+    expect(res.text).toBe('The joined event body must name the group: {"group":"<name>"}');
+    // Sync point: a valid event sent afterwards has reached its handler.
+    await post('connected', '{}', { connectionId: 'after-400' });
+    await waitFor(() => handlers.seen.some(line => line.startsWith('any connected after-400')));
+    expect(handlers.seen.filter(line => !line.includes('after-400'))).toHaveLength(before);
   });
 
   it('never lets events for one hub reach the other hub’s handlers', async () => {
-    await post('connected', '{}', { hub: 'chat', connectionId: 'hub-c' });
-    await post('connected', '{}', { hub: 'NOTIFICATIONS', connectionId: 'hub-n' });
+    expect((await post('connected', '{}', { hub: 'chat', connectionId: 'hub-c' })).status).toBe(
+      204,
+    );
+    expect(
+      (await post('connected', '{}', { hub: 'NOTIFICATIONS', connectionId: 'hub-n' })).status,
+    ).toBe(204);
     // group left is restricted to chat: a notifications event must not reach it
-    await post('x', JSON.stringify({ group: 'g' }), {
+    const left = await post('x', JSON.stringify({ group: 'g' }), {
       hub: 'notifications',
       connectionId: 'hub-n',
       contentType: 'application/json',
       extra: { 'ce-type': 'azure.webpubsub.gp.left', 'ce-eventName': 'left' },
     });
-    await waitFor(() => handlers.seen.filter(line => line.includes('hub-')).length >= 4);
-    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(left.status).toBe(204);
+    // Sync point: an event sent after all of them has reached its handler.
+    await post('connected', '{}', { hub: 'chat', connectionId: 'sync-hub' });
+    await waitFor(() => handlers.seen.some(line => line.startsWith('chat connected sync-hub')));
     const lines = handlers.seen.filter(line => line.includes('hub-'));
     expect(lines).toEqual(
       expect.arrayContaining([

@@ -71,7 +71,15 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
       extra: mqttExtra(),
     });
 
-  const lastCall = (event: string) => handlers.calls.filter(call => call.event === event).at(-1)!;
+  // Each test sees only its own calls: a call left by an earlier test cannot stand in for one.
+  beforeEach(() => {
+    handlers.calls.length = 0;
+  });
+  const lastCall = (event: string) => {
+    const call = handlers.calls.filter(c => c.event === event).at(-1);
+    if (!call) throw new Error(`no ${event} handler call in this test`);
+    return call;
+  };
   const mqttError = (res: HttpResult) => {
     expect(res.headers['content-type']).toBe(JSON_TYPE);
     return JSON.parse(res.text) as {
@@ -102,9 +110,10 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
     });
 
     it('matches the subprotocol case-insensitively', async () => {
-      await post('connect', mqttConnectBody({ protocolVersion: 4 }), {
+      const res = await post('connect', mqttConnectBody({ protocolVersion: 4 }), {
         extra: mqttExtra({ 'ce-subprotocol': 'MQTT' }),
       });
+      expect(res.status).toBe(200);
       expect(lastCall('connect').request.context.clientProtocol).toBe('mqtt');
     });
 
@@ -130,13 +139,14 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
   describe('connect', () => {
     it('gives the handler the MQTT connect fields, the password both as sent and as bytes', async () => {
       const password = Buffer.from([0x00, 0x01, 0xfe, 0xff, 0x80]);
-      await mqttConnect(5, 'device-1', {
+      const res = await mqttConnect(5, 'device-1', {
         password: password.toString('base64'),
         userProperties: [
           { name: 'model', value: 'x1' },
           { name: 'model', value: 'x2' },
         ],
       });
+      expect(res.status).toBe(200);
       const request = lastCall('connect').request;
       expect(request.mqtt.protocolVersion).toBe(5);
       expect(request.mqtt.username).toBe('device-1');
@@ -305,10 +315,11 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
         reason: '',
         mqtt: { initiatedByClient: false, disconnectPacket: null },
       });
-      await post('disconnected', body, {
+      const res = await post('disconnected', body, {
         connectionId: 'dev-dropped',
         extra: mqttExtra({}, SESSION_ID),
       });
+      expect(res.status).toBe(204);
       await waitFor(() =>
         handlers.calls.some(
           call =>
@@ -322,11 +333,12 @@ describe.each(PLATFORMS)('MQTT clients (%s)', platform => {
     });
 
     it('gives a default client no mqtt part', async () => {
-      await post(
+      const res = await post(
         'disconnected',
         JSON.stringify({ reason: 'x', mqtt: { initiatedByClient: true } }),
         { connectionId: 'ws-gone' },
       );
+      expect(res.status).toBe(204);
       await waitFor(() =>
         handlers.calls.some(
           call => call.event === 'disconnected' && call.request.context.connectionId === 'ws-gone',

@@ -16,7 +16,7 @@ import {
 } from '../fixtures/handler-variants.js';
 import { webPubSubImport, type Registration } from '../fixtures/web-pubsub-imports.js';
 import { startApp, PLATFORMS } from '../utils/app.js';
-import { CONNECTION_STRING } from '../utils/events.js';
+import { CONNECTION_STRING, postEvent } from '../utils/events.js';
 
 const REGISTRATIONS: Registration[] = [
   'forRoot',
@@ -53,12 +53,23 @@ describe.each(PLATFORMS)('start-up on %s', platform => {
       );
     });
 
-    it('but a hub-restricted handler beside an unrestricted one is fine', async () => {
+    it('but a hub-restricted handler beside an unrestricted one is fine: each gets its hub', async () => {
       const app = await startApp(platform, {
         imports: [WebPubSubModule.forRoot({ hub: ['chat', 'notifications'] })],
         providers: [NotificationsOnlyHandler, EveryHubHandler],
       });
-      await app.close();
+      try {
+        const send = (hub: string) =>
+          postEvent(`${app.url}/eventhandler`, 'message', 'hi', { hub, keys: [] });
+        const notifications = await send('notifications');
+        expect(notifications.status).toBe(200);
+        expect(notifications.text).toBe('notifications got hi');
+        const chat = await send('chat');
+        expect(chat.status).toBe(200);
+        expect(chat.text).toBe('chat got hi');
+      } finally {
+        await app.close();
+      }
     });
   });
 
@@ -133,12 +144,20 @@ describe('path extra', () => {
     },
   );
 
-  it('accepts a valid path without options', async () => {
+  it('accepts a valid path and serves events there', async () => {
     const app = await startApp('express', {
       imports: [
         WebPubSubModule.forRoot({ path: 'hooks/webpubsub/', connectionString: CONNECTION_STRING }),
       ],
+      providers: [EveryHubHandler],
     });
-    await app.close();
+    try {
+      const res = await postEvent(`${app.url}/hooks/webpubsub`, 'message', 'hi');
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('chat got hi');
+      expect((await postEvent(`${app.url}/eventhandler`, 'message', 'hi')).status).toBe(404);
+    } finally {
+      await app.close();
+    }
   });
 });
