@@ -6,6 +6,8 @@ export default {
   testMatch: ['**/*.spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
+    // As tsconfig.json's paths: the sample and README code import the package by its name.
+    '^nestjs-web-pubsub$': '<rootDir>/lib/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
