@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { createHmac } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { WebPubSubConfigService } from 'nestjs-web-pubsub';
 import { AppModule } from './app.module.js';
+import { tryItCommands } from './try-it.js';
 
 /**
  * The sample event handler. Runs on Fastify by default; SAMPLE_PLATFORM=express runs it on
@@ -29,23 +30,12 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `Signatures ${config.signatureValidation ? 'are checked' : 'are NOT checked (set WebPubSubConnectionString to check them)'}`,
   );
-  logger.log(`Try it:\n${tryItCommands(url, config.hubs?.[0] ?? 'chat')}`);
-}
-
-/** curl commands that send the handshake and a message event, signed when a key is configured. */
-function tryItCommands(url: string, hub: string): string {
-  const connectionId = 'sample-connection';
-  const key = /AccessKey=([^;]+)/i.exec(process.env.WebPubSubConnectionString ?? '')?.[1];
-  const signature = key
-    ? ` -H 'ce-signature: sha256=${createHmac('sha256', key).update(connectionId).digest('hex')}'`
-    : '';
-  const headers =
-    `-H 'ce-specversion: 1.0' -H 'ce-type: azure.webpubsub.user.message' -H 'ce-id: 1' -H 'ce-hub: ${hub}' ` +
-    `-H 'ce-connectionId: ${connectionId}' -H 'ce-eventName: message' -H 'content-type: text/plain'${signature}`;
-  return [
-    `  curl -i -X OPTIONS ${url} -H 'WebHook-Request-Origin: *'`,
-    `  curl -i ${url} ${headers} -d 'hello'`,
-  ].join('\n');
+  const commands = tryItCommands(
+    url,
+    config.hubs?.[0] ?? 'chat',
+    app.get(ConfigService).get<string>('WebPubSubConnectionString') || undefined,
+  );
+  logger.log(`Try it:\n${commands.map(command => `  ${command}`).join('\n')}`);
 }
 
 void bootstrap();

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname ?? process.cwd(), '..');
@@ -50,14 +50,45 @@ describe('package manifest', () => {
     }
   });
 
-  it('is an ESM package whose exports point at the build', () => {
+  it('has ESM sources and exports both builds of every entry point (import, require, types)', () => {
     expect(manifest.type).toBe('module');
-    expect(manifest.exports['.']).toEqual({
-      types: './dist/index.d.ts',
-      default: './dist/index.js',
+    const both = (entry: string) => ({
+      import: { types: `./dist/esm/${entry}.d.ts`, default: `./dist/esm/${entry}.js` },
+      require: { types: `./dist/cjs/${entry}.d.ts`, default: `./dist/cjs/${entry}.js` },
     });
+    expect(manifest.exports).toEqual({
+      '.': both('index'),
+      './testing': both('testing/index'),
+      './emulator': both('emulator/index'),
+      './package.json': './package.json',
+    });
+    // `module: commonjs` (node10 resolution) reads main/types and typesVersions, not exports.
+    expect(manifest.main).toBe('./dist/cjs/index.js');
+    expect(manifest.types).toBe('./dist/cjs/index.d.ts');
+    expect(manifest.typesVersions).toEqual({
+      '*': {
+        testing: ['./dist/cjs/testing/index.d.ts'],
+        emulator: ['./dist/cjs/emulator/index.d.ts'],
+      },
+    });
+    expect(manifest.bin).toEqual({ 'nestjs-web-pubsub-emulator': './dist/esm/bin/emulator.js' });
+    expect(manifest.scripts.prepack).toBe('npm run build');
     expect(manifest.peerDependencies['@nestjs/common']).toBe('^11.0.0 || ^12.0.0');
     expect(manifest.peerDependencies['@nestjs/core']).toBe('^11.0.0 || ^12.0.0');
     expect(manifest.engines.node).toBe('>=20.19.0');
+  });
+
+  it('depends on nothing that CommonJS cannot require (jose 5 ships both builds; 6 is ESM-only)', () => {
+    expect(manifest.dependencies.jose).toMatch(/^\^5\./);
+    const require = createRequire(join(root, 'package.json'));
+    for (const name of Object.keys(manifest.dependencies)) {
+      const dependency = JSON.parse(
+        readFileSync(require.resolve(`${name}/package.json`), 'utf8'),
+      ) as { type?: string; main?: string; exports?: unknown };
+      const requirable =
+        dependency.type !== 'module' ||
+        JSON.stringify(dependency.exports ?? {}).includes('"require"');
+      expect({ name, requirable }).toEqual({ name, requirable: true });
+    }
   });
 });

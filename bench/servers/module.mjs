@@ -10,7 +10,7 @@ import {
   OnDisconnected,
   OnUserEvent,
   WebPubSubModule,
-} from '../../dist/index.js';
+} from '../../dist/esm/index.js';
 import { CONNECTION_STRING, HUB } from '../lib/common.mjs';
 import {
   decorateClass,

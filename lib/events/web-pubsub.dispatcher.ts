@@ -1,5 +1,6 @@
 import { GatewayTimeoutException, HttpException, Injectable, Logger } from '@nestjs/common';
 import { MqttConnectError } from '../errors/mqtt-connect.error.js';
+import { isLogLevelEnabled } from './log-level.js';
 import type {
   ConnectRequest,
   ConnectedRequest,
@@ -62,7 +63,7 @@ export class WebPubSubDispatcher {
     httpRequest: object,
   ): WireResponse | Promise<WireResponse> {
     const hub = event.hub.toLowerCase();
-    if (Logger.isLevelEnabled('debug')) {
+    if (isLogLevelEnabled('debug')) {
       this.logger.debug(Messages.event(event.kind, event.eventName, event.hub, event.connectionId));
     }
     switch (event.kind) {
@@ -148,7 +149,7 @@ export class WebPubSubDispatcher {
   }
 
   private noHandler(event: EventHeaders): WireResponse {
-    if (Logger.isLevelEnabled('debug'))
+    if (isLogLevelEnabled('debug'))
       this.logger.debug(Messages.noHandler(event.kind, event.eventName, event.hub));
     return NO_CONTENT;
   }

@@ -93,10 +93,23 @@ class HubNameConstraint extends StringOrListConstraint {
   }
 }
 
+/**
+ * Runs `check` and drops `noun` from the start of its error: the message starts with the option's
+ * name already ("connectionString is empty", not "connectionString connection string is empty").
+ */
+function namingOnce(noun: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(message.startsWith(`${noun} `) ? message.slice(noun.length + 1) : message);
+  }
+}
+
 @ValidatorConstraint({ name: 'connectionString' })
 class ConnectionStringConstraint extends StringOrListConstraint {
   protected check(value: string): void {
-    parseConnectionString(value);
+    namingOnce('connection string', () => parseConnectionString(value));
   }
 }
 
@@ -104,7 +117,7 @@ class ConnectionStringConstraint extends StringOrListConstraint {
 class EndpointConstraint extends StringOrListConstraint {
   protected override readonly allowSingle = false;
   protected check(value: string): void {
-    endpointHost(value);
+    namingOnce('endpoint', () => endpointHost(value));
   }
 }
 

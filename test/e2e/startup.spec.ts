@@ -88,12 +88,12 @@ describe.each(REGISTRATIONS)('invalid options fail the start-up (%s)', registrat
     [
       'a malformed connection string',
       { connectionString: 'Endpoint=not a url;AccessKey=abc' },
-      /connectionString connection string Endpoint is not a URL/,
+      /connectionString Endpoint is not a URL/,
     ],
     [
       'a connection string without Endpoint',
       { connectionString: 'AccessKey=abc;Version=1.0' },
-      /connectionString connection string has no Endpoint/,
+      /connectionString has no Endpoint/,
     ],
     ['an empty hub name', { hub: '' }, /hub must not be empty/],
     ['an empty hub in a list', { hub: ['chat', ''] }, /hub \[1\] must not be empty/],
@@ -103,7 +103,7 @@ describe.each(REGISTRATIONS)('invalid options fail the start-up (%s)', registrat
     [
       'a malformed allowed endpoint',
       { allowedEndpoints: ['https://host/path'] },
-      /allowedEndpoints \[0\] endpoint "https:\/\/host\/path" must be a URL origin or a host name/,
+      /allowedEndpoints \[0\] "https:\/\/host\/path" must be a URL origin or a host name/,
     ],
   ];
 

@@ -1,8 +1,24 @@
-// Loads the built package from CommonJS (require(esm), Node >= 20.19), as a CJS Nest app does.
+// Loads every entry point of the built package from CommonJS, as a CJS Nest 11 app does, and
+// checks that `require` resolves to the CommonJS build (no require(esm) of this package).
 const assert = require('node:assert/strict');
+const { subpaths, MAIN_EXPORTS } = require('./subpaths.cjs');
 
-const api = require('nestjs-web-pubsub');
-assert.equal(typeof api.WebPubSubModule.forRoot, 'function');
-assert.equal(typeof api.OnUserEvent, 'function');
-assert.equal(api.getWebPubSubServiceClientToken('Chat'), 'WEB_PUB_SUB_SERVICE_CLIENT(chat)');
-console.log('require smoke test: ok');
+for (const { subpath, specifier, source, present } of subpaths()) {
+  if (!present) {
+    console.log(`require smoke test: ${subpath} not built here (${source} absent)`);
+    continue;
+  }
+  assert.match(
+    require.resolve(specifier),
+    /[/\\]dist[/\\]cjs[/\\]/,
+    `${specifier} resolves to the CJS build`,
+  );
+  const api = require(specifier);
+  assert.ok(Object.keys(api).length > 0, `${specifier} exports something`);
+  if (subpath === '.') {
+    for (const name of MAIN_EXPORTS) assert.ok(api[name] !== undefined, `missing export ${name}`);
+    assert.equal(typeof api.WebPubSubModule.forRoot, 'function');
+    assert.equal(api.getWebPubSubServiceClientToken('Chat'), 'WEB_PUB_SUB_SERVICE_CLIENT(chat)');
+  }
+  console.log(`require smoke test: ${specifier} ok (${Object.keys(api).length} exports)`);
+}

@@ -222,37 +222,34 @@ describe('resolveWebPubSubOptions', () => {
 
     it('names the connectionString option and the problem', () => {
       const error = refuse({ connectionString: `Endpoint=ftp://${HOST};AccessKey=${KEY}` });
-      expect(error.problems).toEqual([
-        'connectionString connection string Endpoint must use http or https',
-      ]);
+      expect(error.problems).toEqual(['connectionString Endpoint must use http or https']);
     });
 
     it.each([
-      ['empty', '', 'connection string is empty'],
-      ['without Endpoint', `AccessKey=${KEY}`, 'connection string has no Endpoint'],
+      ['empty', '', 'is empty'],
+      ['without Endpoint', `AccessKey=${KEY}`, 'has no Endpoint'],
       [
         'with a bad port',
         `Endpoint=https://${HOST};Port=99999`,
-        'connection string Port "99999" is not a port number',
+        'Port "99999" is not a port number',
       ],
-      [
-        'with an empty access key',
-        `Endpoint=https://${HOST};AccessKey=`,
-        'connection string AccessKey is empty',
-      ],
+      ['with an empty access key', `Endpoint=https://${HOST};AccessKey=`, 'AccessKey is empty'],
       [
         'with Version 2.0',
         `Endpoint=https://${HOST};Version=2.0`,
-        'connection string Version "2.0" is not supported (expected 1.0)',
+        'Version "2.0" is not supported (expected 1.0)',
       ],
-    ])('refuses a connection string %s', (_what, connectionString, problem) => {
-      expect(refuse({ connectionString }).problems).toEqual([`connectionString ${problem}`]);
-    });
+    ])(
+      'refuses a connection string %s, naming the option once',
+      (_what, connectionString, problem) => {
+        expect(refuse({ connectionString }).problems).toEqual([`connectionString ${problem}`]);
+      },
+    );
 
     it('names the position of a bad connection string in a list', () => {
       expect(
         refuse({ connectionString: [CONNECTION_STRING, 'Endpoint=not-a-url'] }).problems,
-      ).toEqual(['connectionString [1] connection string Endpoint is not a URL']);
+      ).toEqual(['connectionString [1] Endpoint is not a URL']);
     });
 
     it('refuses a non-string connection string and an empty list', () => {
@@ -267,9 +264,7 @@ describe('resolveWebPubSubOptions', () => {
     it('never puts a malformed segment (possibly a key) in the message', () => {
       const secret = 'ThisIsTheSecretAccessKeyValue';
       const error = refuse({ connectionString: `Endpoint=https://${HOST};${secret};Version=1.0` });
-      expect(error.problems).toEqual([
-        'connectionString connection string segment 2 is not of the form Key=Value',
-      ]);
+      expect(error.problems).toEqual(['connectionString segment 2 is not of the form Key=Value']);
       expect(error.message).not.toContain(secret);
       expect(error.message).not.toContain('ThisIsTheSecret');
     });
@@ -293,14 +288,14 @@ describe('resolveWebPubSubOptions', () => {
       [
         'a URL with a path',
         [`https://${HOST}/eventhandler`],
-        `allowedEndpoints [0] endpoint "https://${HOST}/eventhandler" must be a URL origin or a host name`,
+        `allowedEndpoints [0] "https://${HOST}/eventhandler" must be a URL origin or a host name`,
       ],
-      ['an empty entry', [HOST, ''], 'allowedEndpoints [1] endpoint is empty'],
+      ['an empty entry', [HOST, ''], 'allowedEndpoints [1] is empty'],
       ['a non-string entry', [HOST, 3], 'allowedEndpoints [1] must be a string'],
       [
         'an unparsable entry',
         ['not a host'],
-        'allowedEndpoints [0] endpoint "not a host" is neither a URL nor a host name',
+        'allowedEndpoints [0] "not a host" is neither a URL nor a host name',
       ],
     ])('refuses allowedEndpoints with %s', (_what, allowedEndpoints, problem) => {
       expect(refuse({ allowedEndpoints }).problems).toEqual([problem]);
