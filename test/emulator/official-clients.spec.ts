@@ -118,6 +118,7 @@ describe('the emulator with @azure/web-pubsub-client and @azure/web-pubsub-expre
     const client = new WebPubSubClient(
       await clientUrl(emulator.connectionString, 'chat', { userId, roles }),
       {
+        ...SDK_TEST_OPTIONS,
         messageRetryOptions: NO_RETRY,
         ...options,
       },
