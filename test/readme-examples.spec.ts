@@ -82,7 +82,7 @@ describe('README.md TypeScript examples', () => {
           useDefineForClassFields: false,
           skipLibCheck: true,
           noEmit: true,
-          types: ['node'],
+          types: ['node', 'jest'],
           typeRoots: [join(root, 'node_modules/@types')],
           paths: { 'nestjs-web-pubsub': [join(root, 'lib/index.ts')] },
         },
