@@ -84,7 +84,11 @@ describe('README.md TypeScript examples', () => {
           noEmit: true,
           types: ['node', 'jest'],
           typeRoots: [join(root, 'node_modules/@types')],
-          paths: { 'nestjs-web-pubsub': [join(root, 'lib/index.ts')] },
+          paths: {
+            'nestjs-web-pubsub': [join(root, 'lib/index.ts')],
+            'nestjs-web-pubsub/testing': [join(root, 'lib/testing/index.ts')],
+            'nestjs-web-pubsub/emulator': [join(root, 'lib/emulator/index.ts')],
+          },
         },
         include: ['*.ts'],
       }),
