@@ -109,6 +109,8 @@ export class ClientEndpoint {
       this.#recover(req, socket, head, request, recoveryId);
       return;
     }
+    const unsupported = unsupportedSubprotocol(request.offered);
+    if (unsupported) this.#rejected(request.hub, 400, unsupported);
     const settings = this.#options.upstream.settings(request.hub);
     const token = accessToken(req, request.query);
     let claims: JWTPayload = {};
@@ -154,6 +156,13 @@ export class ClientEndpoint {
           request.hub,
           500,
           `the connect handler chose the subprotocol ${JSON.stringify(response.subprotocol)}, which the client did not offer`,
+        );
+      }
+      if (PROTOBUF_SUBPROTOCOLS.includes(response.subprotocol)) {
+        this.#rejected(
+          request.hub,
+          500,
+          `the connect handler chose ${response.subprotocol}, which the emulator does not speak (JSON subprotocols only)`,
         );
       }
       chosen = response.subprotocol;
@@ -355,12 +364,27 @@ function parseRequest(req: IncomingMessage): ClientRequest {
   return { hub, query: url.searchParams, offered };
 }
 
+/** The service's protobuf subprotocols: the emulator does not speak them. */
+const PROTOBUF_SUBPROTOCOLS: readonly string[] = [
+  'protobuf.webpubsub.azure.v1',
+  'protobuf.reliable.webpubsub.azure.v1',
+];
+
+/** Why a client offering only protobuf subprotocols is refused (it would otherwise pass for a simple client). */
+function unsupportedSubprotocol(offered: string[]): string | undefined {
+  if (offered.length === 0 || !offered.every(name => PROTOBUF_SUBPROTOCOLS.includes(name)))
+    return undefined;
+  return `the emulator does not speak ${offered.join(', ')}: use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1`;
+}
+
 function pickSubprotocol(offered: string[]): string | undefined {
   if (offered.includes(JSON_RELIABLE_SUBPROTOCOL)) return JSON_RELIABLE_SUBPROTOCOL;
   if (offered.includes(JSON_SUBPROTOCOL)) return JSON_SUBPROTOCOL;
   for (const name of offered) if (PUBSUB_SUBPROTOCOLS.includes(name)) return name;
   // One unknown name: a simple client that names its own protocol; echo it.
-  return offered.length === 1 ? offered[0] : undefined;
+  return offered.length === 1 && !PROTOBUF_SUBPROTOCOLS.includes(offered[0])
+    ? offered[0]
+    : undefined;
 }
 
 function accessToken(req: IncomingMessage, query: URLSearchParams): string | undefined {
