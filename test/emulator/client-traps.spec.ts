@@ -92,7 +92,12 @@ describe('emulator traps (reference §1–§4)', () => {
     const raw = client(url, protocol);
     await raw.opened;
     await waitFor(() => raw.messages().length === 1);
-    return { raw, connectionId: raw.messages()[0].connectionId as string, url };
+    const connectionId = raw.messages()[0].connectionId as string;
+    // The non-blocking connected event has reached the upstream: later counts are stable.
+    await waitFor(() =>
+      upstream.events('connected').some(e => e.headers['ce-connectionid'] === connectionId),
+    );
+    return { raw, connectionId, url };
   }
 
   const acks = (raw: RawClient) => raw.messages().filter(message => message.type === 'ack');
