@@ -250,13 +250,14 @@ export class ClientEndpoint {
     const subprotocol = session?.subject.subprotocol ?? pickSubprotocol(request.offered);
     const echoed =
       subprotocol !== undefined && request.offered.includes(subprotocol) ? subprotocol : undefined;
-    let problem: string | undefined;
-    if (!session || session.ended) problem = 'the connection is gone; it cannot be recovered';
-    else if (session.attached) problem = 'the connection is still open elsewhere';
-    else if (!token || token !== session.reconnectionToken)
-      problem = 'the reconnection token does not match';
     this.#pendingSockets.delete(socket);
     this.#upgrade(req, socket, head, echoed, ws => {
+      // Checked once upgraded: the connection may have ended during the handshake. A socket still
+      // attached (its drop not yet seen here) is replaced by the one that holds the token.
+      let problem: string | undefined;
+      if (!session || session.ended) problem = 'the connection is gone; it cannot be recovered';
+      else if (!token || token !== session.reconnectionToken)
+        problem = 'the reconnection token does not match';
       if (problem || !session) {
         ws.close(CloseCode.policyViolation, problem);
         this.#options.traffic.record({
