@@ -369,6 +369,42 @@ describe('emulator traps (reference §1–§4)', () => {
     ]);
   });
 
+  it('reliable: a recovery holding the token takes over a socket whose drop the emulator has not seen yet', async () => {
+    const { raw, connectionId, url } = await jsonClient({ userId: 'half-open' }, RELIABLE);
+    const { reconnectionToken } = raw.messages()[0];
+    const send = (text: string) =>
+      emulator.hubs.sendToConnection(HUB, connectionId, {
+        dataType: 'text',
+        data: Buffer.from(text),
+      });
+    send('one');
+    await waitFor(() => raw.messages().length === 2);
+    const recovery = `${url}&awps_connection_id=${connectionId}&awps_reconnection_token=`;
+    // A wrong token does not disturb the open socket.
+    const impostor = client(`${recovery}wrong`, RELIABLE);
+    expect(await impostor.done).toEqual({
+      code: 1008,
+      reason: expect.stringContaining('token does not match'),
+    });
+    expect(raw.closed).toBeUndefined();
+    const back = client(`${recovery}${reconnectionToken}`, RELIABLE);
+    await back.opened;
+    // The old socket is cut without a close frame; the new one gets the unacked message.
+    expect((await raw.done).code).toBe(1006);
+    send('two');
+    await waitFor(() => back.messages().length === 2);
+    expect(back.messages().map(m => [m.sequenceId, m.data])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+    ]);
+    expect(logs.matching(new RegExp(`${connectionId} recovered`))).toHaveLength(1);
+    expect(emulator.hubs.connectionExists(HUB, connectionId)).toBe(true);
+    expect(eventsOf(connectionId).map(e => e.headers['ce-eventname'])).toEqual([
+      'connect',
+      'connected',
+    ]);
+  });
+
   describe('upstream', () => {
     it('carries ce-connectionState as the last answer set it: an absent header keeps it, an empty one clears it', async () => {
       const { raw, connectionId } = await jsonClient();
