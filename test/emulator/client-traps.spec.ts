@@ -45,6 +45,8 @@ describe('emulator traps (reference §1–§4)', () => {
       }
       if (event === 'setstate') return { status: 204, headers: { 'ce-connectionstate': 'c2V0' } };
       if (event === 'clearstate') return { status: 204, headers: { 'ce-connectionstate': '' } };
+      if (event === 'failstate')
+        return { status: 500, headers: { 'ce-connectionstate': 'ZmFpbA==' } };
       if (event === 'message' && text === 'empty200')
         return { status: 200, headers: { 'content-type': 'text/plain' } };
       if (event === 'message')
@@ -406,14 +408,22 @@ describe('emulator traps (reference §1–§4)', () => {
   });
 
   describe('upstream', () => {
-    it('carries ce-connectionState as the last answer set it: an absent header keeps it, an empty one clears it', async () => {
+    it('carries ce-connectionState as the last successful answer set it: an absent header keeps it, an empty one clears it, a failing answer does not count', async () => {
       const { raw, connectionId } = await jsonClient();
       let ackId = 0;
       const fire = async (event: string) => {
         raw.send({ type: 'event', event, ackId: ++ackId, dataType: 'text', data: 'x' });
         await waitFor(() => acks(raw).length === ackId);
       };
-      for (const event of ['before', 'setstate', 'kept', 'clearstate', 'cleared'])
+      for (const event of [
+        'before',
+        'setstate',
+        'kept',
+        'failstate',
+        'afterfail',
+        'clearstate',
+        'cleared',
+      ])
         await fire(event);
       const state = (event: string) =>
         eventsOf(connectionId).find(e => e.headers['ce-eventname'] === event)?.headers[
@@ -421,6 +431,8 @@ describe('emulator traps (reference §1–§4)', () => {
         ];
       expect(state('before')).toBeUndefined();
       expect(state('kept')).toBe('c2V0');
+      // A failing answer's header is not taken.
+      expect(state('afterfail')).toBe('c2V0');
       expect(state('clearstate')).toBe('c2V0');
       expect(state('cleared')).toBeUndefined();
     });

@@ -1,9 +1,11 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
 import { waitFor } from '../utils/wait.js';
 import {
   clientUrl,
   FAST_TIMINGS,
+  listen,
   LogLines,
   newHandles,
   RawClient,
@@ -107,6 +109,51 @@ describe('emulator faults', () => {
       });
       expect(upstream.requests.map(request => request.method)).toEqual(['OPTIONS']);
       expect(logs.matching(/validation of/)).toHaveLength(1);
+    } finally {
+      await emulator.close();
+      await upstream.close();
+    }
+  });
+
+  it('checks a URL that failed its handshake again after validationRetryMs, and calls it once it passes', async () => {
+    const logs = new LogLines();
+    let allowed = 'someone-else.example';
+    const methods: string[] = [];
+    const server = createHttpServer((req, res) => {
+      methods.push(req.method ?? '');
+      req.resume();
+      if (req.method === 'OPTIONS') res.writeHead(200, { 'webhook-allowed-origin': allowed });
+      else res.writeHead(204);
+      res.end();
+    });
+    const upstream = await listen(server);
+    const emulator = await startEmulator({
+      port: 0,
+      log: logs.log,
+      timings: { ...FAST_TIMINGS, validationRetryMs: 200 },
+      hubs: {
+        chat: {
+          eventHandlers: [{ urlTemplate: `${upstream.url}/{event}`, userEventPattern: '*' }],
+        },
+      },
+    });
+    try {
+      const raw = await jsonClient(emulator, 'chat');
+      opened.push(raw);
+      raw.send({ type: 'event', event: 'hello', ackId: 1, dataType: 'text', data: 'x' });
+      await waitFor(() => acks(raw).length === 1);
+      expect(acks(raw)[0]).toMatchObject({
+        success: false,
+        error: { name: 'InternalServerError' },
+      });
+      allowed = '*';
+      const failedAt = Date.now();
+      await waitFor(() => Date.now() - failedAt > 250);
+      raw.send({ type: 'event', event: 'hello', ackId: 2, dataType: 'text', data: 'x' });
+      await waitFor(() => acks(raw).length === 2);
+      expect(acks(raw)[1]).toEqual({ type: 'ack', ackId: 2, success: true });
+      expect(methods).toEqual(['OPTIONS', 'OPTIONS', 'POST']);
+      expect(logs.matching(/validation of .* failed/)).toHaveLength(1);
     } finally {
       await emulator.close();
       await upstream.close();
