@@ -371,6 +371,47 @@ describe('emulator traps (reference §1–§4)', () => {
     ]);
   });
 
+  it('reliable: groups, roles and connection state survive a dropped socket', async () => {
+    const { raw, connectionId, url } = await jsonClient(
+      { userId: 'keeper', roles: ['webpubsub.sendToGroup.kept'] },
+      RELIABLE,
+    );
+    const { reconnectionToken } = raw.messages()[0];
+    emulator.hubs.addConnectionToGroup(HUB, 'kept', connectionId);
+    raw.send({ type: 'event', event: 'setstate', ackId: 1, dataType: 'text', data: 'x' });
+    await waitFor(() => acks(raw).length === 1);
+    raw.ws.terminate();
+    await waitFor(() => logs.matching(new RegExp(`${connectionId} dropped`)).length === 1);
+    const back = client(
+      `${url}&awps_connection_id=${connectionId}&awps_reconnection_token=${reconnectionToken}`,
+      RELIABLE,
+    );
+    await back.opened;
+    back.send({
+      type: 'sendToGroup',
+      group: 'kept',
+      ackId: 2,
+      noEcho: false,
+      dataType: 'text',
+      data: 'still in',
+    });
+    back.send({ type: 'event', event: 'probe', ackId: 3, dataType: 'text', data: 'x' });
+    await waitFor(() => acks(back).length === 2);
+    expect(back.messages()).toEqual([
+      expect.objectContaining({
+        type: 'message',
+        from: 'group',
+        group: 'kept',
+        data: 'still in',
+        sequenceId: 1,
+      }),
+      { type: 'ack', ackId: 2, success: true },
+      { type: 'ack', ackId: 3, success: true },
+    ]);
+    const probe = eventsOf(connectionId).find(e => e.headers['ce-eventname'] === 'probe');
+    expect(probe?.headers['ce-connectionstate']).toBe('c2V0');
+  });
+
   it('reliable: a recovery holding the token takes over a socket whose drop the emulator has not seen yet', async () => {
     const { raw, connectionId, url } = await jsonClient({ userId: 'half-open' }, RELIABLE);
     const { reconnectionToken } = raw.messages()[0];
