@@ -58,6 +58,8 @@ describe('emulator traps (reference §1–§4)', () => {
       log: logs.log,
       timings: FAST_TIMINGS,
       hubs: {
+        denied: { anonymousConnectPolicy: 'deny' },
+        Anon: { anonymousConnectPolicy: 'allow' },
         [HUB]: {
           eventHandlers: [
             {
@@ -150,6 +152,61 @@ describe('emulator traps (reference §1–§4)', () => {
         `${emulator.endpoint.replace('http', 'ws')}/client/hubs/${HUB}?access_token=${await signed({}, Math.floor(Date.now() / 1000) - 60)}`,
       );
       await expect(raw.opened).resolves.toBeUndefined();
+    });
+  });
+
+  describe('hubs and anonymous clients', () => {
+    const ws = () => emulator.endpoint.replace('http', 'ws');
+
+    it("anonymousConnectPolicy 'deny' refuses a client without a token (401); 'allow' (any hub case) accepts it but still checks a token it is given", async () => {
+      await expect(client(`${ws()}/client/hubs/denied`, JSON_V1).opened).rejects.toMatchObject({
+        status: 401,
+        body: expect.stringContaining('no access token'),
+      });
+      const anonymous = client(`${ws()}/client/?hub=ANON`, JSON_V1);
+      await anonymous.opened;
+      await waitFor(() => anonymous.messages().length === 1);
+      expect(anonymous.messages()[0]).toMatchObject({ event: 'connected', userId: null });
+      await expect(
+        client(`${ws()}/client/hubs/anon?access_token=not.a.jwt`, JSON_V1).opened,
+      ).rejects.toMatchObject({ status: 401, body: expect.stringContaining('JWT') });
+    });
+
+    it('a hub that is not configured accepts clients with a token, with no event handler', async () => {
+      const raw = client(
+        await clientUrl(emulator.connectionString, 'Unlisted', { userId: 'u' }),
+        JSON_V1,
+      );
+      await raw.opened;
+      await waitFor(() => raw.messages().length === 1);
+      raw.send({ type: 'event', event: 'hello', ackId: 1, dataType: 'text', data: 'x' });
+      await waitFor(() => acks(raw).length === 1);
+      expect(acks(raw)[0]).toMatchObject({
+        success: false,
+        error: {
+          name: 'InternalServerError',
+          message: expect.stringContaining('no event handler'),
+        },
+      });
+      expect(emulator.hubs.userExists('unlisted', 'u')).toBe(true);
+      expect(upstream.requests.filter(r => r.headers['ce-hub'] === 'unlisted')).toEqual([]);
+    });
+
+    it('refuses a hub name outside the service pattern in either URL form (400)', async () => {
+      for (const path of [
+        '/client/?hub=1abc',
+        `/client/hubs/${'a'.repeat(129)}`,
+        '/client/?hub=a%20b',
+      ]) {
+        await expect(client(`${ws()}${path}`).opened).rejects.toMatchObject({
+          status: 400,
+          body: expect.stringContaining('is not valid'),
+        });
+      }
+      await expect(client(`${ws()}/client/`).opened).rejects.toMatchObject({
+        status: 400,
+        body: expect.stringContaining('no hub'),
+      });
     });
   });
 
