@@ -47,6 +47,8 @@ describe('emulator traps (reference §1–§4)', () => {
       if (event === 'clearstate') return { status: 204, headers: { 'ce-connectionstate': '' } };
       if (event === 'failstate')
         return { status: 500, headers: { 'ce-connectionstate': 'ZmFpbA==' } };
+      if (event === 'message' && text === 'json')
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: '"quoted"' };
       if (event === 'message' && text === 'empty200')
         return { status: 200, headers: { 'content-type': 'text/plain' } };
       if (event === 'message')
@@ -254,13 +256,17 @@ describe('emulator traps (reference §1–§4)', () => {
     });
   });
 
-  it('simple client: an empty 200 reply sends no frame', async () => {
+  it('simple client: an empty 200 reply sends no frame; a JSON reply is a text frame, quotes kept', async () => {
     const raw = client(await clientUrl(emulator.connectionString, HUB));
     await raw.opened;
     raw.ws.send('empty200');
+    raw.ws.send('json');
     raw.ws.send('after');
-    await waitFor(() => raw.frames.length === 1);
-    expect(raw.frames).toEqual([{ data: 're: after', binary: false }]);
+    await waitFor(() => raw.frames.length === 2);
+    expect(raw.frames).toEqual([
+      { data: '"quoted"', binary: false },
+      { data: 're: after', binary: false },
+    ]);
   });
 
   describe('JSON clients', () => {
