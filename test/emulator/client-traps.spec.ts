@@ -47,6 +47,13 @@ describe('emulator traps (reference §1–§4)', () => {
       if (event === 'clearstate') return { status: 204, headers: { 'ce-connectionstate': '' } };
       if (event === 'failstate')
         return { status: 500, headers: { 'ce-connectionstate': 'ZmFpbA==' } };
+      if (event === 'boom') return { status: 500, body: 'handler stack trace' };
+      if (event === 'answer')
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream' },
+          body: Buffer.from([1, 2, 3]),
+        };
       if (event === 'message' && text === 'json')
         return { status: 200, headers: { 'content-type': 'application/json' }, body: '"quoted"' };
       if (event === 'message' && text === 'empty200')
@@ -365,6 +372,36 @@ describe('emulator traps (reference §1–§4)', () => {
         code: 1007,
         reason: expect.stringContaining('longer than 1024 characters'),
       });
+    });
+
+    it('answers invoke with invokeResponse: the reply with its data type, or InternalServerError for a failing handler (no body leaked)', async () => {
+      const { raw } = await jsonClient();
+      raw.send({
+        type: 'invoke',
+        invocationId: 'a',
+        target: 'event',
+        event: 'answer',
+        dataType: 'text',
+        data: 'q',
+      });
+      raw.send({ type: 'invoke', invocationId: 'b', target: 'event', event: 'boom' });
+      await waitFor(() => raw.messages().length === 3);
+      expect(raw.messages().slice(1)).toEqual([
+        {
+          type: 'invokeResponse',
+          invocationId: 'a',
+          success: true,
+          dataType: 'binary',
+          data: 'AQID',
+        },
+        {
+          type: 'invokeResponse',
+          invocationId: 'b',
+          success: false,
+          error: { name: 'InternalServerError', message: 'the event handler answered 500' },
+        },
+      ]);
+      expect(raw.closed).toBeUndefined();
     });
 
     it('answers stream messages with a BadRequest ack, ignores cancelInvocation, and stays open', async () => {
