@@ -2,6 +2,7 @@
  * The traps of the service's client side and upstream calls that the other emulator specs leave
  * out (docs/emulator-reference.md §1–§4), each against a raw `ws` client and a recording upstream.
  */
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { SignJWT } from 'jose';
 import {
   EMULATOR_ACCESS_KEY,
@@ -161,6 +162,31 @@ describe('emulator traps (reference §1–§4)', () => {
         `${emulator.endpoint.replace('http', 'ws')}/client/hubs/${HUB}?access_token=${await signed({}, Math.floor(Date.now() / 1000) - 60)}`,
       );
       await expect(raw.opened).resolves.toBeUndefined();
+    });
+  });
+
+  it('the connection string works unchanged with WebPubSubServiceClient for tokens; its REST calls over http:// need allowInsecureConnection', async () => {
+    const plain = new WebPubSubServiceClient(emulator.connectionString, HUB);
+    const { url } = await plain.getClientAccessToken({ userId: 'sdk' });
+    expect(
+      url.startsWith(`${emulator.endpoint.replace('http', 'ws')}/client/hubs/${HUB}?access_token=`),
+    ).toBe(true);
+    const raw = client(url, JSON_V1);
+    await raw.opened;
+    await waitFor(() => raw.messages().length === 1);
+    await expect(plain.sendToAll('x', { contentType: 'text/plain' })).rejects.toThrow(
+      /allowInsecureConnection/,
+    );
+    const insecure = new WebPubSubServiceClient(emulator.connectionString, HUB, {
+      allowInsecureConnection: true,
+    });
+    await insecure.sendToUser('sdk', 'over http', { contentType: 'text/plain' });
+    await waitFor(() => raw.messages().length === 2);
+    expect(raw.messages()[1]).toEqual({
+      type: 'message',
+      from: 'server',
+      dataType: 'text',
+      data: 'over http',
     });
   });
 
