@@ -109,6 +109,8 @@ export class ClientEndpoint {
       this.#recover(req, socket, head, request, recoveryId);
       return;
     }
+    const unsupported = unsupportedSubprotocol(request.offered);
+    if (unsupported) this.#rejected(request.hub, 400, unsupported);
     const settings = this.#options.upstream.settings(request.hub);
     const token = accessToken(req, request.query);
     let claims: JWTPayload = {};
@@ -154,6 +156,13 @@ export class ClientEndpoint {
           request.hub,
           500,
           `the connect handler chose the subprotocol ${JSON.stringify(response.subprotocol)}, which the client did not offer`,
+        );
+      }
+      if (PROTOBUF_SUBPROTOCOLS.includes(response.subprotocol)) {
+        this.#rejected(
+          request.hub,
+          500,
+          `the connect handler chose ${response.subprotocol}, which the emulator does not speak (JSON subprotocols only)`,
         );
       }
       chosen = response.subprotocol;
@@ -241,13 +250,14 @@ export class ClientEndpoint {
     const subprotocol = session?.subject.subprotocol ?? pickSubprotocol(request.offered);
     const echoed =
       subprotocol !== undefined && request.offered.includes(subprotocol) ? subprotocol : undefined;
-    let problem: string | undefined;
-    if (!session || session.ended) problem = 'the connection is gone; it cannot be recovered';
-    else if (session.attached) problem = 'the connection is still open elsewhere';
-    else if (!token || token !== session.reconnectionToken)
-      problem = 'the reconnection token does not match';
     this.#pendingSockets.delete(socket);
     this.#upgrade(req, socket, head, echoed, ws => {
+      // Checked once upgraded: the connection may have ended during the handshake. A socket still
+      // attached (its drop not yet seen here) is replaced by the one that holds the token.
+      let problem: string | undefined;
+      if (!session || session.ended) problem = 'the connection is gone; it cannot be recovered';
+      else if (!token || token !== session.reconnectionToken)
+        problem = 'the reconnection token does not match';
       if (problem || !session) {
         ws.close(CloseCode.policyViolation, problem);
         this.#options.traffic.record({
@@ -355,12 +365,27 @@ function parseRequest(req: IncomingMessage): ClientRequest {
   return { hub, query: url.searchParams, offered };
 }
 
+/** The service's protobuf subprotocols: the emulator does not speak them. */
+const PROTOBUF_SUBPROTOCOLS: readonly string[] = [
+  'protobuf.webpubsub.azure.v1',
+  'protobuf.reliable.webpubsub.azure.v1',
+];
+
+/** Why a client offering only protobuf subprotocols is refused (it would otherwise pass for a simple client). */
+function unsupportedSubprotocol(offered: string[]): string | undefined {
+  if (offered.length === 0 || !offered.every(name => PROTOBUF_SUBPROTOCOLS.includes(name)))
+    return undefined;
+  return `the emulator does not speak ${offered.join(', ')}: use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1`;
+}
+
 function pickSubprotocol(offered: string[]): string | undefined {
   if (offered.includes(JSON_RELIABLE_SUBPROTOCOL)) return JSON_RELIABLE_SUBPROTOCOL;
   if (offered.includes(JSON_SUBPROTOCOL)) return JSON_SUBPROTOCOL;
   for (const name of offered) if (PUBSUB_SUBPROTOCOLS.includes(name)) return name;
   // One unknown name: a simple client that names its own protocol; echo it.
-  return offered.length === 1 ? offered[0] : undefined;
+  return offered.length === 1 && !PROTOBUF_SUBPROTOCOLS.includes(offered[0])
+    ? offered[0]
+    : undefined;
 }
 
 function accessToken(req: IncomingMessage, query: URLSearchParams): string | undefined {

@@ -120,7 +120,10 @@ export class ClientSession implements ClientSink {
   attach(ws: WebSocket, recovered: boolean): void {
     if (this.#recoveryTimer) clearTimeout(this.#recoveryTimer);
     this.#recoveryTimer = undefined;
+    const previous = this.#ws;
     this.#ws = ws;
+    // A recovery while the old socket looks open (a half-open TCP connection): the new one takes over.
+    if (previous && previous !== ws) previous.terminate();
     this.#awaitingPong = false;
     this.#paused = false;
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onFrame(ws, data, isBinary));

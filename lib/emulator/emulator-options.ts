@@ -36,7 +36,7 @@ export interface EmulatorOptions {
   readonly accessKey?: string;
   /** Hub settings by hub name (case-insensitive). Hubs not listed still accept clients, with no event handlers. */
   readonly hubs?: Readonly<Record<string, HubSettings>>;
-  /** Receives one line per client connection, upstream call and REST call. Default: no log. */
+  /** Receives one line per client connection, upstream call and REST call. Default: `console.log`. */
   readonly log?: (line: string) => void;
 }
 

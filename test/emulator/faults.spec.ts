@@ -1,9 +1,11 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
 import { waitFor } from '../utils/wait.js';
 import {
   clientUrl,
   FAST_TIMINGS,
+  listen,
   LogLines,
   newHandles,
   RawClient,
@@ -113,11 +115,57 @@ describe('emulator faults', () => {
     }
   });
 
+  it('checks a URL that failed its handshake again after validationRetryMs, and calls it once it passes', async () => {
+    const logs = new LogLines();
+    let allowed = 'someone-else.example';
+    const methods: string[] = [];
+    const server = createHttpServer((req, res) => {
+      methods.push(req.method ?? '');
+      req.resume();
+      if (req.method === 'OPTIONS') res.writeHead(200, { 'webhook-allowed-origin': allowed });
+      else res.writeHead(204);
+      res.end();
+    });
+    const upstream = await listen(server);
+    const emulator = await startEmulator({
+      port: 0,
+      log: logs.log,
+      timings: { ...FAST_TIMINGS, validationRetryMs: 200 },
+      hubs: {
+        chat: {
+          eventHandlers: [{ urlTemplate: `${upstream.url}/{event}`, userEventPattern: '*' }],
+        },
+      },
+    });
+    try {
+      const raw = await jsonClient(emulator, 'chat');
+      opened.push(raw);
+      raw.send({ type: 'event', event: 'hello', ackId: 1, dataType: 'text', data: 'x' });
+      await waitFor(() => acks(raw).length === 1);
+      expect(acks(raw)[0]).toMatchObject({
+        success: false,
+        error: { name: 'InternalServerError' },
+      });
+      allowed = '*';
+      const failedAt = Date.now();
+      await waitFor(() => Date.now() - failedAt > 250);
+      raw.send({ type: 'event', event: 'hello', ackId: 2, dataType: 'text', data: 'x' });
+      await waitFor(() => acks(raw).length === 2);
+      expect(acks(raw)[1]).toEqual({ type: 'ack', ackId: 2, success: true });
+      expect(methods).toEqual(['OPTIONS', 'OPTIONS', 'POST']);
+      expect(logs.matching(/validation of .* failed/)).toHaveLength(1);
+    } finally {
+      await emulator.close();
+      await upstream.close();
+    }
+  });
+
   describe('with a misbehaving upstream', () => {
     let emulator: RunningEmulator;
     let upstream: Awaited<ReturnType<typeof recordingUpstream>>;
     const logs = new LogLines();
     let connectedFailures = 0;
+    const sleepyAttempts = new Map<string, number>();
 
     beforeAll(async () => {
       upstream = await recordingUpstream(async (request: UpstreamRequest) => {
@@ -126,6 +174,15 @@ describe('emulator faults', () => {
         if (event === 'connected' && request.url.includes('flaky') && connectedFailures < 2) {
           connectedFailures++;
           return { status: 503 };
+        }
+        if (request.url.startsWith('/sleepy/')) {
+          if (event === 'connect')
+            return text.includes('"hang"') ? { hang: true } : { status: 204 };
+          // connected: the first attempt times out, the second is reset, the third succeeds.
+          const id = request.headers['ce-connectionid'] as string;
+          const attempt = (sleepyAttempts.get(id) ?? 0) + 1;
+          sleepyAttempts.set(id, attempt);
+          return attempt === 1 ? { hang: true } : attempt === 2 ? { reset: true } : { status: 204 };
         }
         if (event === 'slow') return { hang: true };
         if (event === 'cut')
@@ -138,7 +195,7 @@ describe('emulator faults', () => {
       emulator = await startEmulator({
         port: 0,
         log: logs.log,
-        timings: { ...FAST_TIMINGS, blockingTimeoutMs: 300 },
+        timings: { ...FAST_TIMINGS, blockingTimeoutMs: 300, nonBlockingTimeoutMs: 300 },
         hubs: {
           chat: {
             eventHandlers: [
@@ -152,6 +209,14 @@ describe('emulator faults', () => {
           flaky: {
             eventHandlers: [
               { urlTemplate: `${upstream.url}/flaky/{event}`, systemEvents: ['connected'] },
+            ],
+          },
+          sleepy: {
+            eventHandlers: [
+              {
+                urlTemplate: `${upstream.url}/sleepy/{event}`,
+                systemEvents: ['connect', 'connected'],
+              },
             ],
           },
         },
@@ -234,6 +299,38 @@ describe('emulator faults', () => {
         expect.stringMatching(/→ 503 \(retry 1\)$/),
         expect.stringMatching(/→ 204 \(retry 2\)$/),
       ]);
+    });
+
+    it('refuses a client whose connect handler is slower than the blocking timeout (500, saying so)', async () => {
+      const raw = new RawClient(
+        `${await clientUrl(emulator.connectionString, 'sleepy')}&mode=hang`,
+      );
+      opened.push(raw);
+      await expect(raw.opened).rejects.toMatchObject({
+        status: 500,
+        body: 'no answer within 300 ms\n',
+      });
+      expect(
+        logs.matching(/^upstream connect .*\/sleepy\/connect .*failed: no answer within 300 ms/),
+      ).toHaveLength(1);
+    });
+
+    it('retries a non-blocking event after a timeout and a reset, with the same ce-id', async () => {
+      const raw = await jsonClient(emulator, 'sleepy');
+      opened.push(raw);
+      const { connectionId } = raw.messages()[0];
+      const lines = () => logs.matching(new RegExp(`^upstream connected .*${connectionId}`));
+      await waitFor(() => lines().length === 3);
+      expect(lines().map(line => line.replace(/ in \d+ ms/, ''))).toEqual([
+        expect.stringMatching(/→ failed: no answer within 300 ms$/),
+        expect.stringMatching(/→ failed: the connection was reset \(retry 1\)$/),
+        expect.stringMatching(/→ 204 \(retry 2\)$/),
+      ]);
+      const attempts = upstream
+        .events('connected')
+        .filter(e => e.headers['ce-connectionid'] === connectionId);
+      expect(attempts).toHaveLength(3);
+      expect(new Set(attempts.map(attempt => attempt.headers['ce-id'])).size).toBe(1);
     });
 
     it('cuts a client that vanished without a close frame (no pong) and sends disconnected once', async () => {

@@ -198,6 +198,8 @@ export type UpstreamAnswer = {
   cutMidway?: boolean;
   /** Never answer. */
   hang?: boolean;
+  /** Close the connection without any answer (the caller sees a reset). */
+  reset?: boolean;
 };
 
 /** A bare node:http upstream that answers the handshake and records every event. */
@@ -228,6 +230,10 @@ export async function recordingUpstream(
       }
       const reply = await answer(request);
       if (reply.hang) return;
+      if (reply.reset) {
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(reply.status ?? 200, reply.headers);
       if (reply.cutMidway) {
         res.write('{"partial":');

@@ -1,18 +1,26 @@
 import { createServer } from 'node:net';
+import { Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import {
   WebPubSubClient,
   WebPubSubJsonProtocol,
   type OnGroupDataMessageArgs,
   type OnServerDataMessageArgs,
 } from '@azure/web-pubsub-client';
-import { WebPubSubModule } from '../../lib/index.js';
+import {
+  InjectWebPubSubServiceClient,
+  OnUserEvent,
+  WebPubSubModule,
+  type UserEventRequest,
+} from '../../lib/index.js';
 import {
   EMULATOR_ACCESS_KEY,
   startEmulator,
   type RunningEmulator,
 } from '../../lib/emulator/index.js';
 import { ChatHandlers } from '../fixtures/chat.handlers.js';
-import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
+import { createAdapter, PLATFORMS, startApp, type TestApp } from '../utils/app.js';
 import { waitFor } from '../utils/wait.js';
 import { clientUrl, FAST_TIMINGS, LogLines, RawClient, SDK_TEST_OPTIONS } from './harness.js';
 
@@ -161,3 +169,97 @@ describe.each(PLATFORMS)('a Nest app with this module as the emulator upstream (
     }
   });
 });
+
+/** A handler that answers through the REST data plane: the module's own service client. */
+@Injectable()
+class BroadcastHandlers {
+  constructor(@InjectWebPubSubServiceClient() readonly service: WebPubSubServiceClient) {}
+
+  @OnUserEvent('broadcast')
+  async broadcast(request: UserEventRequest): Promise<string> {
+    await this.service.sendToAll({ from: request.context.userId, text: request.data });
+    return 'sent';
+  }
+}
+
+describe.each(PLATFORMS)(
+  'a Nest app configured with the connection string startEmulator() returns (%s)',
+  platform => {
+    it('negotiates, handles events, and calls the REST data plane of the emulator as it would of Azure', async () => {
+      const appPort = await freePort();
+      const emulator = await startEmulator({
+        port: 0,
+        log: () => undefined,
+        timings: FAST_TIMINGS,
+        hubs: {
+          chat: {
+            eventHandlers: [
+              {
+                urlTemplate: `http://127.0.0.1:${appPort}/eventhandler/{event}`,
+                userEventPattern: '*',
+                systemEvents: ['connect', 'connected', 'disconnected'],
+              },
+            ],
+          },
+        },
+      });
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          WebPubSubModule.forRoot({
+            hub: 'chat',
+            connectionString: emulator.connectionString,
+            negotiate: {
+              resolve: (request: { headers: Record<string, string | undefined> }) => ({
+                userId: request.headers['x-user'] as string,
+              }),
+            },
+          }),
+        ],
+        providers: [ChatHandlers, BroadcastHandlers],
+      }).compile();
+      const app = moduleRef.createNestApplication(createAdapter(platform), {
+        rawBody: true,
+        logger: false,
+      });
+      await app.listen(appPort, '127.0.0.1');
+      const client = new WebPubSubClient(
+        {
+          getClientAccessUrl: async () => {
+            const response = await fetch(`http://127.0.0.1:${appPort}/negotiate`, {
+              headers: { 'x-user': 'zoe' },
+            });
+            return ((await response.json()) as { url: string }).url;
+          },
+        },
+        { ...SDK_TEST_OPTIONS, protocol: WebPubSubJsonProtocol() },
+      );
+      try {
+        const connected = new Promise<{ connectionId: string; userId: string }>(resolve =>
+          client.on('connected', event => resolve(event)),
+        );
+        const serverMessages: OnServerDataMessageArgs[] = [];
+        client.on('server-message', event => serverMessages.push(event));
+        await client.start();
+        expect(await connected).toMatchObject({ userId: 'zoe' });
+
+        await client.sendEvent('message', 'hi', 'text');
+        await client.sendEvent('broadcast', 'to everyone', 'text');
+        expect(serverMessages.map(event => event.message.data)).toEqual([
+          'echo: hi',
+          { from: 'zoe', text: 'to everyone' },
+          'sent',
+        ]);
+        expect(
+          emulator.traffic
+            .snapshot()
+            .filter(record => record.kind === 'rest')
+            .map(record => [record.action, record.status]),
+        ).toEqual([['sendToAll', 202]]);
+      } finally {
+        client.stop();
+        await app.close();
+        await emulator.close();
+      }
+    });
+  },
+);

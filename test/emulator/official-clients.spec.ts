@@ -228,6 +228,13 @@ describe('the emulator with @azure/web-pubsub-client and @azure/web-pubsub-expre
       ),
     );
     expect(emulator.hubs.connectionExists('chat', frank.connectionId)).toBe(false);
+    // Final at once, not after the recovery window: the reason is the close frame's code.
+    expect(
+      seen.find(
+        entry => entry.event === 'disconnected' && entry.connectionId === frank.connectionId,
+      )?.reason,
+    ).toBe('closed by the client (1005)');
+    expect(logs.matching(new RegExp(`${frank.connectionId} dropped`))).toEqual([]);
   });
 
   it('recovers a dropped socket: same connection, group kept, every message in order, no duplicates', async () => {
