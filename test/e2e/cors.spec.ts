@@ -68,30 +68,3 @@ describe.each(['express', 'fastify'] as PlatformName[])(
     });
   },
 );
-
-// Why the settings are documented: by default the CORS layer answers every OPTIONS itself.
-describe.each(['express', 'fastify'] as PlatformName[])(
-  'app.enableCors() without those settings on %s',
-  platform => {
-    let app: TestApp;
-    beforeAll(async () => {
-      app = await startApp(
-        platform,
-        {
-          imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })],
-          providers: [ChatHandlers],
-        },
-        { before: nestApp => nestApp.enableCors() },
-      );
-    });
-    afterAll(() => app?.close());
-
-    it('intercepts the handshake before it reaches the module (no WebHook-Allowed-Origin)', async () => {
-      const res = await http(`${app.url}/eventhandler`, {
-        method: 'OPTIONS',
-        headers: { 'WebHook-Request-Origin': SERVICE_HOST },
-      });
-      expect(res.headers['webhook-allowed-origin']).toBeUndefined();
-    });
-  },
-);
