@@ -24,8 +24,9 @@ const REFUSAL_REASONS: Record<number, string> = {
 
 /**
  * OpenTelemetry for events: a span per event and three metrics, through `@opentelemetry/api`
- * (an optional peer, imported once at start-up; absent, or `telemetry: false`, nothing is
- * recorded and the request path only reads {@link enabled}).
+ * (an optional peer, imported once at start-up). With the API absent, no SDK registered before
+ * the app started, or `telemetry: false`, nothing is recorded and the request path only reads
+ * {@link enabled}.
  */
 @Injectable()
 export class WebPubSubTelemetry implements OnModuleInit {
@@ -47,6 +48,7 @@ export class WebPubSubTelemetry implements OnModuleInit {
     } catch {
       return;
     }
+    if (!hasProvider(api)) return;
     this.#api = api;
     this.#tracer = api.trace.getTracer(TELEMETRY_SCOPE);
     const meter = api.metrics.getMeter(TELEMETRY_SCOPE);
@@ -98,6 +100,17 @@ export class WebPubSubTelemetry implements OnModuleInit {
       });
     }
   }
+}
+
+/**
+ * Whether an OpenTelemetry SDK registered a tracer or meter provider (before the app started, as
+ * SDK set-ups do): with the API's no-op providers only, the module keeps its untraced path.
+ */
+function hasProvider(api: Api): boolean {
+  const tracing = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const noopTracing = new api.ProxyTracerProvider().getDelegate();
+  if ((tracing.getDelegate?.() ?? tracing) !== noopTracing) return true;
+  return api.metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider';
 }
 
 /** The outcome of an answer the handler (or the store) gave. */
