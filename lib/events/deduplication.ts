@@ -116,7 +116,15 @@ export class Deduplicator {
     const deadline = Date.now() + this.#maxWait;
     for (;;) {
       const claim = await this.attempt(() => store.claim(key, this.#claimTtl));
-      if (claim === FAILED) return handle();
+      if (claim === FAILED) {
+        // Handled without de-duplication; the answer (or the release of a claim that may still
+        // land on a slow store) is written through if the store answers again.
+        const response = await handle();
+        if (isSuccess(response))
+          void this.attempt(() => store.set(key, toStored(response), this.ttlMs));
+        else void this.attempt(() => store.release?.(key));
+        return response;
+      }
       if (claim.state === 'answered') return fromStored(claim.response);
       if (claim.state === 'claimed') {
         let response: WireResponse;

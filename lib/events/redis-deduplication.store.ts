@@ -72,13 +72,14 @@ export class RedisDeduplicationStore implements WebPubSubDeduplicationStore {
 
   async claim(key: string, ttlMs: number): Promise<DeduplicationClaim> {
     const token = CLAIM + randomUUID();
+    // Remembered before the command: a claim that times out here may still land in Redis, and
+    // release() must be able to remove it.
+    this.#claims.set(key, token);
     const found = await this.command(client =>
       client.eval(CLAIM_SCRIPT, 1, this.redisKey(key), token, ttlMs),
     );
-    if (found === null || found === undefined) {
-      this.#claims.set(key, token);
-      return { state: 'claimed' };
-    }
+    if (found === null || found === undefined) return { state: 'claimed' };
+    this.#claims.delete(key);
     if (typeof found === 'string' && found.startsWith(ANSWER))
       return { state: 'answered', response: parseAnswer(found) };
     return { state: 'pending' };
