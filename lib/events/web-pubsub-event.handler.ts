@@ -26,12 +26,11 @@ import {
   WebPubSubTelemetry,
   outcomeOf,
   type EventOutcome,
-  type EventTrace,
 } from '../telemetry/web-pubsub.telemetry.js';
 
 const INSPECTED = Symbol('webPubSubInspectedEvent');
 const TRACE = Symbol('webPubSubEventTrace');
-type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders; [TRACE]?: EventTrace };
+type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders; [TRACE]?: unknown };
 
 /**
  * The request flow behind the controller: handshake, then for events
@@ -121,14 +120,15 @@ export class WebPubSubEventHandler {
    * so a refused request is answered before its body is read. `false` when it was refused.
    */
   inspectBeforeBody(request: PlatformRequest, response: unknown): boolean | Promise<boolean> {
-    // Started here, where the HTTP server span is still the active context.
-    const trace = this.telemetry.enabled
-      ? ((request as InspectedRequest)[TRACE] = this.telemetry.start())
-      : undefined;
+    // The HTTP server span is still the active context here: kept for the event's span (started
+    // when the route runs, so a request Fastify itself refuses leaves no span open).
+    if (this.telemetry.enabled)
+      (request as InspectedRequest)[TRACE] = this.telemetry.activeContext();
     const refuse = (error: unknown): false => {
       const wire = this.refusal(request, error);
       this.platform.send(response, wire);
-      trace?.end(wire.status, 'refused');
+      if (this.telemetry.enabled)
+        this.telemetry.start((request as InspectedRequest)[TRACE]).end(wire.status, 'refused');
       return false;
     };
     try {
@@ -201,7 +201,7 @@ export class WebPubSubEventHandler {
   /** The event flow with telemetry on: a span per event, outcome and duration recorded. */
   private async eventTraced(request: PlatformRequest, response: unknown): Promise<void> {
     this.inFlight.begin();
-    const trace = (request as InspectedRequest)[TRACE] ?? this.telemetry.start();
+    const trace = this.telemetry.start((request as InspectedRequest)[TRACE]);
     let wire: WireResponse;
     let outcome: EventOutcome;
     try {

@@ -65,11 +65,21 @@ export class WebPubSubTelemetry implements OnModuleInit {
     this.enabled = true;
   }
 
-  /** Starts an event's span, a child of the active context (the HTTP server span). */
-  start(): EventTrace {
-    const span = this.#tracer.startSpan('webpubsub event', {
-      kind: this.#api.SpanKind.INTERNAL,
-    });
+  /**
+   * The active context (the HTTP server span's), for platforms that read the body before the
+   * route runs, where the context the request started in may be lost.
+   */
+  activeContext(): unknown {
+    return this.#api.context.active();
+  }
+
+  /** Starts an event's span, a child of `parent` (default: the active context). */
+  start(parent?: unknown): EventTrace {
+    const span = this.#tracer.startSpan(
+      'webpubsub event',
+      { kind: this.#api.SpanKind.INTERNAL },
+      (parent as OpenTelemetry.Context | undefined) ?? this.#api.context.active(),
+    );
     return new EventTrace(this, span, this.#api);
   }
 
