@@ -275,37 +275,40 @@ export class WebPubSubDispatcher {
     const inFlight = this.inFlight;
     inFlight.begin();
     setImmediate(() => {
-      let pending = 1;
+      let pending = 0;
       const settled = (): void => {
         if (--pending === 0) inFlight.end();
       };
       for (const handler of handlers) {
         const started = this.telemetry.enabled ? performance.now() : 0;
-        const timed = (outcome: EventOutcome): void => {
-          if (this.telemetry.enabled)
-            this.telemetry.handlerDuration(kind, (performance.now() - started) / 1000, outcome);
-        };
         try {
           const result = handler.call(request, httpRequest);
           if (isThenable(result)) {
             pending++;
             this.withTimeout(handler, result)
               .then(
-                () => timed('ok'),
+                () => this.timed(kind, started, 'ok'),
                 error => {
-                  timed('error');
+                  this.timed(kind, started, 'error');
                   this.logFailure(handler, error);
                 },
               )
               .finally(settled);
-          } else timed('ok');
+          } else this.timed(kind, started, 'ok');
         } catch (error) {
-          timed('error');
+          this.timed(kind, started, 'error');
           this.logFailure(handler, error);
         }
       }
-      settled();
+      // Synchronous handlers only: done now; otherwise the last promise to settle ends it.
+      if (pending === 0) inFlight.end();
     });
+  }
+
+  /** Records a non-blocking handler's duration (telemetry on only). */
+  private timed(kind: string, started: number, outcome: EventOutcome): void {
+    if (this.telemetry.enabled)
+      this.telemetry.handlerDuration(kind, (performance.now() - started) / 1000, outcome);
   }
 
   /**
