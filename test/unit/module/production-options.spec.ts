@@ -27,7 +27,7 @@ describe('production options', () => {
     const redis = resolveWebPubSubOptions({ deduplication: { redis: { client }, ttl: 1000 } });
     expect(redis.deduplication?.store).toBeInstanceOf(RedisDeduplicationStore);
     expect(redis.deduplication?.ttl).toBe(1000);
-    expect((redis.deduplication?.store as RedisDeduplicationStore).prefix).toBe('webpubsub:dedup');
+    expect((redis.deduplication!.store as RedisDeduplicationStore).prefix).toBe('webpubsub:dedup');
     const memory = resolveWebPubSubOptions({ deduplication: true });
     expect(memory.deduplication?.store).toBeInstanceOf(MemoryDeduplicationStore);
   });
