@@ -9,7 +9,7 @@
 //   BENCH_ROUNDS=3        rounds; the table shows medians
 //   BENCH_CONNECTIONS=50
 //   BENCH_SCENARIOS=connect,text,binary,connected,options
-//   BENCH_SERVERS=module-fastify,module-express,nest-fastify,nest-express,peer-express,node-http,module-fastify-nosig
+//   BENCH_SERVERS=module-fastify,module-express,nest-fastify,nest-express,peer-express,node-http,module-fastify-nosig,module-fastify-otel,module-express-otel
 //   BENCH_PIN=1           pin the load generator to CPU 0 and every server to CPU 1 (taskset)
 //   BENCH_OUT=path        results file (default bench/RESULTS.md for a default run,
 //                         bench/.runs/RESULTS-partial.md when any BENCH_* setting is changed)

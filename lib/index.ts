@@ -14,8 +14,14 @@ export type {
   WebPubSubAccessKeyProvider,
 } from './auth/access-key.store.js';
 export type { ManagedIdentityOptions } from './auth/entra-token.verifier.js';
+export { RedisDeduplicationStore } from './events/redis-deduplication.store.js';
+export type {
+  RedisClientLike,
+  RedisDeduplicationOptions,
+} from './interfaces/deduplication.interface.js';
 export {
   MemoryDeduplicationStore,
+  type DeduplicationClaim,
   type DeduplicationOptions,
   type StoredResponse,
   type WebPubSubDeduplicationStore,

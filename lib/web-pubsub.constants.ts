@@ -2,6 +2,8 @@
 export const WEB_PUBSUB_HANDLER_METADATA = 'webpubsub:event_handler';
 /** Marks the module's own routes so the Fastify platform can find them at registration. */
 export const WEB_PUBSUB_ROUTE_MARKER = 'webPubSubEventHandler';
+/** Marks the module's handshake routes (`OPTIONS`/`GET`) for the Fastify platform's CORS guard. */
+export const WEB_PUBSUB_HANDSHAKE_MARKER = 'webPubSubHandshake';
 /** Nest's Fastify adapter copies this method metadata into the route's `config`. */
 export const FASTIFY_ROUTE_CONFIG_METADATA = '__fastify_route_config__';
 /** Logger context of everything the module logs. */

@@ -19,6 +19,14 @@ export const Messages = {
   bodyLimitBelowMax: (fastifyLimit: number, maxBodySize: number) =>
     `Fastify's bodyLimit (${fastifyLimit} bytes) is below maxBodySize (${maxBodySize} bytes): with rawBody: true, ` +
     `JSON events above ${fastifyLimit} bytes are refused with 413. Create the adapter with new FastifyAdapter({ bodyLimit: ${maxBodySize} }).`,
+  deduplicationUnavailable: (reason: string) =>
+    `The de-duplication store is unavailable (${reason}): events are handled without de-duplication until it is back`,
+  deduplicationRecovered: () => 'The de-duplication store is available again',
+  deduplicationBusy: () =>
+    'This event is being handled by another instance of the event handler; retry later',
+  draining: (count: number) => `Shutting down: waiting for ${count} event(s) in flight`,
+  drainTimedOut: (count: number, ms: number) =>
+    `Shutting down: ${count} event(s) still in flight after ${ms} ms`,
   unknownPlatform: (type: string) =>
     `HTTP platform "${type}" is not supported: the event handler needs @nestjs/platform-express or @nestjs/platform-fastify.`,
 };

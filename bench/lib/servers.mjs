@@ -56,6 +56,18 @@ export const SERVERS = {
     signature: false,
     scenarios: SIGNED_SCENARIOS,
   },
+  'module-fastify-otel': {
+    title: 'module · Fastify · OpenTelemetry SDK',
+    script: '../servers/module.mjs',
+    args: ['fastify', '--telemetry'],
+    signature: true,
+  },
+  'module-express-otel': {
+    title: 'module · Express · OpenTelemetry SDK',
+    script: '../servers/module.mjs',
+    args: ['express', '--telemetry'],
+    signature: true,
+  },
 };
 
 export const SERVER_NAMES = Object.keys(SERVERS);

@@ -1,5 +1,7 @@
 // This module (from the built dist/) on Fastify or Express.
-// Usage: node bench/servers/module.mjs <fastify|express> [--no-signature]
+// Usage: node bench/servers/module.mjs <fastify|express> [--no-signature] [--telemetry]
+// --telemetry: an OpenTelemetry SDK is registered first (spans batched, metrics read every
+// minute, both exported nowhere), so the module records a span and metrics per event.
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -22,6 +24,30 @@ import {
 
 const adapterName = process.argv[2] ?? 'fastify';
 const signature = !process.argv.includes('--no-signature');
+if (process.argv.includes('--telemetry')) await registerTelemetry();
+
+/** What an app's tracing set-up does before it starts Nest, with exporters that drop everything. */
+async function registerTelemetry() {
+  const { metrics, trace } = await import('@opentelemetry/api');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { MeterProvider, PeriodicExportingMetricReader } =
+    await import('@opentelemetry/sdk-metrics');
+  const nowhere = {
+    export: (_items, done) => done({ code: 0 }),
+    forceFlush: async () => undefined,
+    shutdown: async () => undefined,
+  };
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(nowhere)] }),
+  );
+  metrics.setGlobalMeterProvider(
+    new MeterProvider({
+      readers: [
+        new PeriodicExportingMetricReader({ exporter: nowhere, exportIntervalMillis: 60_000 }),
+      ],
+    }),
+  );
+}
 
 class ChatHandlers {
   connect(request) {

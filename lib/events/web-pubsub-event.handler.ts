@@ -21,9 +21,16 @@ import type { HttpPlatform, PlatformRequest } from '../platforms/http-platform.j
 import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
 import { WebPubSubAuthenticator } from '../auth/web-pubsub.authenticator.js';
 import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
+import { InFlightTracker } from './in-flight.tracker.js';
+import {
+  WebPubSubTelemetry,
+  outcomeOf,
+  type EventOutcome,
+} from '../telemetry/web-pubsub.telemetry.js';
 
 const INSPECTED = Symbol('webPubSubInspectedEvent');
-type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders };
+const TRACE = Symbol('webPubSubEventTrace');
+type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders; [TRACE]?: unknown };
 
 /**
  * The request flow behind the controller: handshake, then for events
@@ -40,9 +47,31 @@ export class WebPubSubEventHandler {
     private readonly config: WebPubSubConfigService,
     private readonly authenticator: WebPubSubAuthenticator,
     private readonly dispatcher: WebPubSubDispatcher,
+    private readonly inFlight: InFlightTracker,
+    private readonly telemetry: WebPubSubTelemetry,
   ) {
     const deduplication = config.resolvedOptions().deduplication;
-    this.deduplicator = deduplication && new Deduplicator(deduplication.store, deduplication.ttl);
+    this.deduplicator =
+      deduplication &&
+      new Deduplicator(deduplication.store, deduplication.ttl, config.handlerTimeout, this.logger);
+  }
+
+  /**
+   * Waits for the events in flight and the non-blocking handlers already started, at most
+   * `handlerTimeout` (plus a second) when it is set.
+   */
+  async drain(): Promise<void> {
+    const count = this.inFlight.size;
+    if (count === 0) return;
+    this.logger.log(Messages.draining(count));
+    const limit = this.config.handlerTimeout > 0 ? this.config.handlerTimeout + 1_000 : 0;
+    if (!(await this.inFlight.drain(limit)))
+      this.logger.warn(Messages.drainTimedOut(this.inFlight.size, limit));
+  }
+
+  /** Releases the de-duplication store (after the last event). */
+  async close(): Promise<void> {
+    await this.deduplicator?.close();
   }
 
   /** Set once at start-up by the module, from the application's HTTP adapter. */
@@ -91,8 +120,15 @@ export class WebPubSubEventHandler {
    * so a refused request is answered before its body is read. `false` when it was refused.
    */
   inspectBeforeBody(request: PlatformRequest, response: unknown): boolean | Promise<boolean> {
+    // The HTTP server span is still the active context here: kept for the event's span (started
+    // when the route runs, so a request Fastify itself refuses leaves no span open).
+    if (this.telemetry.enabled)
+      (request as InspectedRequest)[TRACE] = this.telemetry.activeContext();
     const refuse = (error: unknown): false => {
-      this.platform.send(response, this.refusal(request, error));
+      const wire = this.refusal(request, error);
+      this.platform.send(response, wire);
+      if (this.telemetry.enabled)
+        this.telemetry.start((request as InspectedRequest)[TRACE]).end(wire.status, 'refused');
       return false;
     };
     try {
@@ -116,6 +152,7 @@ export class WebPubSubEventHandler {
    */
   event(request: PlatformRequest, response: unknown): void | Promise<void> {
     const platform = this.platform;
+    if (this.telemetry.enabled) return this.eventTraced(request, response);
     try {
       const inspected = (request as InspectedRequest)[INSPECTED] ?? this.inspect(request);
       if (inspected instanceof Promise || this.deduplicator)
@@ -138,6 +175,7 @@ export class WebPubSubEventHandler {
     body?: Promise<EventBody>,
     answer?: Promise<WireResponse>,
   ): Promise<void> {
+    this.inFlight.begin();
     let wire: WireResponse;
     try {
       const event = await inspected;
@@ -153,12 +191,58 @@ export class WebPubSubEventHandler {
     } catch (error) {
       wire = this.refusal(request, error);
     }
-    this.platform.send(response, wire);
+    try {
+      this.platform.send(response, wire);
+    } finally {
+      this.inFlight.end();
+    }
   }
 
-  private async handle(event: EventHeaders, request: PlatformRequest): Promise<WireResponse> {
+  /** The event flow with telemetry on: a span per event, outcome and duration recorded. */
+  private async eventTraced(request: PlatformRequest, response: unknown): Promise<void> {
+    this.inFlight.begin();
+    const trace = this.telemetry.start((request as InspectedRequest)[TRACE]);
+    let wire: WireResponse;
+    let outcome: EventOutcome;
+    try {
+      const event = await ((request as InspectedRequest)[INSPECTED] ?? this.inspect(request));
+      trace.event(event);
+      let ran = false;
+      const handle = (): Promise<WireResponse> => {
+        ran = true;
+        return this.telemetry.within(trace, () => this.handle(event, request, true));
+      };
+      wire = await (this.deduplicator ? this.deduplicator.run(event, handle) : handle());
+      outcome = ran ? outcomeOf(wire.status) : 'replayed';
+    } catch (error) {
+      wire = this.refusal(request, error);
+      outcome = 'refused';
+    }
+    try {
+      this.platform.send(response, wire);
+    } finally {
+      trace.end(wire.status, outcome);
+      this.inFlight.end();
+    }
+  }
+
+  private async handle(
+    event: EventHeaders,
+    request: PlatformRequest,
+    timed = false,
+  ): Promise<WireResponse> {
     const body = await this.platform.readBody(request);
-    return this.dispatcher.dispatch(event, body, request);
+    if (!timed) return this.dispatcher.dispatch(event, body, request);
+    const started = performance.now();
+    const wire = await this.dispatcher.dispatch(event, body, request);
+    // Non-blocking handlers run after the acknowledgement and are timed by the dispatcher.
+    if (event.kind === 'connect' || event.kind === 'user')
+      this.telemetry.handlerDuration(
+        event.kind,
+        (performance.now() - started) / 1000,
+        outcomeOf(wire.status),
+      );
+    return wire;
   }
 
   private refusal(request: PlatformRequest, error: unknown): WireResponse {

@@ -9,7 +9,11 @@ import {
   SetMetadata,
   type Type,
 } from '@nestjs/common';
-import { FASTIFY_ROUTE_CONFIG_METADATA, WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
+import {
+  FASTIFY_ROUTE_CONFIG_METADATA,
+  WEB_PUBSUB_HANDSHAKE_MARKER,
+  WEB_PUBSUB_ROUTE_MARKER,
+} from '../web-pubsub.constants.js';
 import type { PlatformRequest } from '../platforms/http-platform.js';
 import { WebPubSubEventHandler } from './web-pubsub-event.handler.js';
 
@@ -26,12 +30,14 @@ export class WebPubSubController {
 
   /** Abuse-protection handshake. */
   @Options(ROUTES)
+  @SetMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { [WEB_PUBSUB_HANDSHAKE_MARKER]: true })
   handshake(@Req() request: PlatformRequest, @Res() response: unknown): void {
     this.events.handshake(request, response);
   }
 
   /** The handshake sent as `GET`, as some senders (and the Functions extension) do. */
   @Get(ROUTES)
+  @SetMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { [WEB_PUBSUB_HANDSHAKE_MARKER]: true })
   handshakeProbe(@Req() request: PlatformRequest, @Res() response: unknown): void {
     this.events.handshake(request, response);
   }

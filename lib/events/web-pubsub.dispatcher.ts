@@ -31,6 +31,8 @@ import { Messages } from '../web-pubsub.messages.js';
 import { WebPubSubConnectionContext } from './web-pubsub-connection-context.js';
 import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
 import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
+import { InFlightTracker } from './in-flight.tracker.js';
+import { WebPubSubTelemetry, type EventOutcome } from '../telemetry/web-pubsub.telemetry.js';
 
 const INTERNAL_ERROR = 'Internal server error';
 
@@ -48,6 +50,8 @@ export class WebPubSubDispatcher {
   constructor(
     private readonly registry: WebPubSubHandlerRegistry,
     config: WebPubSubConfigService,
+    private readonly inFlight: InFlightTracker,
+    private readonly telemetry: WebPubSubTelemetry,
   ) {
     this.timeoutMs = config.handlerTimeout;
   }
@@ -113,7 +117,7 @@ export class WebPubSubDispatcher {
         if (handlers.length > 0) {
           const context = new WebPubSubConnectionContext(event);
           context.data = payload;
-          this.runLater(handlers, { context } satisfies ConnectedRequest, httpRequest);
+          this.runLater(event.kind, handlers, { context } satisfies ConnectedRequest, httpRequest);
         }
         return NO_CONTENT;
       }
@@ -126,7 +130,7 @@ export class WebPubSubDispatcher {
           const request: DisconnectedRequest = payload.mqtt
             ? { context, reason: payload.reason, mqtt: payload.mqtt }
             : { context, reason: payload.reason };
-          this.runLater(handlers, request, httpRequest);
+          this.runLater(event.kind, handlers, request, httpRequest);
         }
         return NO_CONTENT;
       }
@@ -138,6 +142,7 @@ export class WebPubSubDispatcher {
           const context = new WebPubSubConnectionContext(event);
           context.data = payload;
           this.runLater(
+            event.kind,
             handlers,
             { context, group: payload.group } satisfies GroupPresenceRequest,
             httpRequest,
@@ -258,23 +263,53 @@ export class WebPubSubDispatcher {
     );
   }
 
-  /** Runs non-blocking handlers after the acknowledgement is sent; failures are logged. */
+  /**
+   * Runs non-blocking handlers after the acknowledgement is sent; failures are logged. Counted
+   * in flight until every one of them settled (or passed `handlerTimeout`), for shutdown.
+   */
   private runLater(
+    kind: string,
     handlers: readonly RegisteredHandler[],
     request: unknown,
     httpRequest: object,
   ): void {
+    const inFlight = this.inFlight;
+    inFlight.begin();
     setImmediate(() => {
+      let pending = 0;
+      const settled = (): void => {
+        if (--pending === 0) inFlight.end();
+      };
       for (const handler of handlers) {
+        const started = this.telemetry.enabled ? performance.now() : 0;
         try {
           const result = handler.call(request, httpRequest);
-          if (isThenable(result))
-            this.withTimeout(handler, result).catch(error => this.logFailure(handler, error));
+          if (isThenable(result)) {
+            pending++;
+            this.withTimeout(handler, result)
+              .then(
+                () => this.timed(kind, started, 'ok'),
+                error => {
+                  this.timed(kind, started, 'error');
+                  this.logFailure(handler, error);
+                },
+              )
+              .finally(settled);
+          } else this.timed(kind, started, 'ok');
         } catch (error) {
+          this.timed(kind, started, 'error');
           this.logFailure(handler, error);
         }
       }
+      // Synchronous handlers only: done now; otherwise the last promise to settle ends it.
+      if (pending === 0) inFlight.end();
     });
+  }
+
+  /** Records a non-blocking handler's duration (telemetry on only). */
+  private timed(kind: string, started: number, outcome: EventOutcome): void {
+    if (this.telemetry.enabled)
+      this.telemetry.handlerDuration(kind, (performance.now() - started) / 1000, outcome);
   }
 
   /**

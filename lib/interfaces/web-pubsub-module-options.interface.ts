@@ -57,6 +57,12 @@ export interface WebPubSubModuleOptions extends WebPubSubServiceClientConfig {
    * delivery got, without running the handler again. `true` uses an in-memory store.
    */
   deduplication?: boolean | DeduplicationOptions;
+  /**
+   * Spans and metrics through OpenTelemetry, when `@opentelemetry/api` is installed: a span per
+   * event (a child of the HTTP server span), `webpubsub.events`, `webpubsub.refusals` and
+   * `webpubsub.handler.duration`. Default `true`; `false` turns it off.
+   */
+  telemetry?: boolean;
 }
 
 /**

@@ -86,6 +86,8 @@ export class WebPubSubConfigService {
   readonly deduplication: boolean;
   /** Milliseconds a handler may take (`0`: no limit). */
   readonly handlerTimeout: number;
+  /** Whether OpenTelemetry spans and metrics are recorded (when `@opentelemetry/api` is installed). */
+  readonly telemetry: boolean;
 
   /** @internal */
   readonly abuseProtection: AbuseProtection;
@@ -113,6 +115,7 @@ export class WebPubSubConfigService {
     this.allowedOrigins = resolved.allowedHosts;
     this.maxBodySize = resolved.maxBodySize;
     this.handlerTimeout = resolved.handlerTimeout;
+    this.telemetry = resolved.telemetry;
     this.deduplication = resolved.deduplication !== undefined;
     this.signatureValidation =
       resolved.accessKeys.length > 0 || resolved.accessKeyProvider !== undefined;

@@ -1,4 +1,5 @@
 import {
+  IsBoolean,
   IsInt,
   IsOptional,
   Min,
@@ -28,6 +29,7 @@ import {
   type DeduplicationOptions,
   type WebPubSubDeduplicationStore,
 } from '../events/deduplication.js';
+import { RedisDeduplicationStore } from '../events/redis-deduplication.store.js';
 
 /** Azure's rule for hub names: a letter, then letters, digits or underscores. */
 export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -49,6 +51,8 @@ export interface ResolvedWebPubSubOptions {
   readonly accessKeys: readonly string[];
   readonly maxBodySize: number;
   readonly handlerTimeout: number;
+  /** Spans and metrics through `@opentelemetry/api` when it is installed. */
+  readonly telemetry: boolean;
 }
 
 /** Runs `check` on a string or on each string of a list, and reports the first problem. */
@@ -258,10 +262,15 @@ class DeduplicationConstraint implements ValidatorConstraintInterface {
 function deduplicationProblem(value: unknown): string | undefined {
   if (typeof value === 'boolean') return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    return 'must be true, false or { store?, ttl? }';
-  const { store, ttl, ...rest } = value as Record<string, unknown>;
+    return 'must be true, false or { store?, redis?, ttl? }';
+  const { store, redis, ttl, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest)[0];
   if (unknown) return `has an unknown option "${unknown}"`;
+  if (store !== undefined && redis !== undefined) return 'takes store or redis, not both';
+  if (redis !== undefined) {
+    const problem = redisProblem(redis);
+    if (problem) return `redis ${problem}`;
+  }
   if (store !== undefined) {
     const candidate = store as Partial<WebPubSubDeduplicationStore> | null;
     if (typeof candidate?.get !== 'function' || typeof candidate?.set !== 'function') {
@@ -270,6 +279,39 @@ function deduplicationProblem(value: unknown): string | undefined {
   }
   if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 1))
     return 'ttl must be a positive integer (ms)';
+  return undefined;
+}
+
+function redisProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return 'must be { client } or { connection }';
+  const { client, connection, prefix, commandTimeout, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown) return `has an unknown option "${unknown}"`;
+  if ((client === undefined) === (connection === undefined))
+    return 'needs either client (an ioredis client) or connection (ioredis options or a URL)';
+  if (client !== undefined) {
+    const candidate = client as { get?: unknown; set?: unknown; eval?: unknown } | null;
+    if (
+      typeof candidate?.get !== 'function' ||
+      typeof candidate.set !== 'function' ||
+      typeof candidate.eval !== 'function'
+    )
+      return 'client must be an ioredis client (get, set, eval)';
+  }
+  if (
+    connection !== undefined &&
+    typeof connection !== 'string' &&
+    (connection === null || typeof connection !== 'object' || Array.isArray(connection))
+  )
+    return 'connection must be ioredis options or a redis:// URL';
+  if (prefix !== undefined && (typeof prefix !== 'string' || prefix === ''))
+    return 'prefix must be a non-empty string';
+  if (
+    commandTimeout !== undefined &&
+    (!Number.isInteger(commandTimeout) || (commandTimeout as number) < 1)
+  )
+    return 'commandTimeout must be a positive integer (ms)';
   return undefined;
 }
 
@@ -309,6 +351,10 @@ class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   @IsOptional()
   @Validate(ManagedIdentityConstraint)
   managedIdentity?: ManagedIdentityOptions;
+
+  @IsOptional()
+  @IsBoolean()
+  telemetry?: boolean;
 
   @IsOptional()
   @Validate(DeduplicationConstraint)
@@ -383,6 +429,7 @@ export function resolveWebPubSubOptions(
     accessKeys,
     maxBodySize: given.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     handlerTimeout: given.handlerTimeout ?? DEFAULT_HANDLER_TIMEOUT,
+    telemetry: given.telemetry ?? true,
   };
 }
 
@@ -402,7 +449,9 @@ function resolveDeduplication(
   if (!option) return undefined;
   const given = option === true ? {} : option;
   return {
-    store: given.store ?? new MemoryDeduplicationStore(),
+    store:
+      given.store ??
+      (given.redis ? new RedisDeduplicationStore(given.redis) : new MemoryDeduplicationStore()),
     ttl: given.ttl ?? DEFAULT_DEDUPLICATION_TTL,
   };
 }

@@ -1,4 +1,11 @@
-import { Logger, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
+import {
+  Logger,
+  Module,
+  type BeforeApplicationShutdown,
+  type NestModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { WEB_PUBSUB_LOGGER_CONTEXT, WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
@@ -13,6 +20,8 @@ import { ConfigurableModuleClass } from './web-pubsub.module-definition.js';
 import { WebPubSubAuthenticator } from '../auth/web-pubsub.authenticator.js';
 import { WebPubSubDispatcher } from '../events/web-pubsub.dispatcher.js';
 import { WebPubSubExplorer } from '../events/web-pubsub.explorer.js';
+import { InFlightTracker } from '../events/in-flight.tracker.js';
+import { WebPubSubTelemetry } from '../telemetry/web-pubsub.telemetry.js';
 
 /**
  * Makes the app the upstream event handler of Azure Web PubSub.
@@ -29,10 +38,15 @@ import { WebPubSubExplorer } from '../events/web-pubsub.explorer.js';
     WebPubSubDispatcher,
     WebPubSubAuthenticator,
     WebPubSubEventHandler,
+    InFlightTracker,
+    WebPubSubTelemetry,
   ],
   exports: [WebPubSubConfigService, WEB_PUBSUB_MODULE_OPTIONS],
 })
-export class WebPubSubModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
+export class WebPubSubModule
+  extends ConfigurableModuleClass
+  implements NestModule, OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);
 
   constructor(
@@ -50,7 +64,7 @@ export class WebPubSubModule extends ConfigurableModuleClass implements NestModu
   configure(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (!adapter) return;
-    const platform = this.createPlatform(adapter.getType(), adapter.getInstance());
+    const platform = this.createPlatform(adapter.getType(), adapter.getInstance(), adapter);
     this.events.attach(platform);
     platform.install((request, response) => this.events.inspectBeforeBody(request, response));
   }
@@ -59,7 +73,21 @@ export class WebPubSubModule extends ConfigurableModuleClass implements NestModu
     if (!this.config.signatureValidation) this.logger.warn(Messages.noSignatureKeys());
   }
 
-  private createPlatform(type: string, instance: unknown): HttpPlatform {
+  /**
+   * `app.close()` (SIGTERM with `enableShutdownHooks()`): before the HTTP server closes, wait
+   * for the events in flight and the non-blocking handlers already started.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.events.drain();
+  }
+
+  /** After the HTTP server closed: any event it was still answering, then the store. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.events.drain();
+    await this.events.close();
+  }
+
+  private createPlatform(type: string, instance: unknown, adapter: object): HttpPlatform {
     switch (type) {
       case 'express':
         return new ExpressPlatform(
@@ -72,6 +100,7 @@ export class WebPubSubModule extends ConfigurableModuleClass implements NestModu
           instance as ConstructorParameters<typeof FastifyPlatform>[0],
           this.config.maxBodySize,
           this.logger,
+          adapter,
         );
       default:
         throw new Error(Messages.unknownPlatform(type));

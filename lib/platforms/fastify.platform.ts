@@ -2,10 +2,10 @@ import type { Logger } from '@nestjs/common';
 import { mediaType, type EventBody } from '../protocol/cloud-event.reader.js';
 import { ContentType } from '../protocol/headers.js';
 import type { WireResponse } from '../protocol/response.writer.js';
-import { WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
+import { WEB_PUBSUB_HANDSHAKE_MARKER, WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
 import { EMPTY_BODY } from './body.reader.js';
-import type { HttpPlatform, PlatformRequest } from './http-platform.js';
+import { isHandshakeRequest, type HttpPlatform, type PlatformRequest } from './http-platform.js';
 
 type RouteHook = (request: PlatformRequest, reply: unknown, done: () => void) => void;
 interface RouteOptionsLike {
@@ -30,6 +30,13 @@ interface FastifyInstanceLike {
   addHook(name: 'onRoute', hook: (route: RouteOptionsLike) => void): void;
 }
 
+/** Nest's Fastify adapter (12) keeps the `app.enableCors()` request hook here. */
+interface FastifyAdapterLike {
+  corsHook?: RouteHook;
+}
+
+type RoutedRequest = PlatformRequest & { routeOptions?: { config?: Record<string, unknown> } };
+
 interface FastifyReplyLike {
   code(status: number): FastifyReplyLike;
   headers(headers: Record<string, unknown>): FastifyReplyLike;
@@ -48,6 +55,7 @@ export class FastifyPlatform implements HttpPlatform {
     private readonly fastify: FastifyInstanceLike,
     private readonly maxBodySize: number,
     private readonly logger: Logger,
+    private readonly adapter?: object,
   ) {}
 
   install(
@@ -78,10 +86,38 @@ export class FastifyPlatform implements HttpPlatform {
         inspect,
       ];
     });
+    this.guardCors();
     const fastifyLimit = fastify.initialConfig?.bodyLimit;
     if (typeof fastifyLimit === 'number' && fastifyLimit < maxBodySize) {
       this.logger.warn(Messages.bodyLimitBelowMax(fastifyLimit, maxBodySize));
     }
+  }
+
+  /**
+   * Nest's Fastify adapter runs the CORS hook of `app.enableCors()` (or the `cors` option) in a
+   * request hook of its own, before any the module could add, and it answers every `OPTIONS`:
+   * the hook is wrapped (whenever it is set) so it lets the handshake on the module's routes
+   * through to them.
+   */
+  private guardCors(): void {
+    const adapter = this.adapter as FastifyAdapterLike | undefined;
+    if (!adapter || !('corsHook' in adapter)) return;
+    const wrap = (hook: RouteHook | undefined): RouteHook | undefined =>
+      hook &&
+      ((request, reply, done) => {
+        const config = (request as RoutedRequest).routeOptions?.config;
+        if (config?.[WEB_PUBSUB_HANDSHAKE_MARKER] === true && isHandshakeRequest(request)) done();
+        else hook(request, reply, done);
+      });
+    let current = wrap(adapter.corsHook);
+    Object.defineProperty(adapter, 'corsHook', {
+      configurable: true,
+      enumerable: true,
+      get: () => current,
+      set: (hook: RouteHook | undefined) => {
+        current = wrap(hook);
+      },
+    });
   }
 
   readBody(request: PlatformRequest): EventBody {

@@ -38,3 +38,19 @@ export function deliveredBody(request: PlatformRequest): EventBody | undefined {
   if (typeof body === 'string') return { form: 'text', text: body };
   return undefined;
 }
+
+/**
+ * The abuse-protection handshake as the service sends it (`OPTIONS`/`GET` with
+ * `WebHook-Request-Origin`), not a browser's CORS preflight (`Access-Control-Request-Method`).
+ */
+export function isHandshakeRequest(request: {
+  readonly method?: string;
+  readonly headers: PlatformRequest['headers'];
+}): boolean {
+  const method = request.method;
+  return (
+    (method === 'OPTIONS' || method === 'GET') &&
+    request.headers['webhook-request-origin'] !== undefined &&
+    request.headers['access-control-request-method'] === undefined
+  );
+}

@@ -68,37 +68,3 @@ describe.each(['express', 'fastify'] as PlatformName[])(
     });
   },
 );
-
-// Why the settings are documented: by default the CORS layer answers every OPTIONS itself.
-/** Express's cors answers 204; @fastify/cors refuses a preflight without Origin with 400. */
-const CORS_ANSWER: Record<PlatformName, [number, string]> = {
-  express: [204, ''],
-  fastify: [400, 'Invalid Preflight Request'],
-};
-describe.each(['express', 'fastify'] as PlatformName[])(
-  'app.enableCors() without those settings on %s',
-  platform => {
-    let app: TestApp;
-    beforeAll(async () => {
-      app = await startApp(
-        platform,
-        {
-          imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CONNECTION_STRING })],
-          providers: [ChatHandlers],
-        },
-        { before: nestApp => nestApp.enableCors() },
-      );
-    });
-    afterAll(() => app?.close());
-
-    it('intercepts the handshake before it reaches the module (no WebHook-Allowed-Origin)', async () => {
-      const res = await http(`${app.url}/eventhandler`, {
-        method: 'OPTIONS',
-        headers: { 'WebHook-Request-Origin': SERVICE_HOST },
-      });
-      // The CORS layer's own answer (not a crash, not a 404), without the handshake header.
-      expect([res.status, res.text]).toEqual(CORS_ANSWER[platform]);
-      expect(res.headers['webhook-allowed-origin']).toBeUndefined();
-    });
-  },
-);

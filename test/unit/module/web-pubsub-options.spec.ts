@@ -39,6 +39,7 @@ describe('resolveWebPubSubOptions', () => {
         managedIdentity: undefined,
         maxBodySize: 1_048_576,
         handlerTimeout: 30_000,
+        telemetry: true,
       });
     });
 
@@ -66,6 +67,7 @@ describe('resolveWebPubSubOptions', () => {
         managedIdentity: undefined,
         maxBodySize: 1_048_576,
         handlerTimeout: 30_000,
+        telemetry: true,
       });
     });
   });
@@ -90,6 +92,7 @@ describe('resolveWebPubSubOptions', () => {
         managedIdentity: undefined,
         maxBodySize: 2048,
         handlerTimeout: 30_000,
+        telemetry: true,
       });
     });
 
