@@ -1,5 +1,6 @@
-// `npm run test:nest11`: the dispatch, events and authentication e2e specs (on Express and
-// Fastify) against Nest 11, which the peer range promises besides the Nest 12 of development.
+// `npm run test:nest11`: the dispatch, events, authentication, CORS, shutdown, negotiate and
+// service-client e2e specs (on Express and Fastify) against Nest 11, which the peer range
+// promises besides the Nest 12 of development.
 // Installs Nest 11 into a temp folder (npm cache shared with test:consumers), then runs the specs
 // with test/nest11/jest.config.js, which maps every @nestjs/* import (ours, the specs', and Nest's
 // own) to that install. The run checks that Nest 11 was really the one loaded.
@@ -15,6 +16,10 @@ const specs = [
   'test/e2e/dispatch.spec.ts',
   'test/e2e/events.spec.ts',
   'test/e2e/authentication.spec.ts',
+  'test/e2e/cors-handshake.spec.ts',
+  'test/e2e/shutdown.spec.ts',
+  'test/e2e/negotiate.spec.ts',
+  'test/e2e/service-client.spec.ts',
 ];
 
 function run(command, args, options) {
