@@ -67,11 +67,34 @@ export interface HubOperations {
   addUserToGroup(hub: string, group: string, userId: string): void;
   removeUserFromGroup(hub: string, group: string, userId: string): void;
   removeUserFromAllGroups(hub: string, userId: string): void;
-  addConnectionsToGroups(hub: string, groups: readonly string[], filter?: ConnectionPredicate): void;
-  removeConnectionsFromGroups(hub: string, groups: readonly string[], filter?: ConnectionPredicate): void;
+  addConnectionsToGroups(
+    hub: string,
+    groups: readonly string[],
+    filter?: ConnectionPredicate,
+  ): void;
+  removeConnectionsFromGroups(
+    hub: string,
+    groups: readonly string[],
+    filter?: ConnectionPredicate,
+  ): void;
 
   /** `targetName` undefined means every group. Returns false when the connection does not exist. */
-  grantPermission(hub: string, connectionId: string, permission: PermissionName, targetName?: string): boolean;
-  revokePermission(hub: string, connectionId: string, permission: PermissionName, targetName?: string): void;
-  hasPermission(hub: string, connectionId: string, permission: PermissionName, targetName?: string): boolean;
+  grantPermission(
+    hub: string,
+    connectionId: string,
+    permission: PermissionName,
+    targetName?: string,
+  ): boolean;
+  revokePermission(
+    hub: string,
+    connectionId: string,
+    permission: PermissionName,
+    targetName?: string,
+  ): void;
+  hasPermission(
+    hub: string,
+    connectionId: string,
+    permission: PermissionName,
+    targetName?: string,
+  ): boolean;
 }
