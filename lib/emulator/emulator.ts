@@ -8,6 +8,7 @@ import { ClientEndpoint } from './client-endpoint.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js';
 import type { HubOperations } from './hub-operations.js';
 import { HubRegistry } from './hubs.js';
+import { createLiveView } from './live-view/live-view.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
@@ -58,7 +59,7 @@ export interface EmulatorOptions extends EmulatorSettings {
   readonly timings?: Partial<EmulatorTimings>;
   /** @internal the REST data plane; until it is bundled, `/api/` answers 501. */
   readonly restApi?: RestApiFactory;
-  /** @internal the live view; until it is bundled, other paths answer 404. */
+  /** @internal the live view (default: `createLiveView`); tests may swap it. */
   readonly liveView?: LiveViewFactory;
 }
 
@@ -110,7 +111,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     keepAliveIntervalMs: timings.keepAliveIntervalMs,
   });
   const rest = restApi?.({ hubs, accessKey, traffic, log }).handleRestRequest ?? notImplemented;
-  const view = liveView?.({ hubs, traffic }) ?? (() => false);
+  const view: ViewHandler & { close?(): void } = (liveView ?? createLiveView)({ hubs, traffic });
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -170,6 +171,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       closing ??= (async () => {
         clients.close();
         upstream.close();
+        view.close?.();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
