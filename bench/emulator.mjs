@@ -63,7 +63,9 @@ function startLoad() {
     const entry = pending.get(message.id);
     if (!entry) return;
     pending.delete(message.id);
-    if (message.failure)
+    if (message.unavailable)
+      entry.resolve({ unavailable: message.failure, errors: message.errors });
+    else if (message.failure)
       entry.reject(new Error(`load: ${message.failure}\nerrors: ${message.errors.join('\n')}`));
     else entry.resolve({ ...message.result, errors: message.errors });
   });
@@ -115,7 +117,11 @@ async function measure(id) {
       hub: HUB,
       rounds: BROADCAST_ROUNDS,
     });
-    log(`[${id}] sendToAll last delivery median ${broadcast.lastMedian.toFixed(1)} ms`);
+    log(
+      broadcast.unavailable
+        ? `[${id}] sendToAll unavailable: ${broadcast.unavailable}`
+        : `[${id}] sendToAll last delivery median ${broadcast.lastMedian.toFixed(1)} ms`,
+    );
     const peak = await server.memory(false);
     const closed = await load.call('close');
     return { id, opened, before, held, peak, fanout, broadcast, errors: closed.errors };
@@ -184,26 +190,39 @@ function report([emu, floor]) {
       `${fmt(floor.fanout.max, 2)} ms`,
       ratio(emu.fanout.max, floor.fanout.max),
     ],
-    [
-      `REST sendToAll to ${emu.opened.connections.toLocaleString('en-US')}: 202 answer (median)`,
-      `${fmt(emu.broadcast.answerMedian, 2)} ms`,
-      `${fmt(floor.broadcast.answerMedian, 2)} ms`,
-      ratio(emu.broadcast.answerMedian, floor.broadcast.answerMedian),
-    ],
-    [
-      'sendToAll: p50 / p99 delivery',
-      `${fmt(emu.broadcast.p50)} / ${fmt(emu.broadcast.p99)} ms`,
-      `${fmt(floor.broadcast.p50)} / ${fmt(floor.broadcast.p99)} ms`,
-      ratio(emu.broadcast.p99, floor.broadcast.p99),
-    ],
-    [
-      'sendToAll: last delivery (median / worst round)',
-      `${fmt(emu.broadcast.lastMedian)} / ${fmt(emu.broadcast.lastMax)} ms`,
-      `${fmt(floor.broadcast.lastMedian)} / ${fmt(floor.broadcast.lastMax)} ms`,
-      ratio(emu.broadcast.lastMedian, floor.broadcast.lastMedian),
-    ],
+    ...(emu.broadcast.unavailable
+      ? [
+          [
+            `REST sendToAll to ${emu.opened.connections.toLocaleString('en-US')}`,
+            `not measured: ${emu.broadcast.unavailable}`,
+            floor.broadcast.unavailable
+              ? '—'
+              : `last delivery ${fmt(floor.broadcast.lastMedian)} ms (median)`,
+            '—',
+          ],
+        ]
+      : [
+          [
+            `REST sendToAll to ${emu.opened.connections.toLocaleString('en-US')}: 202 answer (median)`,
+            `${fmt(emu.broadcast.answerMedian, 2)} ms`,
+            `${fmt(floor.broadcast.answerMedian, 2)} ms`,
+            ratio(emu.broadcast.answerMedian, floor.broadcast.answerMedian),
+          ],
+          [
+            'sendToAll: p50 / p99 delivery',
+            `${fmt(emu.broadcast.p50)} / ${fmt(emu.broadcast.p99)} ms`,
+            `${fmt(floor.broadcast.p50)} / ${fmt(floor.broadcast.p99)} ms`,
+            ratio(emu.broadcast.p99, floor.broadcast.p99),
+          ],
+          [
+            'sendToAll: last delivery (median / worst round)',
+            `${fmt(emu.broadcast.lastMedian)} / ${fmt(emu.broadcast.lastMax)} ms`,
+            `${fmt(floor.broadcast.lastMedian)} / ${fmt(floor.broadcast.lastMax)} ms`,
+            ratio(emu.broadcast.lastMedian, floor.broadcast.lastMedian),
+          ],
+        ]),
   ];
-  const checked = r => r.fanout.deliveries + r.broadcast.deliveries;
+  const checked = r => r.fanout.deliveries + (r.broadcast.deliveries ?? 0);
   const problems = [
     ...emu.errors.map(e => `emulator: ${e}`),
     ...floor.errors.map(e => `floor: ${e}`),
