@@ -6,7 +6,11 @@ export default {
   testMatch: ['**/*.spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
+    '^nestjs-web-pubsub/testing$': '<rootDir>/lib/testing/index.ts',
+    '^nestjs-web-pubsub$': '<rootDir>/lib/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // Fastify's inject() requires the ES-module-only cookie 2, which Jest on Node < 24.9 cannot load.
+    '^cookie$': '<rootDir>/test/utils/cookie.shim.cjs',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { verifyAccessToken } from '../protocol/client-access-token.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HubRegistry } from './hubs.js';
 import { Connection } from './hubs.js';
@@ -55,7 +56,6 @@ interface ClientRequest {
 
 export class ClientEndpoint {
   readonly #options: ClientEndpointOptions;
-  readonly #key: Uint8Array;
   readonly #wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
@@ -70,7 +70,6 @@ export class ClientEndpoint {
 
   constructor(options: ClientEndpointOptions) {
     this.#options = options;
-    this.#key = new TextEncoder().encode(options.accessKey);
     this.#keepAlive = setInterval(() => {
       for (const session of this.#sessions) session.heartbeat();
     }, options.keepAliveIntervalMs);
@@ -169,6 +168,8 @@ export class ClientEndpoint {
       }
     }
     if (socket.destroyed || this.#closed) return;
+    // The hub as first configured or seen: one spelling in the state, the log and the live view.
+    const hubName = this.#options.hubs.hub(request.hub).name;
     const finalUserId =
       response?.userId !== undefined && response.userId !== null
         ? response.userId || undefined
@@ -176,7 +177,12 @@ export class ClientEndpoint {
     const finalRoles = response?.roles ?? roles;
     const finalGroups =
       response?.groups && response.groups.length > 0 ? [...groups, ...response.groups] : groups;
-    const accepted: EventSubject = { ...subject, userId: finalUserId, subprotocol: chosen };
+    const accepted: EventSubject = {
+      ...subject,
+      hub: hubName,
+      userId: finalUserId,
+      subprotocol: chosen,
+    };
     const session = new ClientSession(
       {
         hubs: this.#options.hubs,
@@ -192,7 +198,7 @@ export class ClientEndpoint {
       accepted,
     );
     session.connection = new Connection(
-      request.hub,
+      hubName,
       connectionId,
       finalUserId,
       finalRoles,
@@ -203,18 +209,18 @@ export class ClientEndpoint {
     this.#upgrade(req, socket, head, chosen, ws => {
       this.#options.hubs.add(session.connection, finalGroups);
       this.#sessions.add(session);
-      this.#byId.set(sessionKey(request.hub, connectionId), session);
+      this.#byId.set(sessionKey(hubName, connectionId), session);
       session.attach(ws, false);
       this.#options.traffic.record({
         kind: 'connection',
-        hub: request.hub,
+        hub: hubName,
         action: 'connected',
         connectionId,
         userId: finalUserId,
         subprotocol: chosen,
       });
       this.#options.log(
-        `client ${request.hub}/${connectionId} connected` +
+        `client ${hubName}/${connectionId} connected` +
           (finalUserId ? ` as ${finalUserId}` : '') +
           (chosen ? ` (${chosen})` : ' (simple)'),
       );
@@ -280,27 +286,20 @@ export class ClientEndpoint {
   }
 
   async #verify(token: string, req: IncomingMessage, hub: string): Promise<JWTPayload> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, this.#key, {
-        algorithms: ['HS256'],
-        clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: ['exp'],
-      }));
-    } catch (error) {
-      this.#rejected(hub, 401, tokenProblem(error));
+    // The authority is the request's Host (so a port mapping or a proxy works); the scheme is ignored.
+    const expected = `http://${req.headers.host ?? ''}/client/hubs/${hub}`;
+    const result = await verifyAccessToken(token, this.#options.accessKey, {
+      audience: expected,
+      clockToleranceSeconds: CLOCK_TOLERANCE_S,
+    });
+    if (!result.ok) {
+      const detail =
+        result.reason === 'wrong-audience'
+          ? `${result.message}: expected ${expected.slice('http://'.length)} (any scheme)`
+          : result.message;
+      this.#rejected(hub, 401, detail);
     }
-    const audiences =
-      payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    const expected = `${req.headers.host ?? ''}/client/hubs/${hub}`.toLowerCase();
-    if (!audiences.some(aud => audienceOf(aud) === expected)) {
-      this.#rejected(
-        hub,
-        401,
-        `the access token's audience ${JSON.stringify(audiences.join(', '))} is not this hub's client endpoint (${expected}, any scheme)`,
-      );
-    }
-    return payload;
+    return result.claims;
   }
 
   #rejected(hub: string, status: number, body: string, detail = body): never {
@@ -370,27 +369,6 @@ function accessToken(req: IncomingMessage, query: URLSearchParams): string | und
   const authorization = req.headers.authorization;
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   return match ? match[1] : undefined;
-}
-
-/** `https://Host:8080/client/hubs/Chat/` → `host:8080/client/hubs/chat` (scheme ignored). */
-function audienceOf(aud: string): string {
-  const withoutScheme = aud.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  return withoutScheme.replace(/\/+$/, '').toLowerCase();
-}
-
-function tokenProblem(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'the access token has expired';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return 'the access token signature is not valid for this access key';
-  }
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'exp') return 'the access token has no exp claim';
-    if (error.claim === 'nbf') return 'the access token is not valid yet (nbf)';
-    return `the access token claim ${error.claim} is not valid`;
-  }
-  if (error instanceof joseErrors.JOSEAlgNotAllowed)
-    return 'the access token is not signed with HS256';
-  return 'the access token is not a valid JWT';
 }
 
 function stringList(value: unknown): string[] {

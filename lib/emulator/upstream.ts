@@ -5,8 +5,21 @@
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { ContentType, EventType, Header, SPEC_VERSION } from '../protocol/headers.js';
-import { signatureHeader } from '../protocol/signature.js';
+import {
+  writeCloudEvent,
+  writeHandshakeRequest,
+  type OutgoingCloudEvent,
+} from '../protocol/cloud-event.writer.js';
+import { ContentType, Header } from '../protocol/headers.js';
+import {
+  handshakeAllows,
+  readConnectResult,
+  readHandshakeResult,
+  readStateChange,
+  readUserEventResult,
+  ResponseFormatError,
+  type WireAnswer,
+} from '../protocol/response.reader.js';
 import type { OutboundMessage } from './hub-operations.js';
 import type { HubSettings } from './emulator-options.js';
 import type { TrafficLog } from './traffic-log.js';
@@ -150,25 +163,36 @@ export class Upstream {
   async connect(subject: EventSubject, body: ConnectRequestBody): Promise<ConnectOutcome> {
     const target = this.handlerFor(subject.hub, 'connect', true);
     if (!target) return { accepted: true };
-    const result = await this.#call(subject, target, 'connect', EventType.connect, {
-      contentType: ContentType.json,
-      body: Buffer.from(JSON.stringify(body), 'utf8'),
-      blocking: true,
-    });
+    const result = await this.#call(subject, target, 'connect', true, undefined, id => ({
+      kind: 'connect',
+      ...this.#context(subject, id),
+      claims: body.claims,
+      query: body.query,
+      clientHeaders: body.headers,
+      subprotocols: body.subprotocols,
+      clientCertificates: body.clientCertificates,
+    }));
     if (!result.ok) {
       const status = result.status !== undefined && result.status >= 400 ? result.status : 500;
       return { accepted: false, status, reason: result.reason, body: result.body };
     }
-    if (result.status === 204 || result.body.length === 0) return { accepted: true };
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(result.body.toString('utf8'));
-    } catch {
-      return { accepted: false, status: 500, reason: 'the connect response body is not JSON' };
+      const answer = readConnectResult(result);
+      if (!answer.accepted)
+        return { accepted: false, status: answer.status, reason: answer.message };
+      return {
+        accepted: true,
+        response: {
+          userId: answer.userId,
+          groups: answer.groups && [...answer.groups],
+          roles: answer.roles && [...answer.roles],
+          subprotocol: answer.subprotocol,
+        },
+      };
+    } catch (error) {
+      if (!(error instanceof ResponseFormatError)) throw error;
+      return { accepted: false, status: 500, reason: error.message };
     }
-    const problem = connectResponseProblem(parsed);
-    if (problem) return { accepted: false, status: 500, reason: problem };
-    return { accepted: true, response: parsed as ConnectResponseFields };
   }
 
   /** Blocking user event; the reply becomes a message for the client. */
@@ -184,37 +208,50 @@ export class Upstream {
         reason: `no event handler takes the user event "${event}"`,
         noHandler: true,
       };
-    const result = await this.#call(subject, target, event, EventType.userPrefix + event, {
+    const result = await this.#call(subject, target, event, true, undefined, id => ({
+      kind: 'user',
+      ...this.#context(subject, id),
+      eventName: event,
+      // The bytes travel as they came; the content type says what they are.
+      dataType: 'binary',
+      data: payload.data,
       contentType: CONTENT_TYPES[payload.dataType],
-      body: payload.data,
-      blocking: true,
-    });
+    }));
     if (!result.ok) return { ok: false, reason: result.reason };
-    if (result.status === 204 || result.body.length === 0) return { ok: true };
-    return {
-      ok: true,
-      message: { dataType: replyDataType(result.headers['content-type']), data: result.body },
-    };
+    try {
+      const answer = readUserEventResult(result);
+      if (!answer.ok || answer.dataType === undefined) return { ok: true };
+      const data =
+        answer.dataType === 'binary'
+          ? answer.data
+          : answer.dataType === 'text'
+            ? Buffer.from(answer.data, 'utf8')
+            : result.body;
+      return { ok: true, message: { dataType: answer.dataType, data } };
+    } catch (error) {
+      if (!(error instanceof ResponseFormatError)) throw error;
+      return { ok: false, reason: error.message };
+    }
   }
 
   /** Non-blocking `connected` / `disconnected`: fired, retried, never awaited by the caller. */
   notify(subject: EventSubject, event: 'connected' | 'disconnected', reason?: string): void {
     const target = this.handlerFor(subject.hub, event, true);
     if (!target || this.#closed) return;
-    const body = Buffer.from(
-      event === 'disconnected' ? JSON.stringify({ reason: reason ?? '' }) : '{}',
-      'utf8',
-    );
     const eventId = subject.nextEventId++;
-    const type = event === 'connected' ? EventType.connected : EventType.disconnected;
+    const write = (id: number): OutgoingCloudEvent =>
+      event === 'connected'
+        ? { kind: 'connected', ...this.#context(subject, id) }
+        : { kind: 'disconnected', ...this.#context(subject, id), reason: reason ?? '' };
     const attempt = async (index: number): Promise<void> => {
-      const result = await this.#call(subject, target, event, type, {
-        contentType: ContentType.json,
-        body,
-        blocking: false,
-        eventId,
-        attempt: index,
-      });
+      const result = await this.#call(
+        subject,
+        target,
+        event,
+        false,
+        { eventId, attempt: index },
+        write,
+      );
       if (result.ok || this.#closed) return;
       const retryable =
         result.status === undefined || result.status === 408 || result.status >= 500;
@@ -242,18 +279,28 @@ export class Upstream {
     this.#httpsAgent.destroy();
   }
 
+  /** What every event of `subject` carries. */
+  #context(subject: EventSubject, id: number) {
+    return {
+      hub: subject.hub.toLowerCase(),
+      connectionId: subject.connectionId,
+      userId: subject.userId,
+      id: String(id),
+      origin: this.#options.origin,
+      subprotocol: subject.subprotocol,
+      connectionState: subject.state === '' ? undefined : subject.state,
+      accessKeys: [this.#options.accessKey],
+      headers: { 'x-ms-client-request-id': randomUUID() },
+    };
+  }
+
   async #call(
     subject: EventSubject,
     target: HandlerTarget,
     event: string,
-    type: string,
-    request: {
-      contentType: string;
-      body: Buffer;
-      blocking: boolean;
-      eventId?: number;
-      attempt?: number;
-    },
+    blocking: boolean,
+    retry: { eventId: number; attempt: number } | undefined,
+    write: (id: number) => OutgoingCloudEvent,
   ): Promise<CallResult> {
     if (this.#closed) return { ok: false, reason: 'the emulator is closing' };
     const { url, validationUrl } = target;
@@ -264,16 +311,15 @@ export class Upstream {
         reason: `the event handler ${validationUrl} failed validation: ${validationProblem}`,
       };
     }
-    const eventId = request.eventId ?? subject.nextEventId++;
-    const headers = this.#eventHeaders(subject, event, type, eventId, request.contentType);
-    const timeoutMs = request.blocking
+    const request = writeCloudEvent(write(retry?.eventId ?? subject.nextEventId++));
+    const timeoutMs = blocking
       ? this.#options.timings.blockingTimeoutMs
       : this.#options.timings.nonBlockingTimeoutMs;
     const started = Date.now();
-    const result = await this.#send('POST', url, headers, request.body, timeoutMs);
+    const result = await this.#send('POST', url, request.headers, request.body, timeoutMs);
     const durationMs = Date.now() - started;
-    const attemptNote = request.attempt ? ` (retry ${request.attempt})` : '';
-    let outcome: CallResult;
+    const attemptNote = retry?.attempt ? ` (retry ${retry.attempt})` : '';
+    let outcome: CallResult = result;
     if (result.ok && (result.status < 200 || result.status >= 300)) {
       outcome = {
         ok: false,
@@ -281,13 +327,17 @@ export class Upstream {
         reason: `the event handler answered ${result.status}`,
         body: result.body,
       };
-    } else {
-      outcome = result;
     }
-    if (result.ok && outcome.ok && request.blocking) {
-      const state = result.headers[Header.connectionState];
-      if (state !== undefined) subject.state = Array.isArray(state) ? state[0] : state;
+    if (result.ok && outcome.ok && blocking) {
+      try {
+        const change = readStateChange(result);
+        if (change.changed) subject.state = change.header;
+      } catch (error) {
+        if (!(error instanceof ResponseFormatError)) throw error;
+        outcome = { ok: false, status: result.status, reason: error.message };
+      }
     }
+    const contentType = request.headers[Header.contentType] ?? request.headers['content-type'];
     this.#options.traffic.record({
       kind: 'upstream',
       time: started,
@@ -301,7 +351,7 @@ export class Upstream {
       userId: subject.userId,
       subprotocol: subject.subprotocol,
       detail: outcome.ok ? undefined : outcome.reason + attemptNote,
-      request: { headers: flatten(headers), body: recordedBody(request.body, request.contentType) },
+      request: { headers: { ...request.headers }, body: recordedBody(request.body, contentType) },
       response: result.ok
         ? {
             headers: flattenIncoming(result.headers),
@@ -315,35 +365,6 @@ export class Upstream {
         ` in ${durationMs} ms${attemptNote}`,
     );
     return outcome;
-  }
-
-  #eventHeaders(
-    subject: EventSubject,
-    event: string,
-    type: string,
-    eventId: number,
-    contentType: string,
-  ): Record<string, string> {
-    const headers: Record<string, string> = {
-      [Header.contentType]: contentType,
-      [Header.specVersion]: SPEC_VERSION,
-      [Header.id]: String(eventId),
-      [Header.source]: `/hubs/${subject.hub.toLowerCase()}/client/${subject.connectionId}`,
-      [Header.type]: type,
-      [Header.time]: new Date().toISOString(),
-      [Header.awpsVersion]: '1.0',
-      [Header.hub]: subject.hub.toLowerCase(),
-      [Header.connectionId]: subject.connectionId,
-      [Header.eventName]: event,
-      [Header.signature]: signatureHeader(subject.connectionId, [this.#options.accessKey]),
-      [Header.webhookRequestOrigin]: this.#options.origin,
-      'x-ms-client-request-id': randomUUID(),
-    };
-    if (subject.userId !== undefined) headers[Header.userId] = wireText(subject.userId);
-    if (subject.subprotocol !== undefined) headers[Header.subprotocol] = subject.subprotocol;
-    if (subject.state !== undefined && subject.state !== '')
-      headers[Header.connectionState] = wireText(subject.state);
-    return headers;
   }
 
   /** The abuse-protection handshake, once per URL: `undefined` when it passed, else why not. */
@@ -376,48 +397,31 @@ export class Upstream {
   }
 
   async #handshake(url: string): Promise<string | undefined> {
-    const headers = {
-      [Header.webhookRequestOrigin]: this.#options.origin,
-      [Header.awpsVersion]: '1.0',
-    };
-    const validateUrl = url;
-    let answer = await this.#send(
-      'OPTIONS',
-      validateUrl,
-      headers,
-      undefined,
-      this.#options.timings.blockingTimeoutMs,
-    );
+    const { headers } = writeHandshakeRequest(this.#options.origin);
+    const timeout = this.#options.timings.blockingTimeoutMs;
+    let answer = await this.#send('OPTIONS', url, headers, undefined, timeout);
+    let method = 'OPTIONS';
     if (answer.ok && answer.status === 404) {
-      answer = await this.#send(
-        'GET',
-        validateUrl,
-        headers,
-        undefined,
-        this.#options.timings.blockingTimeoutMs,
-      );
+      method = 'GET';
+      answer = await this.#send('GET', url, headers, undefined, timeout);
     }
     this.#options.traffic.record({
       kind: 'upstream',
       hub: '',
       action: 'validate',
-      method: 'OPTIONS',
-      url: validateUrl,
+      method,
+      url,
       status: answer.ok ? answer.status : undefined,
       detail: answer.ok ? undefined : answer.reason,
-      request: { headers },
+      request: { headers: { ...headers } },
       response: answer.ok ? { headers: flattenIncoming(answer.headers) } : undefined,
     });
     if (!answer.ok) return answer.reason;
-    if (answer.status < 200 || answer.status >= 300)
-      return `the handshake answered ${answer.status}`;
-    const allowed = answer.headers[Header.webhookAllowedOrigin];
-    const values = (Array.isArray(allowed) ? allowed : allowed === undefined ? [] : [allowed]).map(
-      value => value.trim().toLowerCase(),
-    );
-    if (values.length === 0) return 'the handshake answer has no WebHook-Allowed-Origin header';
-    if (!values.some(value => value === '*' || value === this.#options.origin.toLowerCase())) {
-      return `WebHook-Allowed-Origin ${JSON.stringify(values.join(', '))} allows neither * nor ${this.#options.origin}`;
+    const result = readHandshakeResult(answer as WireAnswer);
+    if (!result.allowed)
+      return `the handshake answered ${result.status}: ${result.message.slice(0, 200)}`;
+    if (!handshakeAllows(result, this.#options.origin)) {
+      return `WebHook-Allowed-Origin ${JSON.stringify(result.allowedOrigins.join(', '))} allows neither * nor ${this.#options.origin}`;
     }
     return undefined;
   }
@@ -552,54 +556,8 @@ export function userEventMatches(pattern: string | undefined, event: string): bo
 
 export function expandTemplate(template: string, hub: string, event: string): string {
   return template
-    .replaceAll('{hub}', encodeURIComponent(hub))
+    .replaceAll('{hub}', encodeURIComponent(hub.toLowerCase()))
     .replaceAll('{event}', encodeURIComponent(event));
-}
-
-/** The data type of an upstream reply from its content type; no or an unknown type is binary. */
-export function replyDataType(contentType: string | undefined): OutboundMessage['dataType'] {
-  const media = contentType?.split(';')[0].trim().toLowerCase();
-  if (media === 'text/plain') return 'text';
-  if (media === 'application/json') return 'json';
-  return 'binary';
-}
-
-function connectResponseProblem(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return 'the connect response body is not a JSON object';
-  }
-  const body = value as Record<string, unknown>;
-  if (body.userId !== undefined && body.userId !== null && typeof body.userId !== 'string') {
-    return 'the connect response userId is not a string';
-  }
-  for (const field of ['groups', 'roles'] as const) {
-    const list = body[field];
-    if (
-      list !== undefined &&
-      list !== null &&
-      (!Array.isArray(list) || list.some(item => typeof item !== 'string'))
-    ) {
-      return `the connect response ${field} is not an array of strings`;
-    }
-  }
-  if (
-    body.subprotocol !== undefined &&
-    body.subprotocol !== null &&
-    typeof body.subprotocol !== 'string'
-  ) {
-    return 'the connect response subprotocol is not a string';
-  }
-  return undefined;
-}
-
-/** Header values go out as the UTF-8 bytes of the text (Node writes header strings as Latin-1). */
-function wireText(value: string): string {
-  // oxlint-disable-next-line no-control-regex -- ASCII passes untouched
-  return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
-}
-
-function flatten(headers: Record<string, string>): Record<string, string> {
-  return { ...headers };
 }
 
 function flattenIncoming(headers: IncomingHttpHeaders): Record<string, string> {

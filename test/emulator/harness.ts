@@ -10,6 +10,12 @@ import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import WebSocket from 'ws';
 import type { EmulatorTimings } from '../../lib/emulator/index.js';
 
+/**
+ * Options for @azure/web-pubsub-client in the specs: its keep-alive loop sleeps a whole interval
+ * (20 s by default) after stop(), which would keep Jest waiting.
+ */
+export const SDK_TEST_OPTIONS = { keepAliveIntervalInMs: 300, keepAliveTimeoutInMs: 10_000 };
+
 /** Short windows so the specs run in seconds; every other value stays the service's. */
 export const FAST_TIMINGS: Partial<EmulatorTimings> = {
   blockingTimeoutMs: 2_000,
@@ -174,4 +180,71 @@ export function newHandles(before: string[]): string[] {
     else remaining.splice(index, 1);
   }
   return added;
+}
+
+export interface UpstreamRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+export type UpstreamAnswer = {
+  status?: number;
+  headers?: Record<string, string | undefined>;
+  body?: string | Buffer;
+  /** Destroy the socket after writing the headers and part of the body. */
+  cutMidway?: boolean;
+  /** Never answer. */
+  hang?: boolean;
+};
+
+/** A bare node:http upstream that answers the handshake and records every event. */
+export async function recordingUpstream(
+  answer: (request: UpstreamRequest) => UpstreamAnswer | Promise<UpstreamAnswer> = () => ({
+    status: 204,
+  }),
+  /** The WebHook-Allowed-Origin the handshake answers with; null: none. */
+  allowedOrigin: string | null = '*',
+): Promise<Listening & { requests: UpstreamRequest[]; events(name?: string): UpstreamRequest[] }> {
+  const requests: UpstreamRequest[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const request: UpstreamRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      requests.push(request);
+      if (req.method === 'OPTIONS') {
+        res
+          .writeHead(200, allowedOrigin === null ? {} : { 'webhook-allowed-origin': allowedOrigin })
+          .end();
+        return;
+      }
+      const reply = await answer(request);
+      if (reply.hang) return;
+      res.writeHead(reply.status ?? 200, reply.headers);
+      if (reply.cutMidway) {
+        res.write('{"partial":');
+        setTimeout(() => res.socket?.destroy(), 10);
+        return;
+      }
+      res.end(reply.body);
+    });
+  });
+  const listening = await listen(server);
+  return {
+    ...listening,
+    requests,
+    events: name =>
+      requests.filter(
+        request =>
+          request.method === 'POST' &&
+          (name === undefined || request.headers['ce-eventname'] === name),
+      ),
+  };
 }
