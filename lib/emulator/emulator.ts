@@ -9,6 +9,7 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js'
 import type { HubOperations } from './hub-operations.js';
 import { HubRegistry } from './hubs.js';
 import { createRestApi } from './rest-api.js';
+import { createLiveView } from './live-view/live-view.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
@@ -59,7 +60,7 @@ export interface EmulatorOptions extends EmulatorSettings {
   readonly timings?: Partial<EmulatorTimings>;
   /** @internal the REST data plane (default: `rest-api.ts`). */
   readonly restApi?: RestApiFactory;
-  /** @internal the live view; until it is bundled, other paths answer 404. */
+  /** @internal the live view (default: `createLiveView`); tests may swap it. */
   readonly liveView?: LiveViewFactory;
 }
 
@@ -111,7 +112,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     keepAliveIntervalMs: timings.keepAliveIntervalMs,
   });
   const rest = (restApi ?? createRestApi)({ hubs, accessKey, traffic, log }).handleRestRequest;
-  const view = liveView?.({ hubs, traffic }) ?? (() => false);
+  const view: ViewHandler & { close?(): void } = (liveView ?? createLiveView)({ hubs, traffic });
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -171,6 +172,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       closing ??= (async () => {
         clients.close();
         upstream.close();
+        view.close?.();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
