@@ -98,3 +98,19 @@ export interface HubOperations {
     targetName?: string,
   ): boolean;
 }
+
+/**
+ * Thrown by a `HubOperations` member for something the emulator does not do; the REST data plane
+ * answers `501 Not Implemented` (which `@azure/web-pubsub` does not retry), never a wrong 2xx.
+ * A member that is absent at run time is treated the same way.
+ */
+export class OperationNotImplementedError extends Error {
+  constructor(
+    /** The operation, e.g. `grantPermission`. */
+    readonly operation: string,
+    detail?: string,
+  ) {
+    super(`The emulator does not implement ${operation}${detail ? `: ${detail}` : ''}`);
+    this.name = 'OperationNotImplementedError';
+  }
+}
