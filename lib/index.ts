@@ -33,3 +33,9 @@ export {
 } from './protocol/mqtt.js';
 export type { ConnectionStates } from './protocol/connection-state.js';
 export type { UserEventDataType, EventKind } from './protocol/headers.js';
+export {
+  getWebPubSubServiceClientToken,
+  WEB_PUBSUB_SERVICE_CLIENT,
+} from './service-client/web-pubsub-service-client.token.js';
+export { InjectWebPubSubServiceClient } from './service-client/inject-web-pubsub-service-client.decorator.js';
+export { WebPubSubServiceClients } from './service-client/web-pubsub-service-clients.js';

@@ -24,3 +24,12 @@ export const WEB_PUBSUB_PARAM_ARGS_METADATA = '__routeArguments__';
 export const WEB_PUBSUB_CONTEXT_TYPE = 'webpubsub';
 /** 30 seconds. */
 export const DEFAULT_HANDLER_TIMEOUT = 30_000;
+/** Injection token of the hubs known at module definition (`hub`, `defaultHub` extras). */
+export const WEB_PUBSUB_STATIC_HUBS = 'WEB_PUB_SUB_STATIC_HUBS';
+export interface StaticHubs {
+  readonly hub?: string | string[];
+  readonly defaultHub?: string;
+}
+/** Injection token of the `negotiate` extra. */
+export const WEB_PUBSUB_NEGOTIATE_OPTIONS = 'WEB_PUB_SUB_NEGOTIATE_OPTIONS';
+export const DEFAULT_NEGOTIATE_PATH = '/negotiate';

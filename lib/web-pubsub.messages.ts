@@ -22,3 +22,14 @@ export const Messages = {
   unknownPlatform: (type: string) =>
     `HTTP platform "${type}" is not supported: the event handler needs @nestjs/platform-express or @nestjs/platform-fastify.`,
 };
+
+/** Messages of the service clients and the negotiate route. */
+export const ServiceClientMessages = {
+  negotiateRoute: (path: string, hubs: readonly string[], defaultHub: string | undefined) =>
+    `Negotiate route ${path}/:hub for hub${hubs.length === 1 ? '' : 's'} ${hubs.map(hub => `"${hub}"`).join(', ')}${defaultHub ? `, and ${path} for "${defaultHub}"` : ''}`,
+  negotiateResolveFailed: (hub: string) => `negotiate resolve() for hub "${hub}" failed`,
+  negotiateInvalidResult: (hub: string, problem: string) =>
+    `negotiate resolve() for hub "${hub}" returned an invalid result: ${problem}`,
+  negotiateTokenFailed: (hub: string) =>
+    `negotiate: the service client of hub "${hub}" could not issue a client access token`,
+};

@@ -5,12 +5,16 @@ import type {
 } from './access-key-provider.interface.js';
 import type { DeduplicationOptions } from './deduplication.interface.js';
 import type { ManagedIdentityOptions } from './managed-identity.interface.js';
+import type {
+  WebPubSubNegotiateOptions,
+  WebPubSubServiceClientConfig,
+} from './web-pubsub-service-client.interface.js';
 
 /**
  * Options of `WebPubSubModule.forRoot()` / the factory of `forRootAsync()`.
  * @publicApi
  */
-export interface WebPubSubModuleOptions {
+export interface WebPubSubModuleOptions extends WebPubSubServiceClientConfig {
   /**
    * The hub (or hubs) this app serves, matched case-insensitively against `ce-hub`.
    * Absent: every hub is served. Events for other hubs are answered 404.
@@ -69,4 +73,17 @@ export interface WebPubSubModuleExtras {
    * (`SetMetadata('isPublic', true)`), skip throttling, or hide it from Swagger.
    */
   controllerDecorators?: ClassDecorator[];
+  /**
+   * The hub(s) served, as in the options. In `forRootAsync()` give it here, next to `useFactory`,
+   * so that an injectable service client exists for each hub (tokens must exist before any
+   * factory runs). In `forRoot()` the option is the same key.
+   */
+  hub?: string | string[];
+  /**
+   * The hub `@InjectWebPubSubServiceClient()` (no argument) and `<negotiate path>` serve.
+   * Default: the only hub when one is served.
+   */
+  defaultHub?: string;
+  /** Serve the negotiate route (client access URLs for the caller resolved by `resolve`). */
+  negotiate?: WebPubSubNegotiateOptions;
 }

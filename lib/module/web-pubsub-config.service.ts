@@ -1,7 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import { AbuseProtection } from '../protocol/abuse-protection.js';
-import { WEB_PUBSUB_MODULE_OPTIONS, WEB_PUBSUB_PATH } from '../web-pubsub.constants.js';
+import {
+  WEB_PUBSUB_MODULE_OPTIONS,
+  WEB_PUBSUB_PATH,
+  WEB_PUBSUB_STATIC_HUBS,
+  type StaticHubs,
+} from '../web-pubsub.constants.js';
 import { resolveWebPubSubOptions, type ResolvedWebPubSubOptions } from './web-pubsub-options.js';
 
 /** A Web PubSub resource the module accepts events from (keys are never exposed). @publicApi */
@@ -22,6 +28,11 @@ export interface WebPubSubServiceEndpointInfo {
 export class WebPubSubConfigService {
   /** The hubs served as configured; `undefined` when every hub is served. */
   readonly hubs: readonly string[] | undefined;
+  /**
+   * The hub `@InjectWebPubSubServiceClient()` and the negotiate route use without a hub name:
+   * `defaultHub`, else the only hub served.
+   */
+  readonly defaultHub: string | undefined;
   /** The controller path, e.g. `/eventhandler` (before any global prefix). */
   readonly path: string;
   readonly endpoints: readonly WebPubSubServiceEndpointInfo[];
@@ -47,8 +58,9 @@ export class WebPubSubConfigService {
   constructor(
     @Inject(WEB_PUBSUB_MODULE_OPTIONS) options: WebPubSubModuleOptions,
     @Inject(WEB_PUBSUB_PATH) path: string,
+    @Optional() @Inject(WEB_PUBSUB_STATIC_HUBS) staticHubs?: StaticHubs,
   ) {
-    const resolved = resolveWebPubSubOptions(options);
+    const resolved = resolveWebPubSubOptions(withStaticHubs(options, staticHubs));
     this.#resolved = resolved;
     this.hubs = resolved.hubs;
     this.#hubs = resolved.hubs && new Set(resolved.hubs.map(hub => hub.toLowerCase()));
@@ -67,6 +79,7 @@ export class WebPubSubConfigService {
     this.bearerTokenValidation = resolved.managedIdentity !== undefined;
     this.originValidation = resolved.allowedHosts.length > 0;
     this.abuseProtection = new AbuseProtection(resolved.allowedHosts);
+    this.defaultHub = resolveDefaultHub(resolved.hubs, staticHubs?.defaultHub);
   }
 
   /** @internal the resolved options, keys included: for the module's authenticator only. */
@@ -78,4 +91,46 @@ export class WebPubSubConfigService {
   servesHub(hub: string): boolean {
     return this.#hubs === undefined || this.#hubs.has(hub.toLowerCase());
   }
+}
+
+/**
+ * `hub` given next to `useFactory` (static, for the per-hub injection tokens) stands for the
+ * factory's `hub` when the factory gives none; both given must name the same hubs.
+ */
+function withStaticHubs(
+  options: WebPubSubModuleOptions,
+  staticHubs: StaticHubs | undefined,
+): WebPubSubModuleOptions {
+  const fixed = staticHubs?.hub;
+  if (fixed === undefined || fixed === null) return options;
+  const given = options?.hub;
+  if (given === undefined || given === null) return { ...options, hub: fixed };
+  const names = (hub: string | string[]) =>
+    [...new Set((Array.isArray(hub) ? hub : [hub]).map(name => String(name).toLowerCase()))]
+      .sort()
+      .join(', ');
+  if (names(given) !== names(fixed)) {
+    throw new WebPubSubOptionsError([
+      `hub given next to useFactory (${names(fixed)}) differs from the hub the factory returned (${names(given)})`,
+    ]);
+  }
+  return options;
+}
+
+function resolveDefaultHub(
+  hubs: readonly string[] | undefined,
+  defaultHub: string | undefined,
+): string | undefined {
+  if (defaultHub === undefined || defaultHub === null) {
+    return hubs?.length === 1 ? hubs[0] : undefined;
+  }
+  const match = hubs?.find(hub => hub.toLowerCase() === String(defaultHub).toLowerCase());
+  if (match === undefined) {
+    throw new WebPubSubOptionsError([
+      hubs === undefined
+        ? `defaultHub "${defaultHub}" needs hub: list the hubs served`
+        : `defaultHub "${defaultHub}" is not one of the hubs served (${hubs.map(hub => `"${hub}"`).join(', ')})`,
+    ]);
+  }
+  return match;
 }

@@ -30,7 +30,7 @@ import {
 } from '../events/deduplication.js';
 
 /** Azure's rule for hub names: a letter, then letters, digits or underscores. */
-const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** The options with defaults applied and every value parsed. */
 export interface ResolvedWebPubSubOptions {
@@ -105,6 +105,55 @@ class EndpointConstraint extends StringOrListConstraint {
   protected override readonly allowSingle = false;
   protected check(value: string): void {
     endpointHost(value);
+  }
+}
+
+@ValidatorConstraint({ name: 'serviceEndpoint' })
+class ServiceEndpointConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return serviceEndpointProblem(value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `endpoint ${serviceEndpointProblem(args.value) ?? 'is invalid'}`;
+  }
+}
+
+function serviceEndpointProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a URL string';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a URL`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use http or https';
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username)
+    return `"${value}" must be a URL origin (scheme, host and port only)`;
+  return undefined;
+}
+
+@ValidatorConstraint({ name: 'credential' })
+class CredentialConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    const candidate = value as { getToken?: unknown; key?: unknown } | null;
+    return (
+      typeof candidate === 'object' &&
+      candidate !== null &&
+      (typeof candidate.getToken === 'function' || typeof candidate.key === 'string')
+    );
+  }
+  defaultMessage(): string {
+    return 'credential must be a TokenCredential (e.g. DefaultAzureCredential from @azure/identity) or an AzureKeyCredential';
+  }
+}
+
+@ValidatorConstraint({ name: 'serviceClientOptions' })
+class PlainObjectConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be an object`;
   }
 }
 
@@ -251,6 +300,18 @@ class WebPubSubOptionsSchema implements WebPubSubModuleOptions {
   @IsOptional()
   @Validate(DeduplicationConstraint)
   deduplication?: boolean | DeduplicationOptions;
+
+  @IsOptional()
+  @Validate(ServiceEndpointConstraint)
+  endpoint?: string;
+
+  @IsOptional()
+  @Validate(CredentialConstraint)
+  credential?: WebPubSubModuleOptions['credential'];
+
+  @IsOptional()
+  @Validate(PlainObjectConstraint)
+  serviceClientOptions?: WebPubSubModuleOptions['serviceClientOptions'];
 }
 
 /**
@@ -281,6 +342,8 @@ export function resolveWebPubSubOptions(
   const endpoints = list(given.connectionString ?? undefined).map(parseConnectionString);
   const allowedHosts = new Set<string>(endpoints.map(endpoint => endpoint.host));
   for (const endpoint of given.allowedEndpoints ?? []) allowedHosts.add(endpointHost(endpoint));
+  // The service-client endpoint is a resource that calls this app too.
+  if (typeof given.endpoint === 'string') allowedHosts.add(endpointHost(given.endpoint));
   const accessKeys = endpoints.flatMap(endpoint =>
     endpoint.accessKey ? [endpoint.accessKey] : [],
   );

@@ -10,6 +10,7 @@ import {
 } from '../web-pubsub.constants.js';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import { createWebPubSubController } from '../events/web-pubsub.controller.js';
+import { withServiceClients } from '../service-client/web-pubsub-service-client.providers.js';
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<WebPubSubModuleOptions>({
@@ -19,8 +20,17 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
     .setClassMethodName('forRoot')
     .setFactoryMethodName('createWebPubSubOptions')
     .setExtras<WebPubSubModuleExtras>(
-      { path: DEFAULT_PATH, isGlobal: false, controllerDecorators: [] },
-      (definition, extras) => withController(definition, extras),
+      // `hub` is deliberately not listed: forRoot() keeps it in the options (the same key), and
+      // forRootAsync() reads it from next to useFactory (static, for the per-hub tokens).
+      {
+        path: DEFAULT_PATH,
+        isGlobal: false,
+        controllerDecorators: [],
+        defaultHub: undefined,
+        negotiate: undefined,
+      },
+      (definition, extras) =>
+        withServiceClients(withController(definition, extras), extras, normalizePath),
     )
     .build();
 
@@ -40,8 +50,8 @@ function withController(definition: DynamicModule, extras: WebPubSubModuleExtras
 }
 
 /** `eventhandler/` → `/eventhandler`; refuses route syntax, which the path must not contain. */
-export function normalizePath(path: string | undefined): string {
-  if (path === undefined) return DEFAULT_PATH;
+export function normalizePath(path: string | undefined, fallback: string = DEFAULT_PATH): string {
+  if (path === undefined) return fallback;
   if (typeof path !== 'string') throw new WebPubSubOptionsError(['path must be a string']);
   const trimmed = path.trim().replace(/^\/+|\/+$/g, '');
   if (/[^A-Za-z0-9\-._~/]/.test(trimmed) || trimmed.includes('//')) {

@@ -7,4 +7,8 @@ for (const name of ['WebPubSubModule', 'WebPubSubConfigService', 'OnConnect', 'O
 }
 assert.equal(typeof api.WebPubSubModule.forRoot, 'function');
 assert.equal(typeof api.WebPubSubModule.forRootAsync, 'function');
+// Token strings are the same whichever build defines them (CJS and ESM consumers share them).
+assert.equal(api.getWebPubSubServiceClientToken('Chat'), 'WEB_PUB_SUB_SERVICE_CLIENT(chat)');
+assert.equal(typeof api.InjectWebPubSubServiceClient, 'function');
+assert.equal(typeof api.WebPubSubServiceClients, 'function');
 console.log('import smoke test: ok');

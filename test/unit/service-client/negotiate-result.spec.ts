@@ -1,0 +1,33 @@
+import { negotiateResultProblem } from '../../../lib/service-client/negotiate-result.js';
+
+describe('negotiateResultProblem', () => {
+  it.each([
+    [{ userId: 'alice' }],
+    [{ userId: 'alice', roles: [], groups: ['room1'], expirationTimeInMinutes: 1 }],
+    [{ userId: 'alice', clientProtocol: 'mqtt' }],
+    [{ userId: 'alice', roles: undefined }],
+  ])('accepts %j', result => {
+    expect(negotiateResultProblem(result)).toBeUndefined();
+  });
+
+  it.each([
+    [null, 'expected { userId, roles?, groups?, expirationTimeInMinutes? } or null, got object'],
+    [[], 'expected { userId, roles?, groups?, expirationTimeInMinutes? } or null, got an array'],
+    [{}, 'userId must be a non-empty string'],
+    [{ userId: '' }, 'userId must be a non-empty string'],
+    [{ userId: 'a', groups: [''] }, 'groups must be an array of non-empty strings'],
+    [{ userId: 'a', roles: [1] }, 'roles must be an array of non-empty strings'],
+    [
+      { userId: 'a', expirationTimeInMinutes: 2.5 },
+      'expirationTimeInMinutes must be a positive integer',
+    ],
+    [
+      { userId: 'a', expirationTimeInMinutes: '5' },
+      'expirationTimeInMinutes must be a positive integer',
+    ],
+    [{ userId: 'a', clientProtocol: 'socketio' }, 'clientProtocol must be "default" or "mqtt"'],
+    [{ userId: 'a', sub: 'b' }, 'unknown key "sub"'],
+  ])('refuses %j: %s', (result, problem) => {
+    expect(negotiateResultProblem(result)).toBe(problem);
+  });
+});
