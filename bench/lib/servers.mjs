@@ -60,6 +60,12 @@ export const SERVERS = {
 
 export const SERVER_NAMES = Object.keys(SERVERS);
 
+/** The emulator benchmark's servers (`npm run bench:emulator`), kept out of the default run. */
+export const EMULATOR_SERVERS = {
+  emulator: { title: 'emulator', script: '../servers/emulator.mjs', args: [] },
+  'ws-floor': { title: 'bare ws (floor)', script: '../servers/ws-floor.mjs', args: [] },
+};
+
 /** Lines of child output shown per server before the rest is only counted. */
 const MAX_LOG_LINES = 20;
 
@@ -68,7 +74,7 @@ const MAX_LOG_LINES = 20;
  * Returns `{ id, port, pid, memory(gc?), stop() }`.
  */
 export async function startServer(id, { execArgv = [], log = console.error } = {}) {
-  const spec = SERVERS[id];
+  const spec = SERVERS[id] ?? EMULATOR_SERVERS[id];
   if (!spec) throw new Error(`Unknown server "${id}" (known: ${SERVER_NAMES.join(', ')})`);
   const child = fork(here(spec.script), spec.args, {
     execArgv,

@@ -2,6 +2,8 @@
  * The emulator's record of what happened, for its log lines and its live view. Producers (client
  * endpoint, upstream, REST) call `record`; the live view subscribes. Bounded: the newest entries win.
  * Access keys and tokens never enter a record (producers redact `access_token` and `Authorization`).
+ * Bodies longer than `maxBodyChars` are cut (with a note of the full length), so the ring's memory is
+ * bounded by `capacity × 2 × maxBodyChars` whatever the clients send.
  */
 
 export type TrafficKind = 'connection' | 'upstream' | 'rest';
@@ -35,16 +37,24 @@ export type TrafficListener = (record: TrafficRecord) => void;
 /** A ring of the newest records, with listeners for the live view. */
 export class TrafficLog {
   readonly #capacity: number;
+  readonly #maxBodyChars: number;
   readonly #records: TrafficRecord[] = [];
   readonly #listeners = new Set<TrafficListener>();
   #nextId = 1;
 
-  constructor(capacity = 500) {
+  constructor(capacity = 500, maxBodyChars = 64 * 1024) {
     this.#capacity = capacity;
+    this.#maxBodyChars = maxBodyChars;
   }
 
   record(input: TrafficInput): TrafficRecord {
-    const record: TrafficRecord = { ...input, id: this.#nextId++, time: input.time ?? Date.now() };
+    const record: TrafficRecord = {
+      ...input,
+      id: this.#nextId++,
+      time: input.time ?? Date.now(),
+      ...(input.request === undefined ? {} : { request: this.#bound(input.request) }),
+      ...(input.response === undefined ? {} : { response: this.#bound(input.response) }),
+    };
     this.#records.push(record);
     if (this.#records.length > this.#capacity) this.#records.shift();
     for (const listener of this.#listeners) listener(record);
@@ -59,5 +69,19 @@ export class TrafficLog {
   subscribe(listener: TrafficListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Listeners currently subscribed (the live view's pages, the log line writer). */
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  #bound<T extends { readonly body?: string }>(message: T): T {
+    const body = message.body;
+    if (body === undefined || body.length <= this.#maxBodyChars) return message;
+    return {
+      ...message,
+      body: `${body.slice(0, this.#maxBodyChars)}\n… (${body.length} characters, cut at ${this.#maxBodyChars})`,
+    };
   }
 }
