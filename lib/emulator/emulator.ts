@@ -14,6 +14,8 @@ import {
   type EmulatorOptions as EmulatorSettings,
 } from './emulator-options.js';
 import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream.js';
+import { createRestApi } from './rest-api.js';
+import { createLiveView } from './live-view/live-view.js';
 
 /** The development access key the emulator uses unless told otherwise. Not a secret: it is printed. */
 export const EMULATOR_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
@@ -56,9 +58,9 @@ export interface EmulatorOptions extends EmulatorSettings {
   readonly trafficCapacity?: number;
   /** Timeouts, retry delays, recovery window, buffer limits (tests shorten them); the service's values by default. */
   readonly timings?: Partial<EmulatorTimings>;
-  /** @internal the REST data plane; until it is bundled, `/api/` answers 501. */
+  /** @internal the REST data plane; default: `createRestApi` (tests may swap it). */
   readonly restApi?: RestApiFactory;
-  /** @internal the live view; until it is bundled, other paths answer 404. */
+  /** @internal the live view at `/`; default: `createLiveView` (tests may swap it). */
   readonly liveView?: LiveViewFactory;
 }
 
@@ -109,8 +111,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     limits: timings,
     keepAliveIntervalMs: timings.keepAliveIntervalMs,
   });
-  const rest = restApi?.({ hubs, accessKey, traffic, log }).handleRestRequest ?? notImplemented;
-  const view = liveView?.({ hubs, traffic }) ?? (() => false);
+  const rest = (restApi ?? createRestApi)({ hubs, accessKey, traffic, log }).handleRestRequest;
+  const view: ViewHandler & { close?: () => void } = (liveView ?? createLiveView)({
+    hubs,
+    traffic,
+  });
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -168,6 +173,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     traffic,
     close() {
       closing ??= (async () => {
+        view.close?.();
         clients.close();
         upstream.close();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));
@@ -178,14 +184,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closing;
     },
   };
-}
-
-function notImplemented(req: IncomingMessage, res: ServerResponse): void {
-  req.resume();
-  sendJson(res, 501, {
-    code: 'NotImplemented',
-    message: 'the REST data plane is not available in this build',
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
