@@ -7,7 +7,7 @@ import { EVENT_HANDLER_PATH, startSample, type RunningSample } from './start-sam
  * `npm start`: the chat on Fastify (SAMPLE_PLATFORM=express: on Express), on PORT (3000). Without
  * WebPubSubConnectionString it runs on the embedded emulator and prints the one URL to open; with
  * it, on that Azure resource, and prints how to point the hub's event handler at this app.
- * Ctrl-C (SIGINT) or SIGTERM stops the emulator and the app, and the process ends by itself.
+ * Ctrl-C (SIGINT) or SIGTERM stops the app and the emulator, and the process ends by itself.
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -60,7 +60,7 @@ function stopOnSignals(sample: RunningSample): void {
       process.exit(130);
     }
     stopping = true;
-    console.log(`${signal}: stopping${sample.emulator ? ' the emulator and' : ''} the app...`);
+    console.log(`${signal}: stopping the app${sample.emulator ? ' and the emulator' : ''}...`);
     sample.close().then(
       () => {
         console.log('Stopped.');

@@ -35,7 +35,10 @@ export interface RunningSample {
   readonly emulator?: RunningEmulator;
   /** The Azure endpoint, when a connection string was given. */
   readonly serviceEndpoint?: string;
-  /** Stops the emulator (its clients are told 1001 Going Away), then the app. */
+  /**
+   * Stops the app, then the emulator (its clients are told 1001 Going Away). In this order no
+   * handler is left calling the service's REST API (and retrying) after the service is gone.
+   */
   close(): Promise<void>;
 }
 
@@ -102,8 +105,8 @@ export async function startSample(options: SampleOptions): Promise<RunningSample
     serviceEndpoint: emulator ? undefined : endpointOf(options.connectionString!),
     close: () =>
       (closing ??= (async () => {
-        await emulator?.close();
         await started.close();
+        await emulator?.close();
       })()),
   };
 }

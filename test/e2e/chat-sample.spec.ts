@@ -21,9 +21,13 @@ interface Person {
 
 function stopped(client: WebPubSubClient): Promise<void> {
   return new Promise(resolve => {
-    client.on('stopped', () => resolve());
+    // A client that was stopped already says nothing more.
+    const timer = setTimeout(resolve, 2000);
+    client.on('stopped', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     client.stop();
-    setTimeout(resolve, 2000).unref(); // a client that was stopped already says nothing more
   });
 }
 
@@ -72,6 +76,9 @@ describe.each(PLATFORMS)('the chat sample on %s', platform => {
       {
         messageRetryOptions: { maxRetries: retries, retryDelayInMs: 50 },
         reconnectRetryOptions: { maxRetries: 20, retryDelayInMs: 50 },
+        // The SDK's keep-alive check timer (40 s) outlives stop(); the process would linger.
+        keepAliveIntervalInMs: 0,
+        keepAliveTimeoutInMs: 0,
       },
     );
     (entry as { client: WebPubSubClient }).client = client;
