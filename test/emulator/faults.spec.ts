@@ -291,6 +291,126 @@ describe('emulator faults', () => {
     });
   });
 
+  it('ends a reliable connection whose unacked messages overflow the buffer, with 1008 and disconnected', async () => {
+    const emulator = await startEmulator({
+      port: 0,
+      log: () => undefined,
+      timings: { ...FAST_TIMINGS, maxUnackedMessages: 3 },
+    });
+    try {
+      const raw = await jsonClient(emulator, 'chat', RELIABLE);
+      opened.push(raw);
+      const { connectionId } = raw.messages()[0];
+      for (let i = 1; i <= 3; i++)
+        emulator.hubs.sendToConnection('chat', connectionId, {
+          dataType: 'text',
+          data: Buffer.from(String(i)),
+        });
+      await waitFor(() => raw.messages().length === 4);
+      // Acknowledging makes room again.
+      raw.send({ type: 'sequenceAck', sequenceId: 3 });
+      // A ping after the ack: its pong shows the ack was read.
+      raw.send({ type: 'ping' });
+      await waitFor(() => raw.messages().some(m => m.type === 'pong'));
+      for (let i = 4; i <= 6; i++)
+        emulator.hubs.sendToConnection('chat', connectionId, {
+          dataType: 'text',
+          data: Buffer.from(String(i)),
+        });
+      await waitFor(() => raw.messages().length === 8);
+      expect(raw.closed).toBeUndefined();
+      emulator.hubs.sendToConnection('chat', connectionId, {
+        dataType: 'text',
+        data: Buffer.from('7'),
+      });
+      expect(await raw.done).toEqual({
+        code: 1008,
+        reason: expect.stringContaining('did not acknowledge'),
+      });
+      expect(raw.messages().map(m => m.sequenceId ?? m.event ?? m.type)).toEqual([
+        'connected',
+        1,
+        2,
+        3,
+        'pong',
+        4,
+        5,
+        6,
+        'disconnected',
+      ]);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('cuts a client that stops reading while messages pile up, once, and keeps serving others', async () => {
+    const logs = new LogLines();
+    const emulator = await startEmulator({
+      port: 0,
+      log: logs.log,
+      timings: { ...FAST_TIMINGS, maxBufferedBytes: 256 * 1024 },
+    });
+    try {
+      const stalled = new RawClient(
+        await clientUrl(emulator.connectionString, 'chat', { userId: 'slow' }),
+      );
+      const reader = await jsonClient(emulator, 'chat');
+      opened.push(stalled, reader);
+      await stalled.opened;
+      await waitFor(() => emulator.hubs.userExists('chat', 'slow'));
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const chunk = { dataType: 'binary' as const, data: Buffer.alloc(256 * 1024) };
+      for (let i = 0; i < 200 && emulator.hubs.userExists('chat', 'slow'); i++) {
+        emulator.hubs.sendToUser('chat', 'slow', chunk);
+        await new Promise(resolve => setImmediate(resolve));
+      }
+      await waitFor(() => !emulator.hubs.userExists('chat', 'slow'));
+      expect(logs.matching(/does not read its messages/)).toHaveLength(1);
+      emulator.hubs.sendToAll('chat', { dataType: 'text', data: Buffer.from('still here') });
+      await waitFor(() => reader.messages().length === 2);
+      expect(reader.messages()[1]).toMatchObject({ data: 'still here' });
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('keeps tokens and the access key out of every traffic record', async () => {
+    const upstream = await recordingUpstream();
+    const emulator = await startEmulator({
+      port: 0,
+      log: () => undefined,
+      timings: FAST_TIMINGS,
+      hubs: {
+        chat: {
+          eventHandlers: [
+            {
+              urlTemplate: `${upstream.url}/{event}`,
+              userEventPattern: '*',
+              systemEvents: [...ALL_EVENTS],
+            },
+          ],
+        },
+      },
+    });
+    try {
+      const url = await clientUrl(emulator.connectionString, 'chat', { userId: 'u' });
+      const raw = new RawClient(url, JSON_V1, {
+        authorization: `Bearer ${new URL(url).searchParams.get('access_token')}`,
+      });
+      opened.push(raw);
+      await raw.opened;
+      await waitFor(() => upstream.events('connected').length === 1);
+      const records = JSON.stringify(emulator.traffic.snapshot());
+      expect(records).toContain('"action":"connect"');
+      expect(records).not.toContain(new URL(url).searchParams.get('access_token'));
+      expect(records).not.toContain(emulator.accessKey);
+      expect(records.toLowerCase()).not.toContain('authorization');
+    } finally {
+      await emulator.close();
+      await upstream.close();
+    }
+  });
+
   it('close() leaves no socket or timer behind: clients, a pending connect, a recovery window, a retry', async () => {
     const before = process.getActiveResourcesInfo();
     const upstream = await recordingUpstream((request: UpstreamRequest) => {

@@ -10,6 +10,12 @@ import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import WebSocket from 'ws';
 import type { EmulatorTimings } from '../../lib/emulator/index.js';
 
+/**
+ * Options for @azure/web-pubsub-client in the specs: its keep-alive loop sleeps a whole interval
+ * (20 s by default) after stop(), which would keep Jest waiting.
+ */
+export const SDK_TEST_OPTIONS = { keepAliveIntervalInMs: 300, keepAliveTimeoutInMs: 10_000 };
+
 /** Short windows so the specs run in seconds; every other value stays the service's. */
 export const FAST_TIMINGS: Partial<EmulatorTimings> = {
   blockingTimeoutMs: 2_000,

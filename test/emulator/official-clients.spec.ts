@@ -7,6 +7,7 @@ import {
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
 import { waitFor } from '../utils/wait.js';
 import {
+  SDK_TEST_OPTIONS,
   clientUrl,
   CuttableProxy,
   expressUpstream,
@@ -211,7 +212,7 @@ describe('the emulator with @azure/web-pubsub-client and @azure/web-pubsub-expre
 
   it('rejects a connect the upstream refuses: start() fails with the handshake status', async () => {
     const url = `${await clientUrl(emulator.connectionString, 'chat', { userId: 'mallory' })}&refuse=1`;
-    const client = new WebPubSubClient(url, { autoReconnect: false });
+    const client = new WebPubSubClient(url, { ...SDK_TEST_OPTIONS, autoReconnect: false });
     await expect(client.start()).rejects.toThrow(/401/);
     client.stop();
   });
@@ -236,6 +237,7 @@ describe('the emulator with @azure/web-pubsub-client and @azure/web-pubsub-expre
       const client = new WebPubSubClient(
         await clientUrl(viaProxy, 'chat', { userId: 'gina', roles: ROLES }),
         {
+          ...SDK_TEST_OPTIONS,
           messageRetryOptions: NO_RETRY,
           reconnectRetryOptions: { maxRetries: 100, retryDelayInMs: 50 },
         },
