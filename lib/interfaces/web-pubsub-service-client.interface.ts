@@ -1,10 +1,16 @@
 import type { CanActivate, Type } from '@nestjs/common';
-import type { TokenCredential } from '@azure/core-auth';
 import type {
-  AzureKeyCredential,
   ClientTokenResponse,
+  WebPubSubServiceClient,
   WebPubSubServiceClientOptions,
 } from '@azure/web-pubsub';
+
+/**
+ * What the SDK accepts as a credential: an `AzureKeyCredential` or a `TokenCredential` (taken from
+ * the SDK's constructor, so no import of `@azure/core-auth`).
+ * @publicApi
+ */
+export type WebPubSubCredential = ConstructorParameters<typeof WebPubSubServiceClient>[1];
 
 /**
  * How the module's `WebPubSubServiceClient`s reach the service when no connection string with an
@@ -21,7 +27,7 @@ export interface WebPubSubServiceClientConfig {
    * A `TokenCredential` (e.g. `new DefaultAzureCredential()` from `@azure/identity`) or an
    * `AzureKeyCredential`. Default: the `AccessKey` of the first connection string.
    */
-  credential?: TokenCredential | AzureKeyCredential;
+  credential?: WebPubSubCredential;
   /**
    * Passed to every `WebPubSubServiceClient` (retry, logging, `reverseProxyEndpoint`, ...).
    * `allowInsecureConnection` is set for you when the endpoint is `http://`.

@@ -1,13 +1,13 @@
 import { AzureKeyCredential, WebPubSubServiceClient } from '@azure/web-pubsub';
-import type { TokenCredential } from '@azure/core-auth';
 import type { WebPubSubServiceClientOptions } from '@azure/web-pubsub';
+import type { WebPubSubCredential } from '../interfaces/web-pubsub-service-client.interface.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import type { ServiceEndpoint } from '../protocol/connection-string.js';
 
 /** Where a hub's client connects and how it authenticates: enough to build it. */
 export interface ServiceClientSource {
   readonly endpoint: string;
-  readonly credential: TokenCredential | AzureKeyCredential;
+  readonly credential: WebPubSubCredential;
   readonly options: WebPubSubServiceClientOptions;
 }
 
@@ -43,7 +43,7 @@ export function resolveServiceClientSource(
     };
   }
   const insecure = endpoint.startsWith('http:');
-  if (insecure && typeof (credential as TokenCredential).getToken === 'function') {
+  if (insecure && typeof (credential as { getToken?: unknown }).getToken === 'function') {
     return {
       problem: `endpoint ${endpoint} uses http, where the SDK refuses to send a TokenCredential's bearer token: use https, or an access key (a local emulator takes the key of its connection string)`,
     };

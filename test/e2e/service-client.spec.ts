@@ -259,6 +259,27 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
           'defaultHub "lobby" is not one of the hubs served ("chat")',
         ],
         [
+          'a credential that is neither kind',
+          { endpoint: 'https://my-pubsub.webpubsub.azure.com', credential: {} as never },
+          { hub: 'chat' },
+          [],
+          'credential must be a TokenCredential (e.g. DefaultAzureCredential from @azure/identity) or an AzureKeyCredential',
+        ],
+        [
+          'an endpoint that is not an http(s) origin',
+          { endpoint: 'https://my-pubsub.webpubsub.azure.com/api?x=1' },
+          { hub: 'chat' },
+          [],
+          'endpoint "https://my-pubsub.webpubsub.azure.com/api?x=1" must be a URL origin (scheme, host and port only)',
+        ],
+        [
+          'serviceClientOptions that are not an object',
+          { ...{ connectionString: CS_PLACEHOLDER }, serviceClientOptions: 'retry' as never },
+          { hub: 'chat' },
+          [],
+          'serviceClientOptions must be an object',
+        ],
+        [
           'no hub at all',
           { connectionString: CS_PLACEHOLDER },
           {},
@@ -288,6 +309,19 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
     expect(app.app.get(ChatOnly).client.hubName).toBe('chat');
     expect(app.app.get(DefaultHubUser).client).toBe(app.app.get(ChatOnly).client);
     await app.close();
+  });
+
+  it('@InjectWebPubSubServiceClient of a hub not named at definition: Nest names the missing token', async () => {
+    @Injectable()
+    class TypoUser {
+      constructor(@InjectWebPubSubServiceClient('chta') readonly client: WebPubSubServiceClient) {}
+    }
+    await expect(
+      startApp(platform, {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CS_PLACEHOLDER })],
+        providers: [TypoUser],
+      }),
+    ).rejects.toThrow(/TypoUser.*"WEB_PUB_SUB_SERVICE_CLIENT\(chta\)"/s);
   });
 
   it('an unknown hub is an UnknownWebPubSubHubError', async () => {
