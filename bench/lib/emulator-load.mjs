@@ -155,7 +155,9 @@ async function fanout({ rounds, members }) {
 }
 
 async function broadcast({ connectionString, hub, rounds }) {
-  const service = new WebPubSubServiceClient(connectionString, hub);
+  const service = new WebPubSubServiceClient(connectionString, hub, {
+    allowInsecureConnection: true,
+  });
   const all = [];
   const answers = [];
   const lasts = [];
@@ -166,7 +168,14 @@ async function broadcast({ connectionString, hub, rounds }) {
       clients.length,
       async current => {
         const t = performance.now();
-        await service.sendToAll({ seq: current.seq, t });
+        try {
+          await service.sendToAll({ seq: current.seq, t });
+        } catch (failure) {
+          throw Object.assign(
+            new Error(`sendToAll: ${failure.statusCode ?? ''} ${failure.message}`),
+            { unavailable: true },
+          );
+        }
         answers.push(performance.now() - t);
       },
       60_000,
@@ -201,7 +210,8 @@ process.on('message', async message => {
   } catch (failure) {
     process.send({
       id: message.id,
-      failure: failure.stack ?? String(failure),
+      failure: failure.unavailable ? failure.message : (failure.stack ?? String(failure)),
+      unavailable: failure.unavailable === true,
       errors: errors.slice(),
     });
   }

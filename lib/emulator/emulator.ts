@@ -8,6 +8,7 @@ import { ClientEndpoint } from './client-endpoint.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js';
 import type { HubOperations } from './hub-operations.js';
 import { HubRegistry } from './hubs.js';
+import { createLiveView } from './live-view/live-view.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
@@ -15,7 +16,6 @@ import {
 } from './emulator-options.js';
 import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream.js';
 import { createRestApi } from './rest-api.js';
-import { createLiveView } from './live-view/live-view.js';
 
 /** The development access key the emulator uses unless told otherwise. Not a secret: it is printed. */
 export const EMULATOR_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
@@ -60,7 +60,7 @@ export interface EmulatorOptions extends EmulatorSettings {
   readonly timings?: Partial<EmulatorTimings>;
   /** @internal the REST data plane; default: `createRestApi` (tests may swap it). */
   readonly restApi?: RestApiFactory;
-  /** @internal the live view at `/`; default: `createLiveView` (tests may swap it). */
+  /** @internal the live view (default: `createLiveView`); tests may swap it. */
   readonly liveView?: LiveViewFactory;
 }
 
@@ -112,10 +112,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     keepAliveIntervalMs: timings.keepAliveIntervalMs,
   });
   const rest = (restApi ?? createRestApi)({ hubs, accessKey, traffic, log }).handleRestRequest;
-  const view: ViewHandler & { close?: () => void } = (liveView ?? createLiveView)({
-    hubs,
-    traffic,
-  });
+  const view: ViewHandler & { close?(): void } = (liveView ?? createLiveView)({ hubs, traffic });
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -173,9 +170,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     traffic,
     close() {
       closing ??= (async () => {
-        view.close?.();
         clients.close();
         upstream.close();
+        view.close?.();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();

@@ -72,7 +72,7 @@ tr:last-child td { border-bottom: 0; }
 #traffic { list-style: none; margin: 0; padding: 0; }
 #traffic > li { border-bottom: 1px solid var(--line); }
 #traffic > li:last-child { border-bottom: 0; }
-.summary, .columns { display: grid; grid-template-columns: 92px 80px 50px minmax(110px, 1.2fr) minmax(70px, 0.6fr) 50px 66px minmax(0, 1.8fr);
+.summary, .columns { display: grid; grid-template-columns: 92px 88px 62px minmax(110px, 1.2fr) minmax(70px, 0.6fr) 50px 66px minmax(0, 1.8fr);
   gap: 8px; align-items: baseline; width: 100%; padding: 6px 4px; border: 0; background: none; color: inherit; font: inherit;
   text-align: left; cursor: pointer; border-radius: 6px; }
 .summary:hover { background: var(--bg); }
@@ -80,7 +80,7 @@ tr:last-child td { border-bottom: 0; }
 .columns .right { text-align: right; }
 .summary > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .time { color: var(--muted); font-family: var(--mono); font-size: 12px; }
-.kind { font-size: 11px; text-transform: uppercase; letter-spacing: .5px; font-weight: 650; border-radius: 5px; padding: 1px 6px; text-align: center; }
+.kind { font-size: 10.5px; text-transform: uppercase; letter-spacing: .3px; font-weight: 650; border-radius: 5px; padding: 1px 6px; text-align: center; }
 .kind-upstream { background: var(--accent-soft); color: var(--accent); }
 .kind-rest { background: var(--ok-soft); color: var(--ok); }
 .kind-connection { background: var(--warn-soft); color: var(--warn); }
