@@ -1,58 +1,92 @@
-import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Injectable, Logger, UnauthorizedException, ValidationPipe } from '@nestjs/common';
+import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import {
+  EventContext,
+  EventData,
+  EventRequest,
+  InjectWebPubSubServiceClient,
   OnConnect,
   OnConnected,
   OnDisconnected,
   OnUserEvent,
-  WebPubSubConfigService,
   type ConnectRequest,
   type ConnectResponse,
-  type ConnectedRequest,
-  type DisconnectedRequest,
-  type UserEventRequest,
+  type ConnectionContext,
 } from 'nestjs-web-pubsub';
+import { ROOM_PATTERN, type ChatEvent } from './chat-rules.js';
+import { ChatMessageDto } from './chat.dto.js';
 
-/** The sample's event handlers: each logs what it handles. */
+/**
+ * The chat's event handlers. Who a connection is and which room it is in come from its access
+ * token (issued by the negotiate route from the signed session); everything a room sees goes out
+ * through the injected service client, to the room's group.
+ */
 @Injectable()
 export class ChatHandlers {
-  private readonly logger = new Logger('ChatHandlers');
+  private readonly logger = new Logger('Chat');
 
-  constructor(private readonly config: WebPubSubConfigService) {}
+  constructor(@InjectWebPubSubServiceClient() private readonly service: WebPubSubServiceClient) {}
 
+  /** The token's `sub` is the user and its group the room; the connection joins the room's group. */
   @OnConnect()
-  connect(request: ConnectRequest): ConnectResponse {
-    const userId = request.claims.sub?.[0] ?? request.query.user?.[0];
-    this.logger.log(
-      `connect ${request.context.connectionId} (hub ${request.context.hub}) user=${userId ?? '-'}`,
-    );
-    if (!userId)
-      throw new UnauthorizedException('a user id is required (token sub claim or ?user=)');
-    return { userId, groups: ['lobby'] };
+  connect(@EventRequest() request: ConnectRequest): ConnectResponse {
+    const userId = request.claims.sub?.[0];
+    const room = request.claims['webpubsub.group']?.[0];
+    if (!userId || !room || !ROOM_PATTERN.test(room)) {
+      throw new UnauthorizedException(
+        'join through the page: the access token names you and your room',
+      );
+    }
+    request.context.setState('room', room);
+    return { userId, groups: [room] };
   }
 
   @OnConnected()
-  connected(request: ConnectedRequest): void {
-    this.logger.log(
-      `connected ${request.context.connectionId} user=${request.context.userId ?? '-'}`,
-    );
+  async connected(@EventContext() context: ConnectionContext): Promise<void> {
+    await this.announce(context, 'joined');
   }
 
+  /** Validated (`ValidationPipe` on the event data): anything but `{ text }` is refused with a 400. */
   @OnUserEvent('message')
-  message(request: UserEventRequest): string {
-    const count = Number(request.context.states.messages ?? 0) + 1;
-    request.context.setState('messages', count);
-    this.logger.log(
-      `message #${count} from ${request.context.connectionId} (${request.dataType}): ${String(request.data)}`,
-    );
-    return `echo: ${String(request.data)}`;
+  async message(
+    @EventData(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
+    message: ChatMessageDto,
+    @EventContext() context: ConnectionContext,
+  ): Promise<void> {
+    await this.send(roomOf(context), {
+      type: 'message',
+      user: context.userId ?? '?',
+      text: message.text,
+      at: new Date().toISOString(),
+    });
   }
 
   @OnDisconnected()
-  disconnected(request: DisconnectedRequest): void {
-    this.logger.log(`disconnected ${request.context.connectionId} reason=${request.reason || '-'}`);
+  async disconnected(@EventContext() context: ConnectionContext): Promise<void> {
+    await this.announce(context, 'left');
   }
 
-  describe(): string {
-    return this.config.signatureValidation ? 'signatures checked' : 'signatures NOT checked';
+  private async announce(context: ConnectionContext, type: 'joined' | 'left'): Promise<void> {
+    const room = roomOf(context);
+    const user = context.userId ?? '?';
+    this.logger.log(`${user} ${type} ${room}`);
+    try {
+      await this.send(room, { type, user, at: new Date().toISOString() });
+    } catch (error) {
+      // A notice that cannot go out (the service is stopping, say) is not worth failing the event for.
+      this.logger.warn(`could not tell ${room} that ${user} ${type}: ${(error as Error).message}`);
+    }
   }
+
+  private send(room: string, event: ChatEvent): Promise<void> {
+    return this.service.group(room).sendToAll(event);
+  }
+}
+
+function roomOf(context: ConnectionContext): string {
+  const room = context.states.room;
+  if (typeof room !== 'string' || !ROOM_PATTERN.test(room)) {
+    throw new UnauthorizedException('this connection has no room');
+  }
+  return room;
 }

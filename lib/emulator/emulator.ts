@@ -58,7 +58,7 @@ export interface EmulatorOptions extends EmulatorSettings {
   readonly trafficCapacity?: number;
   /** Timeouts, retry delays, recovery window, buffer limits (tests shorten them); the service's values by default. */
   readonly timings?: Partial<EmulatorTimings>;
-  /** @internal the REST data plane (default: `rest-api.ts`). */
+  /** @internal the REST data plane; default: `createRestApi` (tests may swap it). */
   readonly restApi?: RestApiFactory;
   /** @internal the live view (default: `createLiveView`); tests may swap it. */
   readonly liveView?: LiveViewFactory;

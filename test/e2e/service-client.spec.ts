@@ -274,7 +274,7 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
         ],
         [
           'serviceClientOptions that are not an object',
-          { ...{ connectionString: CS_PLACEHOLDER }, serviceClientOptions: 'retry' as never },
+          { connectionString: CS_PLACEHOLDER, serviceClientOptions: 'retry' as never },
           { hub: 'chat' },
           [],
           'serviceClientOptions must be an object',

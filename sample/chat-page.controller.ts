@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Post,
+  Redirect,
+  Req,
+  Res,
+  ValidationPipe,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { InjectWebPubSubServiceClient } from 'nestjs-web-pubsub';
+import { ChatSessions, type ChatSession } from './chat-sessions.js';
+import { JoinDto } from './chat.dto.js';
+import { CHAT_APP_OPTIONS, type ChatAppOptions } from './sample-options.js';
+
+type IncomingRequest = { headers: Record<string, string | string[] | undefined> };
+
+const ASSETS = ['index.html', 'chat.css', 'chat.js'] as const;
+
+/**
+ * The page (`/`, `/chat.css`, `/chat.js`), who the visitor is (`GET /session`), and the join form
+ * (`POST /join` signs a session cookie in, `POST /leave` signs it out). The negotiate route, which
+ * turns the session into an access URL, is the module's (`negotiate` in `AppModule`).
+ */
+@Controller()
+export class ChatPageController {
+  private readonly assets: Record<(typeof ASSETS)[number], string>;
+  private readonly csp: string;
+
+  constructor(
+    @Inject(CHAT_APP_OPTIONS) private readonly options: ChatAppOptions,
+    private readonly sessions: ChatSessions,
+    private readonly adapterHost: HttpAdapterHost,
+    @InjectWebPubSubServiceClient() service: WebPubSubServiceClient,
+  ) {
+    this.assets = Object.fromEntries(
+      ASSETS.map(name => {
+        const path = join(options.publicDir, name);
+        try {
+          return [name, readFileSync(path, 'utf8')];
+        } catch {
+          throw new Error(`The chat page's ${path} is missing: run "npm run build:sample" first`);
+        }
+      }),
+    ) as Record<(typeof ASSETS)[number], string>;
+    // The page may open a WebSocket to the service (ws:// for the emulator, wss:// for Azure) and nothing else.
+    const socketOrigin = new URL(service.endpoint).origin.replace(/^http/, 'ws');
+    this.csp = [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      `connect-src 'self' ${socketOrigin}`,
+      "form-action 'self'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ].join('; ');
+  }
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  page(@Res({ passthrough: true }) response: unknown): string {
+    this.adapterHost.httpAdapter.setHeader(response, 'Content-Security-Policy', this.csp);
+    return this.assets['index.html'];
+  }
+
+  @Get('chat.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  style(): string {
+    return this.assets['chat.css'];
+  }
+
+  @Get('chat.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  script(): string {
+    return this.assets['chat.js'];
+  }
+
+  /** Who the visitor is (`user: null` before joining) and, on the emulator, where its live view is. */
+  @Get('session')
+  @Header('Cache-Control', 'no-store')
+  session(@Req() request: IncomingRequest): {
+    user: ChatSession | null;
+    liveView: string | null;
+  } {
+    return { user: this.sessions.read(request), liveView: this.options.liveViewUrl ?? null };
+  }
+
+  /** The join form: a valid name and room sign the visitor in (303 back to the page). */
+  @Post('join')
+  @Redirect('/', 303)
+  join(
+    @Body(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true })) form: JoinDto,
+    @Res({ passthrough: true }) response: unknown,
+  ): void {
+    this.adapterHost.httpAdapter.setHeader(
+      response,
+      'Set-Cookie',
+      this.sessions.signIn({ name: form.name, room: form.room }),
+    );
+  }
+
+  @Post('leave')
+  @Redirect('/', 303)
+  leave(@Res({ passthrough: true }) response: unknown): void {
+    this.adapterHost.httpAdapter.setHeader(response, 'Set-Cookie', this.sessions.signOut());
+  }
+}

@@ -1,0 +1,217 @@
+import {
+  SendMessageError,
+  WebPubSubClient,
+  type OnGroupDataMessageArgs,
+} from '@azure/web-pubsub-client';
+import { WebPubSubServiceClients } from '../../lib/index.js';
+import type { ChatEvent } from '../../sample/chat-rules.js';
+import type { RunningSample } from '../../sample/start-sample.js';
+import { PLATFORMS } from '../utils/app.js';
+import { buildChatPage, joinChat, startChatSample, type BuiltPage } from '../utils/chat-sample.js';
+import { http } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
+
+/** One chat participant: an `@azure/web-pubsub-client` in Node, with the page's negotiate call. */
+interface Person {
+  readonly name: string;
+  readonly client: WebPubSubClient;
+  readonly seen: ChatEvent[];
+  negotiations: number;
+}
+
+function stopped(client: WebPubSubClient): Promise<void> {
+  return new Promise(resolve => {
+    // A client that was stopped already says nothing more.
+    const timer = setTimeout(resolve, 2000);
+    client.on('stopped', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.stop();
+  });
+}
+
+const lines = (person: Person): string[] =>
+  person.seen.map(event =>
+    event.type === 'message' ? `${event.user}: ${event.text}` : `${event.user} ${event.type}`,
+  );
+
+/**
+ * The chat sample's whole flow below the browser, on both platforms against the embedded
+ * emulator: the page and its sign-in, the negotiate route reading only the signed cookie, join and
+ * leave notices and messages confined to a room, validation of messages, and a reconnect that
+ * negotiates a fresh token.
+ */
+describe.each(PLATFORMS)('the chat sample on %s', platform => {
+  let page: BuiltPage;
+  let sample: RunningSample;
+  const people: Person[] = [];
+
+  beforeAll(async () => {
+    page = await buildChatPage();
+    sample = await startChatSample(platform, page);
+  });
+
+  afterAll(async () => {
+    await Promise.all(people.map(person => stopped(person.client)));
+    await sample?.close();
+    page?.remove();
+  });
+
+  async function person(name: string, room: string, retries = 3): Promise<Person> {
+    const cookie = await joinChat(sample, name, room);
+    const entry: Person = { name, client: undefined!, seen: [], negotiations: 0 };
+    const client = new WebPubSubClient(
+      {
+        getClientAccessUrl: async () => {
+          entry.negotiations++;
+          const response = await http(`${sample.url}negotiate`, {
+            method: 'POST',
+            headers: { cookie },
+          });
+          if (response.status !== 200) throw new Error(`negotiate ${response.status}`);
+          return (JSON.parse(response.text) as { url: string }).url;
+        },
+      },
+      {
+        messageRetryOptions: { maxRetries: retries, retryDelayInMs: 50 },
+        reconnectRetryOptions: { maxRetries: 20, retryDelayInMs: 50 },
+        // The SDK's keep-alive check timer (40 s) outlives stop(); the process would linger.
+        keepAliveIntervalInMs: 0,
+        keepAliveTimeoutInMs: 0,
+      },
+    );
+    (entry as { client: WebPubSubClient }).client = client;
+    client.on('group-message', (event: OnGroupDataMessageArgs) =>
+      entry.seen.push(event.message.data as ChatEvent),
+    );
+    people.push(entry);
+    await client.start();
+    await waitFor(() => lines(entry).includes(`${name} joined`));
+    return entry;
+  }
+
+  it('serves the page, its script and a CSP that allows only the service socket', async () => {
+    const html = await http(sample.url);
+    expect(html.status).toBe(200);
+    expect(html.headers['content-type']).toMatch(/^text\/html/);
+    expect(html.text).toContain('<script type="module" src="/chat.js">');
+    const csp = String(html.headers['content-security-policy']);
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${sample.emulator!.port}`);
+    expect(csp).toContain("script-src 'self'");
+    const script = await http(`${sample.url}chat.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    // The bundle carries the client SDK and nothing of the build machine's environment.
+    expect(script.text).toContain('json.reliable.webpubsub.azure.v1');
+    expect(script.text).not.toMatch(/process\.env/);
+  });
+
+  it('signs in only through the form: negotiate refuses no cookie, a forged one and a bare query', async () => {
+    expect((await http(`${sample.url}negotiate`, { method: 'POST' })).status).toBe(401);
+    expect((await http(`${sample.url}negotiate?userId=alice&user=alice`)).status).toBe(401);
+    const cookie = await joinChat(sample, 'alice', 'room-a');
+    const [name, value] = cookie.split('=');
+    const [payload, signature] = value.split('.');
+    const forged = Buffer.from(
+      JSON.stringify({ name: 'mallory', room: 'room-a', exp: 4102444800 }),
+    ).toString('base64url');
+    for (const bad of [`${name}=${forged}.${signature}`, `${name}=${payload}.x${signature}`]) {
+      expect((await http(`${sample.url}negotiate`, { headers: { cookie: bad } })).status).toBe(401);
+    }
+    const ok = await http(`${sample.url}negotiate`, { method: 'POST', headers: { cookie } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(ok.text).url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/client\/hubs\/chat\?/);
+    const session = JSON.parse((await http(`${sample.url}session`, { headers: { cookie } })).text);
+    expect(session).toEqual({
+      user: { name: 'alice', room: 'room-a' },
+      liveView: `${sample.emulator!.endpoint}/`,
+    });
+  });
+
+  it('refuses a bad join form with a 400 naming the field, and sets the cookie HttpOnly and SameSite', async () => {
+    const bad = await http(`${sample.url}join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=&room=no%20spaces',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('name: 1 to 24');
+    expect(bad.text).toContain('room: 1 to 32');
+    const good = await http(`${sample.url}join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Zoë', room: 'lobby' }),
+    });
+    expect(good.status).toBe(303);
+    expect(good.headers.location).toBe('/');
+    expect(good.headerLines['set-cookie'][0]).toMatch(/; Path=\/; HttpOnly; SameSite=Strict;/);
+    const left = await http(`${sample.url}leave`, { method: 'POST' });
+    expect(left.status).toBe(303);
+    expect(left.headerLines['set-cookie'][0]).toMatch(/^chat_session=; .*Max-Age=0/);
+  });
+
+  it('two people in a room chat and see each other join and leave; a third in another room sees none of it', async () => {
+    const carol = await person('carol', 'room-b');
+    const alice = await person('alice', 'room-a');
+    const bob = await person('bob', 'room-a');
+    await waitFor(() => lines(alice).includes('bob joined'));
+
+    await alice.client.sendEvent('message', { text: 'hi bob' }, 'json');
+    await waitFor(() => lines(bob).includes('alice: hi bob'));
+    await bob.client.sendEvent('message', { text: 'hi alice' }, 'json');
+    await waitFor(() => lines(alice).includes('bob: hi alice'));
+
+    bob.client.stop();
+    await waitFor(() => lines(alice).includes('bob left'));
+    expect(lines(alice)).toEqual([
+      'alice joined',
+      'bob joined',
+      'alice: hi bob',
+      'bob: hi alice',
+      'bob left',
+    ]);
+
+    // Positive sync point: everything of room-a went out before carol's own message did.
+    await carol.client.sendEvent('message', { text: 'anyone?' }, 'json');
+    await waitFor(() => lines(carol).includes('carol: anyone?'));
+    expect(lines(carol)).toEqual(['carol joined', 'carol: anyone?']);
+    expect(lines(alice)).not.toContain('carol: anyone?');
+  });
+
+  it('refuses messages that are not { text } (1 to 500 characters) and broadcasts none of them', async () => {
+    const dave = await person('dave', 'room-v', 0);
+    const erin = await person('erin', 'room-v');
+    await waitFor(() => lines(dave).includes('erin joined'));
+    for (const [data, type] of [
+      [{ text: '' }, 'json'],
+      [{ text: '   ' }, 'json'],
+      [{ text: 'x'.repeat(501) }, 'json'],
+      [{ text: 'hi', admin: true }, 'json'],
+      [{ text: 42 }, 'json'],
+      ['just text', 'text'],
+    ] as const) {
+      await expect(
+        dave.client.sendEvent('message', data as never, type as 'json'),
+      ).rejects.toBeInstanceOf(SendMessageError);
+    }
+    await dave.client.sendEvent('message', { text: 'x'.repeat(500) }, 'json');
+    await waitFor(() => lines(erin).includes(`dave: ${'x'.repeat(500)}`));
+    expect(lines(erin).filter(line => line.startsWith('dave:'))).toHaveLength(1);
+  });
+
+  it('a connection closed by the service reconnects with a freshly negotiated token and still chats', async () => {
+    const frank = await person('frank', 'room-r');
+    const grace = await person('grace', 'room-r');
+    expect(frank.negotiations).toBe(1);
+    const service = sample.app.get(WebPubSubServiceClients).get('chat');
+    await service.closeUserConnections('frank', { reason: 'test' });
+    await waitFor(
+      () => lines(grace).includes('frank left') && lines(grace).includes('frank joined'),
+    );
+    expect(frank.negotiations).toBe(2);
+    await frank.client.sendEvent('message', { text: 'back' }, 'json');
+    await waitFor(() => lines(grace).includes('frank: back'));
+  });
+});
