@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { recordRequestedHub } from './requested-hubs.js';
 import { getWebPubSubServiceClientToken } from './web-pubsub-service-client.token.js';
 
 /**
@@ -9,4 +10,8 @@ import { getWebPubSubServiceClientToken } from './web-pubsub-service-client.toke
  */
 export const InjectWebPubSubServiceClient = (
   hub?: string,
-): ParameterDecorator & PropertyDecorator => Inject(getWebPubSubServiceClientToken(hub));
+): ParameterDecorator & PropertyDecorator => {
+  const token = getWebPubSubServiceClientToken(hub);
+  if (hub !== undefined) recordRequestedHub(hub);
+  return Inject(token);
+};

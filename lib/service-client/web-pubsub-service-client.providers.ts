@@ -1,4 +1,4 @@
-import { Scope, type DynamicModule, type Provider } from '@nestjs/common';
+import type { DynamicModule, Provider } from '@nestjs/common';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleExtras } from '../interfaces/web-pubsub-module-options.interface.js';
 import {
@@ -7,6 +7,7 @@ import {
   WEB_PUBSUB_STATIC_HUBS,
   type StaticHubs,
 } from '../web-pubsub.constants.js';
+import { requestedHubs } from './requested-hubs.js';
 import { createNegotiateController } from './web-pubsub-negotiate.controller.js';
 import { WebPubSubNegotiator } from './web-pubsub-negotiator.js';
 import { WebPubSubServiceClients } from './web-pubsub-service-clients.js';
@@ -19,9 +20,11 @@ import {
  * The service-client part of the module: `WebPubSubServiceClients`, one token per hub known at
  * definition, the default hub's token and, with `negotiate`, its controller.
  *
- * The per-hub providers are transient so that a client is built (and its credentials checked)
- * only when something injects it: an app that only handles events needs no client credentials.
- * The factory returns the one cached client, so every consumer gets the same instance.
+ * The per-hub providers are singletons holding the one cached client, so `app.get(token)` works.
+ * A client that cannot be built fails the start-up only when something injects its token (see
+ * `WebPubSubServiceClients.provide`): an app that only handles events needs no client credentials.
+ * Hubs named in `@InjectWebPubSubServiceClient(hub)` anywhere get a token too, so that one the
+ * module does not serve fails with the list of the configured hubs.
  */
 export function withServiceClients(
   definition: DynamicModule,
@@ -36,17 +39,20 @@ export function withServiceClients(
         .map(hub => hub.toLowerCase()),
     ),
   ];
-  const clientProviders: Provider[] = hubs.map(hub => ({
-    provide: getWebPubSubServiceClientToken(hub),
-    scope: Scope.TRANSIENT,
-    inject: [WebPubSubServiceClients],
-    useFactory: (clients: WebPubSubServiceClients) => clients.create(hub),
-  }));
+  const tokenHubs = [...new Set([...hubs, ...requestedHubs()])];
+  const clientProviders: Provider[] = tokenHubs.map(hub => {
+    const token = getWebPubSubServiceClientToken(hub);
+    return {
+      provide: token,
+      inject: [WebPubSubServiceClients],
+      useFactory: (clients: WebPubSubServiceClients) => clients.provide(hub, token),
+    };
+  });
   clientProviders.push({
     provide: WEB_PUBSUB_SERVICE_CLIENT,
-    scope: Scope.TRANSIENT,
     inject: [WebPubSubServiceClients],
-    useFactory: (clients: WebPubSubServiceClients) => clients.get(),
+    useFactory: (clients: WebPubSubServiceClients) =>
+      clients.provide(undefined, WEB_PUBSUB_SERVICE_CLIENT),
   });
   const providers: Provider[] = [
     { provide: WEB_PUBSUB_STATIC_HUBS, useValue: staticHubs },

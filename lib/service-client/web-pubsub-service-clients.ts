@@ -1,5 +1,5 @@
-import { Inject, Injectable, Scope } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef, ModulesContainer } from '@nestjs/core';
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { UnknownWebPubSubHubError } from '../errors/unknown-web-pubsub-hub.error.js';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
@@ -8,6 +8,11 @@ import { serviceEndpoints, WebPubSubConfigService } from '../module/web-pubsub-c
 import { HUB_NAME } from '../module/web-pubsub-options.js';
 import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { createServiceClient, resolveServiceClientSource } from './service-client.builder.js';
+import { isTokenInjected } from './injected-tokens.js';
+import {
+  isUnavailableServiceClient,
+  unavailableServiceClient,
+} from './unavailable-service-client.js';
 import { getWebPubSubServiceClientToken } from './web-pubsub-service-client.token.js';
 
 /**
@@ -24,6 +29,7 @@ export class WebPubSubServiceClients {
     private readonly config: WebPubSubConfigService,
     @Inject(WEB_PUBSUB_MODULE_OPTIONS) private readonly options: WebPubSubModuleOptions,
     private readonly moduleRef: ModuleRef,
+    private readonly container: ModulesContainer,
   ) {}
 
   /** The hubs served, as configured (`[]` when every hub is served). */
@@ -49,8 +55,24 @@ export class WebPubSubServiceClients {
     return this.create(name);
   }
 
-  /** @internal builds (once) the SDK client of a served hub; the per-hub providers call this. */
-  create(hub: string): WebPubSubServiceClient {
+  /**
+   * @internal the factory of a hub's token (`hub` undefined: the default hub's token). When the
+   * client cannot be built, the start-up fails if something injects the token; otherwise the token
+   * holds a placeholder whose first use throws the same error, so an app that never uses a client
+   * needs no client credentials.
+   */
+  provide(hub: string | undefined, token: string): WebPubSubServiceClient {
+    try {
+      // The default token follows a replaced hub token (overrideProvider) like get() does.
+      return hub === undefined ? this.get() : this.create(hub);
+    } catch (error) {
+      if (isTokenInjected(this.container, token)) throw error;
+      return unavailableServiceClient(error);
+    }
+  }
+
+  /** @internal builds (once) the SDK client of a served hub (`undefined`: the default hub). */
+  create(hub: string | undefined): WebPubSubServiceClient {
     const name = this.hubName(hub);
     const key = name.toLowerCase();
     let client = this.#clients.get(key);
@@ -89,11 +111,15 @@ export class WebPubSubServiceClients {
 
   /** A client registered in place of the module's (a test's `overrideProvider(...).useValue`). */
   private replacement(token: string): WebPubSubServiceClient | undefined {
+    let instance: unknown;
     try {
-      if (this.moduleRef.introspect(token).scope === Scope.TRANSIENT) return undefined;
-      return this.moduleRef.get<WebPubSubServiceClient>(token, { strict: false });
+      instance = this.moduleRef.get<WebPubSubServiceClient>(token, { strict: false });
     } catch {
       return undefined;
     }
+    if (instance === null || instance === undefined || isUnavailableServiceClient(instance)) {
+      return undefined;
+    }
+    return instance as WebPubSubServiceClient;
   }
 }

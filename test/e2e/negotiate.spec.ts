@@ -15,6 +15,7 @@ import {
   type WebPubSubNegotiateContext,
   type WebPubSubNegotiateOptions,
 } from '../../lib/index.js';
+import { verifyClientAccessToken } from '../../lib/testing/index.js';
 import { CapturingLogger, PLATFORMS, startApp, type TestApp } from '../utils/app.js';
 import { http, type HttpResult } from '../utils/http.js';
 import { LoopbackService } from '../utils/loopback-service.js';
@@ -145,6 +146,17 @@ describe.each(PLATFORMS)('negotiate on %s', platform => {
       expect(payload['webpubsub.group']).toEqual(['room1']);
       expect(payload.exp! - payload.iat!).toBe(30 * 60);
       expect(contexts).toEqual([{ hub: 'chat', clientProtocol: 'default' }]);
+      // The testing helper agrees with jose, on the URL (its own endpoint) and for the hub.
+      const decoded = await verifyClientAccessToken(body.url as string, {
+        connectionString: options.connectionString as string,
+        hub: 'chat',
+      });
+      expect(decoded).toMatchObject({
+        userId: 'alice',
+        roles: ['webpubsub.joinLeaveGroup.room1'],
+        groups: ['room1'],
+      });
+      expect(decoded.expiresAt!.getTime() - decoded.issuedAt!.getTime()).toBe(30 * 60_000);
     });
 
     it('POST <path>/:hub serves each hub (case-insensitively)', async () => {
@@ -228,6 +240,19 @@ describe.each(PLATFORMS)('negotiate on %s', platform => {
     expect(
       (await verify(body.token as string, `${service.endpoint}/clients/mqtt/hubs/chat`)).sub,
     ).toBe('alice');
+    const mqttToken = await verifyClientAccessToken(body.url as string, {
+      connectionString: options.connectionString as string,
+      hub: 'chat',
+      clientProtocol: 'mqtt',
+    });
+    expect(mqttToken.userId).toBe('alice');
+    // The MQTT token is not valid for the default client endpoint.
+    await expect(
+      verifyClientAccessToken(body.token as string, {
+        connectionString: options.connectionString as string,
+        hub: 'chat',
+      }),
+    ).rejects.toMatchObject({ reason: 'wrong-audience' });
     const bad = await http(`${url}/negotiate?protocol=socketio`, {
       headers: { 'x-session': 'alice' },
     });

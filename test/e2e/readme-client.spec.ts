@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { getWebPubSubServiceClientToken } from '../../lib/index.js';
 import { PLATFORMS, startApp } from '../utils/app.js';
@@ -18,6 +19,28 @@ afterAll(async () => {
   if (previous === undefined) delete process.env.WebPubSubConnectionString;
   else process.env.WebPubSubConnectionString = previous;
   await service.close();
+});
+
+const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
+
+/** Each fixture is a README block: its first line (a comment) dropped, the import path the package's. */
+describe('README client-side examples are the fixtures', () => {
+  const blocks = [...read('../../README.md').matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+  const fixtures = readdirSync(new URL('../fixtures/readme/', import.meta.url));
+  it('finds the four fixtures', () => {
+    expect(fixtures.sort()).toEqual([
+      'negotiate-client.example.ts',
+      'negotiate.example.ts',
+      'service-client-async.example.ts',
+      'service-client.example.ts',
+    ]);
+  });
+  it.each(fixtures)('%s is a README code block', file => {
+    const code = read(`../fixtures/readme/${file}`)
+      .replace(/^\/\/.*\n/, '')
+      .replaceAll("'../../../lib/index.js'", "'nestjs-web-pubsub'");
+    expect(blocks).toContain(code);
+  });
 });
 
 describe.each(PLATFORMS)('README client-side examples on %s', platform => {

@@ -150,6 +150,9 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
       expect(() => app.app.get(WebPubSubServiceClients).get('chat')).toThrow(
         'Hub "chat" has no credentials for its WebPubSubServiceClient',
       );
+      expect(() => app.app.get(getWebPubSubServiceClientToken('chat')).sendToAll('x')).toThrow(
+        'Hub "chat" has no credentials for its WebPubSubServiceClient',
+      );
     });
 
     it('a client put in place of the hub token is what everyone gets', async () => {
@@ -311,17 +314,79 @@ describe.each(PLATFORMS)('service client on %s', (platform: PlatformName) => {
     await app.close();
   });
 
-  it('@InjectWebPubSubServiceClient of a hub not named at definition: Nest names the missing token', async () => {
+  it('@InjectWebPubSubServiceClient of a hub the module does not serve: the start-up error lists the configured hubs', async () => {
     @Injectable()
     class TypoUser {
       constructor(@InjectWebPubSubServiceClient('chta') readonly client: WebPubSubServiceClient) {}
     }
     await expect(
       startApp(platform, {
-        imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString: CS_PLACEHOLDER })],
+        imports: [
+          WebPubSubModule.forRoot({ hub: ['chat', 'lobby'], connectionString: CS_PLACEHOLDER }),
+        ],
         providers: [TypoUser],
       }),
-    ).rejects.toThrow(/TypoUser.*"WEB_PUB_SUB_SERVICE_CLIENT\(chta\)"/s);
+    ).rejects.toThrow(
+      'No WebPubSubServiceClient for hub "chta": the configured hubs are "chat", "lobby"',
+    );
+  });
+
+  it('the hub tokens are singletons: app.get(token) gives the injected client', async () => {
+    const app = await startApp(platform, {
+      imports: [
+        WebPubSubModule.forRoot({ hub: ['chat', 'lobby'], connectionString: CS_PLACEHOLDER }),
+      ],
+      providers: [ChatOnly],
+    });
+    const chat = app.app.get(ChatOnly).client;
+    expect(app.app.get(getWebPubSubServiceClientToken('chat'))).toBe(chat);
+    expect(app.app.get(getWebPubSubServiceClientToken('CHAT'))).toBe(chat);
+    expect(app.app.get(getWebPubSubServiceClientToken('lobby')).hubName).toBe('lobby');
+    expect(app.app.get(WebPubSubServiceClients).get('lobby')).toBe(
+      app.app.get(getWebPubSubServiceClientToken('lobby')),
+    );
+    await app.close();
+  });
+
+  it('without credentials and nothing injecting a client: the app starts, and using a client names what is missing', async () => {
+    const app = await startApp(platform, {
+      imports: [WebPubSubModule.forRoot({ hub: 'chat' })],
+    });
+    const client = app.app.get<WebPubSubServiceClient>(getWebPubSubServiceClientToken('chat'));
+    const message = 'Hub "chat" has no credentials for its WebPubSubServiceClient';
+    expect(() => client.sendToAll('hi', { contentType: 'text/plain' })).toThrow(message);
+    expect(() => client.hubName).toThrow(message);
+    expect(() =>
+      app.app.get<WebPubSubServiceClient>(getWebPubSubServiceClientToken()).group('a'),
+    ).toThrow(message);
+    expect(() => app.app.get(WebPubSubServiceClients).get('chat')).toThrow(message);
+    await app.close();
+  });
+
+  it('without credentials, a property injection or a factory injecting the token fails the start-up', async () => {
+    @Injectable()
+    class PropertyUser {
+      @InjectWebPubSubServiceClient('chat') readonly client!: WebPubSubServiceClient;
+    }
+    const message = 'Hub "chat" has no credentials for its WebPubSubServiceClient';
+    await expect(
+      startApp(platform, {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat' })],
+        providers: [PropertyUser],
+      }),
+    ).rejects.toThrow(message);
+    await expect(
+      startApp(platform, {
+        imports: [WebPubSubModule.forRoot({ hub: 'chat' })],
+        providers: [
+          {
+            provide: 'SENDER',
+            inject: [getWebPubSubServiceClientToken('chat')],
+            useFactory: (client: WebPubSubServiceClient) => client,
+          },
+        ],
+      }),
+    ).rejects.toThrow(message);
   });
 
   it('an unknown hub is an UnknownWebPubSubHubError', async () => {

@@ -1,17 +1,22 @@
 // announcer.service.spec.ts
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
+import {
+  getWebPubSubServiceClientToken,
+  InjectWebPubSubServiceClient,
+  WebPubSubModule,
+} from 'nestjs-web-pubsub';
 import {
   createFakeWebPubSubServiceClient,
   verifyClientAccessToken,
 } from 'nestjs-web-pubsub/testing';
 
-const CHAT_CLIENT = 'CHAT_CLIENT'; // the token your module provides the service client under
-
 @Injectable()
 class Announcer {
-  constructor(@Inject(CHAT_CLIENT) private readonly client: WebPubSubServiceClient) {}
+  constructor(
+    @InjectWebPubSubServiceClient('chat') private readonly client: WebPubSubServiceClient,
+  ) {}
 
   async welcome(room: string, userId: string) {
     await this.client.group(room).sendToAll(`${userId} joined`, { contentType: 'text/plain' });
@@ -22,8 +27,13 @@ class Announcer {
 it('announces in the room and hands out a token for it', async () => {
   const fake = createFakeWebPubSubServiceClient({ hub: 'chat' });
   const moduleRef = await Test.createTestingModule({
-    providers: [Announcer, { provide: CHAT_CLIENT, useValue: fake }],
-  }).compile();
+    // No credentials needed: the fake takes the place of the hub's client.
+    imports: [WebPubSubModule.forRoot({ hub: 'chat' })],
+    providers: [Announcer],
+  })
+    .overrideProvider(getWebPubSubServiceClientToken('chat'))
+    .useValue(fake)
+    .compile();
 
   const { url } = await moduleRef.get(Announcer).welcome('blue', 'alice');
 
@@ -35,4 +45,5 @@ it('announces in the room and hands out a token for it', async () => {
     userId: 'alice',
     groups: ['blue'],
   });
+  await moduleRef.close();
 });
