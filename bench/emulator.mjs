@@ -49,9 +49,9 @@ const END = '<!-- emulator-bench:end -->';
 const log = (...args) => console.error(...args);
 const LOAD_AT_START = os.loadavg();
 
-if (!existsSync(`${ROOT}dist/emulator/index.js`)) {
+if (!existsSync(`${ROOT}dist/esm/emulator/index.js`)) {
   console.error(
-    'dist/emulator/index.js is missing: run `npm run build` first (npm run bench:emulator does).',
+    'dist/esm/emulator/index.js is missing: run `npm run build` first (npm run bench:emulator does).',
   );
   process.exit(1);
 }

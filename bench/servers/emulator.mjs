@@ -1,6 +1,6 @@
 // The emulator under load: `startEmulator()` from the built package (dist/), no event handlers,
 // log lines off (the bin would print one per connection), the live view closed.
-import { startEmulator } from '../../dist/emulator/index.js';
+import { startEmulator } from '../../dist/esm/emulator/index.js';
 import { ACCESS_KEY } from '../lib/common.mjs';
 import { ready } from '../lib/server-harness.mjs';
 
