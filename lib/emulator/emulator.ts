@@ -1,0 +1,198 @@
+/**
+ * `startEmulator()`: a local Azure Web PubSub on one port — the client WebSocket endpoint, the REST
+ * data plane under `/api/`, and the live view at `/`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ClientEndpoint } from './client-endpoint.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js';
+import type { HubOperations } from './hub-operations.js';
+import { HubRegistry } from './hubs.js';
+import { TrafficLog } from './traffic-log.js';
+import {
+  validateEmulatorOptions,
+  type EmulatorOptions as EmulatorSettings,
+} from './emulator-options.js';
+import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream.js';
+
+/** The development access key the emulator uses unless told otherwise. Not a secret: it is printed. */
+export const EMULATOR_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+export const EMULATOR_DEFAULT_PORT = 8080;
+
+export type { EventHandlerSettings, HubSettings } from './emulator-options.js';
+
+/** The REST data plane's hook (`rest-api.ts`). */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/** The live view's hook: answers the request and returns true, or returns false when the path is not its own. */
+export type ViewHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export interface RestApiFactoryOptions {
+  readonly hubs: HubOperations;
+  readonly accessKey: string;
+  readonly traffic: TrafficLog;
+  readonly log: (line: string) => void;
+}
+export type RestApiFactory = (options: RestApiFactoryOptions) => {
+  handleRestRequest: RequestHandler;
+};
+export type LiveViewFactory = (options: {
+  hubs: HubOperations;
+  traffic: TrafficLog;
+}) => ViewHandler;
+
+/** Knobs for tests: the service's values by default. */
+export interface EmulatorTimings extends UpstreamTimings, SessionLimits {
+  /** Interval of the server's pings; a socket that misses one is cut. Default 30 s. */
+  keepAliveIntervalMs: number;
+}
+
+/**
+ * Options of {@link startEmulator}: `port` (default 8080; 0 = a free port), `host` (default
+ * `127.0.0.1`), `accessKey` (default {@link EMULATOR_ACCESS_KEY}), `hubs` (the service's hub
+ * settings), `log` (one line per connection, upstream call and REST call; default: stdout).
+ */
+export interface EmulatorOptions extends EmulatorSettings {
+  /** How many traffic records the live view keeps. Default 500. */
+  readonly trafficCapacity?: number;
+  /** Timeouts, retry delays, recovery window, buffer limits (tests shorten them); the service's values by default. */
+  readonly timings?: Partial<EmulatorTimings>;
+  /** @internal the REST data plane; until it is bundled, `/api/` answers 501. */
+  readonly restApi?: RestApiFactory;
+  /** @internal the live view; until it is bundled, other paths answer 404. */
+  readonly liveView?: LiveViewFactory;
+}
+
+export interface RunningEmulator {
+  /** `http://<host>:<port>` */
+  readonly endpoint: string;
+  /** `Endpoint=http://<host>:<port>;AccessKey=<key>;Version=1.0;` */
+  readonly connectionString: string;
+  readonly accessKey: string;
+  readonly port: number;
+  /** @internal state and traffic, for the bin and tests. */
+  readonly hubs: HubOperations;
+  readonly traffic: TrafficLog;
+  /** Closes every client (1001), aborts upstream calls and stops listening; leaves no handle behind. */
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const { timings: given, trafficCapacity, restApi, liveView, ...settings } = options;
+  validateEmulatorOptions(settings);
+  const port = options.port ?? EMULATOR_DEFAULT_PORT;
+  const host = options.host ?? '127.0.0.1';
+  const accessKey = options.accessKey ?? EMULATOR_ACCESS_KEY;
+  const hubSettings = options.hubs ?? {};
+  const log = options.log ?? ((line: string) => console.log(line));
+  const timings: EmulatorTimings = {
+    ...DEFAULT_UPSTREAM_TIMINGS,
+    ...DEFAULT_SESSION_LIMITS,
+    keepAliveIntervalMs: 30_000,
+    ...given,
+  };
+  const traffic = new TrafficLog(trafficCapacity);
+  const hubs = new HubRegistry(Object.keys(hubSettings));
+  const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const upstream = new Upstream(hubSettings, {
+    accessKey,
+    origin: publicHost,
+    traffic,
+    log,
+    timings,
+  });
+  const clients = new ClientEndpoint({
+    accessKey,
+    hubs,
+    upstream,
+    traffic,
+    log,
+    limits: timings,
+    keepAliveIntervalMs: timings.keepAliveIntervalMs,
+  });
+  const rest = restApi?.({ hubs, accessKey, traffic, log }).handleRestRequest ?? notImplemented;
+  const view = liveView?.({ hubs, traffic }) ?? (() => false);
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (pathname === '/api' || pathname.startsWith('/api/')) {
+      rest(req, res);
+      return;
+    }
+    if (view(req, res)) return;
+    sendJson(res, 404, { code: 'NotFound', message: `nothing at ${pathname.slice(0, 200)}` });
+  });
+  server.on('connection', socket => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (ClientEndpoint.handles(pathname)) {
+      clients.handleUpgrade(req, socket, head);
+    } else {
+      socket.on('error', () => socket.destroy());
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
+  server.on('clientError', (_error, socket) => {
+    if (!socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `emulator port ${port} on ${host} is in use (pick another with port, or 0 for a free one)`
+            : `emulator cannot listen on ${host}:${port}: ${error.message}`,
+        ),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as { port: number }).port;
+  const urlHost = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
+  const endpoint = `http://${urlHost}:${actualPort}`;
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint,
+    connectionString: `Endpoint=${endpoint};AccessKey=${accessKey};Version=1.0;`,
+    accessKey,
+    port: actualPort,
+    hubs,
+    traffic,
+    close() {
+      closing ??= (async () => {
+        clients.close();
+        upstream.close();
+        const closed = new Promise<void>(resolve => server.close(() => resolve()));
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+function notImplemented(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  sendJson(res, 501, {
+    code: 'NotImplemented',
+    message: 'the REST data plane is not available in this build',
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
