@@ -39,6 +39,22 @@ export interface CloseOptions {
 
 export type PermissionName = 'joinLeaveGroup' | 'sendToGroup';
 
+/**
+ * Thrown by a `HubOperations` member for something the emulator does not do; the REST data plane
+ * answers `501 Not Implemented` (which `@azure/web-pubsub` does not retry), never a wrong 2xx.
+ * A member that is absent at run time is treated the same way.
+ */
+export class OperationNotImplementedError extends Error {
+  constructor(
+    /** The operation, e.g. `grantPermission`. */
+    readonly operation: string,
+    detail?: string,
+  ) {
+    super(`The emulator does not implement ${operation}${detail ? `: ${detail}` : ''}`);
+    this.name = 'OperationNotImplementedError';
+  }
+}
+
 /** Every operation the REST data plane needs. Sends are fire-and-forget: unknown targets are not errors. */
 export interface HubOperations {
   /** Hubs that are configured or have had connections, as first seen. */
