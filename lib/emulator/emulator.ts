@@ -8,6 +8,7 @@ import { ClientEndpoint } from './client-endpoint.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js';
 import type { HubOperations } from './hub-operations.js';
 import { HubRegistry } from './hubs.js';
+import { MqttEndpoint } from './mqtt-endpoint.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
@@ -109,6 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     limits: timings,
     keepAliveIntervalMs: timings.keepAliveIntervalMs,
   });
+  const mqtt = new MqttEndpoint({ accessKey, hubs, upstream, traffic, log, limits: timings });
   const rest = restApi?.({ hubs, accessKey, traffic, log }).handleRestRequest ?? notImplemented;
   const view = liveView?.({ hubs, traffic }) ?? (() => false);
 
@@ -130,6 +132,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const pathname = (req.url ?? '/').split('?')[0];
     if (ClientEndpoint.handles(pathname)) {
       clients.handleUpgrade(req, socket, head);
+    } else if (MqttEndpoint.handles(pathname)) {
+      mqtt.handleUpgrade(req, socket, head);
     } else {
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -169,6 +173,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     close() {
       closing ??= (async () => {
         clients.close();
+        mqtt.close();
         upstream.close();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));
         server.closeAllConnections();
