@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
-import type { IDisconnectPacket, Packet } from 'mqtt-packet';
+import type { IDisconnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import type WebSocket from 'ws';
 
 /** How the link ended, for the session and the `disconnected` event. */
@@ -128,8 +128,13 @@ export class MqttLink {
   }
 
   send(packet: Packet): void {
+    this.sendBytes(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  /** Sends a packet already encoded (fan-out encodes a message once for every subscriber). */
+  sendBytes(bytes: Buffer): void {
     if (!this.open || this.#ws.readyState !== this.#ws.OPEN) return;
-    this.#ws.send(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+    this.#ws.send(bytes);
   }
 
   /**
@@ -166,6 +171,40 @@ export class MqttLink {
     if (this.#watch) clearTimeout(this.#watch);
     this.#watch = undefined;
   }
+}
+
+/** A PUBLISH encoded once: its bytes, and where its packet id goes (QoS 1), or -1 (QoS 0). */
+export interface EncodedPublish {
+  readonly bytes: Buffer;
+  readonly idOffset: number;
+}
+
+/** Encodes a PUBLISH for `protocolVersion`; a QoS 1 packet gets its id later ({@link numbered}). */
+export function encodePublish(packet: IPublishPacket, protocolVersion: number): EncodedPublish {
+  const bytes = mqttPacket.generate(
+    { ...packet, messageId: packet.qos > 0 ? 1 : undefined },
+    { protocolVersion },
+  );
+  if (packet.qos === 0) return { bytes, idOffset: -1 };
+  // Fixed header (1 byte, then the remaining length as a variable byte integer), topic, packet id.
+  let offset = 1;
+  while (bytes[offset] & 0x80) offset++;
+  offset++;
+  return { bytes, idOffset: offset + 2 + bytes.readUInt16BE(offset) };
+}
+
+/** A copy of an encoded QoS 1 PUBLISH with packet id `id`. */
+export function numbered(encoded: EncodedPublish, id: number): Buffer {
+  const bytes = Buffer.from(encoded.bytes);
+  bytes.writeUInt16BE(id, encoded.idOffset);
+  return bytes;
+}
+
+/** A copy of an encoded PUBLISH with the DUP flag set (a resend). */
+export function duplicate(bytes: Buffer): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[0] |= 0x08;
+  return copy;
 }
 
 /** Reason strings are kept short: they travel in every DISCONNECT. */

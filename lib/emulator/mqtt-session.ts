@@ -25,7 +25,14 @@ import type { SessionLimits } from './client-session.js';
 import type { OutboundMessage } from './hub-operations.js';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from './hubs.js';
 import { groupProblem } from './json-protocol.js';
-import type { LinkEnd, MqttLink } from './mqtt-link.js';
+import {
+  duplicate,
+  encodePublish,
+  numbered,
+  type EncodedPublish,
+  type LinkEnd,
+  type MqttLink,
+} from './mqtt-link.js';
 import type { TrafficLog } from './traffic-log.js';
 import type { EventSubject, Upstream } from './upstream.js';
 
@@ -94,6 +101,9 @@ export function dataTypeOfContentType(
   return 'binary';
 }
 
+/** Encoded forms of a message being fanned out, dropped with the message. */
+const ENCODED = new WeakMap<OutboundMessage, Map<string, EncodedPublish>>();
+
 const CONTENT_TYPE_OF: Record<OutboundMessage['dataType'], string> = {
   json: 'application/json',
   text: 'text/plain',
@@ -143,9 +153,9 @@ export class MqttSession implements ClientSink {
   #willDue = false;
   readonly #subscriptions = new Map<string, Subscription>();
   /** Outgoing QoS 1 messages waiting for their PUBACK, by packet id. */
-  readonly #inflight = new Map<number, IPublishPacket>();
+  readonly #inflight = new Map<number, Buffer>();
   /** Outgoing QoS 1 messages waiting for room in the client's receive maximum, or for a link. */
-  readonly #pending: IPublishPacket[] = [];
+  readonly #pending: EncodedPublish[] = [];
   #nextPacketId = 1;
   #receiveMaximum = 65535;
   /** Incoming QoS 2 packet ids between PUBREC and PUBREL (processed once). */
@@ -215,7 +225,7 @@ export class MqttSession implements ClientSink {
       );
     });
     // Unacknowledged messages go again (DUP), then those that waited.
-    for (const message of this.#inflight.values()) link.send({ ...message, dup: true });
+    for (const bytes of this.#inflight.values()) link.sendBytes(duplicate(bytes));
     this.#flush();
   }
 
@@ -235,25 +245,36 @@ export class MqttSession implements ClientSink {
       if (subscription) qos = Math.min(1, subscription.qos);
       identifier = subscription?.identifier;
     }
-    const publish: IPublishPacket = {
-      cmd: 'publish',
-      topic,
-      payload: message.data,
-      qos: qos as 0 | 1,
-      dup: false,
-      retain: false,
-      properties: this.#v5
-        ? {
-            contentType: CONTENT_TYPE_OF[message.dataType],
-            ...(identifier !== undefined ? { subscriptionIdentifier: identifier } : {}),
-          }
-        : undefined,
-    };
+    // One message reaches many subscribers: it is encoded once per form (version, QoS, topic, id).
+    let forms = ENCODED.get(message);
+    if (!forms) ENCODED.set(message, (forms = new Map()));
+    const form = `${this.protocolVersion}|${qos}|${identifier ?? ''}|${topic}`;
+    let encoded = forms.get(form);
+    if (!encoded) {
+      encoded = encodePublish(
+        {
+          cmd: 'publish',
+          topic,
+          payload: message.data,
+          qos: qos as 0 | 1,
+          dup: false,
+          retain: false,
+          properties: this.#v5
+            ? {
+                contentType: CONTENT_TYPE_OF[message.dataType],
+                ...(identifier !== undefined ? { subscriptionIdentifier: identifier } : {}),
+              }
+            : undefined,
+        },
+        this.protocolVersion,
+      );
+      forms.set(form, encoded);
+    }
     if (qos === 0) {
-      this.#link?.send(publish);
+      this.#link?.sendBytes(encoded.bytes);
       return;
     }
-    this.#pending.push(publish);
+    this.#pending.push(encoded);
     if (this.#pending.length + this.#inflight.size > this.context.limits.maxUnackedMessages) {
       this.#fail(
         `the client did not acknowledge its messages (more than ${this.context.limits.maxUnackedMessages} waiting)`,
@@ -411,11 +432,11 @@ export class MqttSession implements ClientSink {
     const link = this.#link;
     if (!link || !link.open) return;
     while (this.#pending.length > 0 && this.#inflight.size < this.#receiveMaximum) {
-      const publish = this.#pending.shift() as IPublishPacket;
+      const encoded = this.#pending.shift() as EncodedPublish;
       const messageId = this.#packetId();
-      const numbered = { ...publish, messageId };
-      this.#inflight.set(messageId, numbered);
-      link.send(numbered);
+      const bytes = numbered(encoded, messageId);
+      this.#inflight.set(messageId, bytes);
+      link.sendBytes(bytes);
     }
   }
 
@@ -692,9 +713,10 @@ export class MqttSession implements ClientSink {
           }
         : undefined,
     };
-    if (publish.qos === 0) this.#link?.send(publish);
+    const encoded = encodePublish(publish, this.protocolVersion);
+    if (publish.qos === 0) this.#link?.sendBytes(encoded.bytes);
     else {
-      this.#pending.push(publish);
+      this.#pending.push(encoded);
       this.#flush();
     }
   }

@@ -523,6 +523,85 @@ describe('MQTT protocol rules on the emulator (no upstream)', () => {
     },
   );
 
+  it.each(VERSIONS)(
+    'MQTT %i: QoS 2 publishes complete (PUBREC, PUBREL, PUBCOMP) and are delivered once, a resent one too',
+    async version => {
+      const listener = await device(version);
+      await listener.client.subscribeAsync('exactly', { qos: 2 });
+      const sender = await device(version);
+      await sender.client.publishAsync('exactly', 'once', { qos: 2 });
+      expect(sender.packets.map(packet => packet.cmd)).toEqual(
+        expect.arrayContaining(['pubrec', 'pubcomp']),
+      );
+      // The same packet id again before PUBREL (a resend): PUBREC again, not delivered twice.
+      const raw = new RawMqtt(await mqttUrl(emulator, { roles: ALL_ROLES }), version);
+      await raw.opened;
+      raw.send({
+        cmd: 'connect',
+        protocolVersion: version,
+        clientId: `qos2raw${version}`,
+        keepalive: 30,
+        clean: true,
+      });
+      await waitFor(() => raw.packets.some(packet => packet.cmd === 'connack'));
+      const publish = {
+        cmd: 'publish',
+        topic: 'exactly',
+        payload: 'raw',
+        qos: 2,
+        messageId: 7,
+        retain: false,
+      };
+      raw.send({ ...publish, dup: false });
+      raw.send({ ...publish, dup: true });
+      await waitFor(() => raw.packets.filter(packet => packet.cmd === 'pubrec').length === 2);
+      raw.send({ cmd: 'pubrel', messageId: 7 });
+      await waitFor(() => raw.packets.some(packet => packet.cmd === 'pubcomp'));
+      expect(raw.packets.find(packet => packet.cmd === 'pubcomp')?.messageId).toBe(7);
+      // Sync point: a later message arrives after any duplicate would have.
+      await sender.client.publishAsync('exactly', 'last', { qos: 1 });
+      await waitFor(() => listener.on('exactly').length >= 3);
+      expect(listener.on('exactly').map(message => utf8(message.payload))).toEqual([
+        'once',
+        'raw',
+        'last',
+      ]);
+      // Toward MQTT clients the service publishes with QoS 1 at most.
+      expect(listener.on('exactly').every(message => message.packet.qos === 1)).toBe(true);
+      raw.ws.close();
+    },
+  );
+
+  it.each(VERSIONS)(
+    'MQTT %i: no will after a DISCONNECT; REST closeConnection ends the session (5.0: DISCONNECT 0x98 with the reason)',
+    async version => {
+      const watcher = await device(version);
+      await watcher.client.subscribeAsync(`wills${version}`, { qos: 1 });
+      const polite = await device(version, {
+        will: { topic: `wills${version}`, payload: Buffer.from('polite'), qos: 1, retain: false },
+      });
+      await polite.end();
+      const closed = await device(version, {
+        will: { topic: `wills${version}`, payload: Buffer.from('closed'), qos: 1, retain: false },
+      });
+      const gone = new Promise<void>(resolve => closed.client.once('close', () => resolve()));
+      await service.closeConnection(closed.client.options.clientId!, { reason: 'maintenance' });
+      await gone;
+      if (version === 5) {
+        expect(closed.packets.find(packet => packet.cmd === 'disconnect')).toMatchObject({
+          reasonCode: 0x98,
+          properties: { reasonString: 'maintenance' },
+        });
+      }
+      // The server closed the connection: the will goes out (sync point for the polite one).
+      await waitFor(() => watcher.on(`wills${version}`).length >= 1);
+      expect(watcher.on(`wills${version}`).map(message => utf8(message.payload))).toEqual([
+        'closed',
+      ]);
+      expect(emulator.hubs.connectionExists('chat', closed.client.options.clientId!)).toBe(false);
+    },
+  );
+
   it.each([
     [4, 0x80, 0x80],
     [5, 0xa2, 0x9e],
