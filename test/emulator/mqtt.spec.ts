@@ -602,6 +602,43 @@ describe('MQTT protocol rules on the emulator (no upstream)', () => {
     },
   );
 
+  it.each(VERSIONS)(
+    'MQTT %i: UNSUBSCRIBE leaves the group (5.0: UNSUBACK 0x00, and 0x11 for a topic not subscribed)',
+    async version => {
+      const member = await device(version);
+      const id = member.client.options.clientId!;
+      await member.client.subscribeAsync('passing', { qos: 1 });
+      expect(emulator.hubs.groupExists('chat', 'passing')).toBe(true);
+      await member.client.unsubscribeAsync(['passing', 'never']).catch(() => undefined);
+      const unsuback = member.packets.find(packet => packet.cmd === 'unsuback')!;
+      if (version === 5) expect(unsuback.granted).toEqual([0x00, 0x11]);
+      expect(
+        [...emulator.hubs.listConnections('chat')].find(c => c.connectionId === id)?.groups,
+      ).toEqual(new Set());
+    },
+  );
+
+  it('MQTT 5: the will waits for its delay after a lost connection (session expiry 2 s, delay 1 s)', async () => {
+    const watcher = await device(5);
+    await watcher.client.subscribeAsync('delayed', { qos: 1 });
+    const dying = await device(5, {
+      clean: false,
+      properties: { sessionExpiryInterval: 2 },
+      will: {
+        topic: 'delayed',
+        payload: Buffer.from('late'),
+        qos: 1,
+        retain: false,
+        properties: { willDelayInterval: 1 },
+      },
+    });
+    const lost = Date.now();
+    (dying.client.stream as unknown as { destroy(): void }).destroy();
+    await waitFor(() => watcher.on('delayed').length === 1);
+    expect(Date.now() - lost).toBeGreaterThanOrEqual(900);
+    expect(utf8(watcher.on('delayed')[0].payload)).toBe('late');
+  });
+
   it.each([
     [4, 0x80, 0x80],
     [5, 0xa2, 0x9e],
