@@ -34,7 +34,7 @@ import {
   type MqttLink,
 } from './mqtt-link.js';
 import type { TrafficLog } from './traffic-log.js';
-import type { EventSubject, Upstream } from './upstream.js';
+import type { EventSubject, MqttUserEventAnswer, Upstream } from './upstream.js';
 
 /** Topic of the messages REST sends to a connection, a user or everyone. */
 export const SERVER_MESSAGES_TOPIC = '$webpubsub/server/messages';
@@ -673,10 +673,24 @@ export class MqttSession implements ClientSink {
       this.#ack(link, packet, Ack.success);
       return;
     }
-    const answer = await this.context.upstream.mqttUserEvent(this.subject, event, payload, {
-      contentType: this.#v5 ? packet.properties?.contentType : undefined,
-      userProperties,
-    });
+    let answer: MqttUserEventAnswer;
+    try {
+      answer = await this.context.upstream.mqttUserEvent(this.subject, event, payload, {
+        contentType: this.#v5 ? packet.properties?.contentType : undefined,
+        userProperties,
+      });
+    } catch (error) {
+      // What cannot travel in an HTTP request (a control character in the content type or the
+      // event name) is answered as a failure, never left without an answer.
+      const reason = `the user event cannot be sent: ${(error as Error).message}`;
+      this.#refusalRecord(reason);
+      answer = {
+        succeeded: false,
+        contentType: 'text/plain',
+        body: Buffer.from(reason, 'utf8'),
+        userProperties: [],
+      };
+    }
     if (this.#ended) return;
     this.#reply(packet, answer.succeeded, answer);
     this.#ack(link, packet, Ack.success);

@@ -324,6 +324,16 @@ describe.each(PLATFORMS)(
           expect(handled.mqtt?.userProperties ?? []).toEqual([]);
           expect(reply[0].packet.properties).toBeUndefined();
         }
+        if (version === 5) {
+          // A content type that cannot be an HTTP header value: answered on .../failed, never hanging.
+          await device.client.publishAsync('$webpubsub/server/events/telemetry', 'x', {
+            qos: 1,
+            properties: { contentType: 'text/plain\u0001' },
+          });
+          expect(utf8(device.on('$webpubsub/server/events/telemetry/failed')[0].payload)).toMatch(
+            /cannot be sent: .*control characters/,
+          );
+        }
         // The module answers an event it has no handler for with 204: an empty .../succeeded.
         await device.client.publishAsync('$webpubsub/server/events/nobody', 'x', { qos: 0 });
         await waitFor(() => device.on('$webpubsub/server/events/nobody/succeeded').length === 1);
@@ -770,6 +780,21 @@ describe('MQTT protocol rules on the emulator (no upstream)', () => {
     expect(await status(`${base}/clients/mqtt/hubs/chat?access_token=${defaultToken}`)).toBe(401);
     expect(await status(await mqttUrl(emulator), 'json.webpubsub.azure.v1')).toBe(400);
     expect(await status(await mqttUrl(emulator))).toBe(101);
+    // The token as a Bearer header instead of the query.
+    const mqttToken = (await service.getClientAccessToken({ clientProtocol: 'mqtt' })).token;
+    const bearer = await new Promise<number>(resolve => {
+      const ws = new WebSocket(`${base}/clients/mqtt/hubs/chat`, 'mqtt', {
+        headers: { Authorization: `Bearer ${mqttToken}` },
+      });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+    });
+    expect(bearer).toBe(101);
+    expect(await status(`${base}/clients/mqtt/hubs/9bad?access_token=${mqttToken}`)).toBe(400);
+    expect(await status(`${base}/clients/mqtt/chat?access_token=${mqttToken}`)).toBe(404);
   });
 
   it('MQTT 5: a session with an expiry survives a lost connection: resumed with session present, QoS 1 messages kept', async () => {
