@@ -168,6 +168,8 @@ export class ClientEndpoint {
       }
     }
     if (socket.destroyed || this.#closed) return;
+    // The hub as first configured or seen: one spelling in the state, the log and the live view.
+    const hubName = this.#options.hubs.hub(request.hub).name;
     const finalUserId =
       response?.userId !== undefined && response.userId !== null
         ? response.userId || undefined
@@ -175,7 +177,12 @@ export class ClientEndpoint {
     const finalRoles = response?.roles ?? roles;
     const finalGroups =
       response?.groups && response.groups.length > 0 ? [...groups, ...response.groups] : groups;
-    const accepted: EventSubject = { ...subject, userId: finalUserId, subprotocol: chosen };
+    const accepted: EventSubject = {
+      ...subject,
+      hub: hubName,
+      userId: finalUserId,
+      subprotocol: chosen,
+    };
     const session = new ClientSession(
       {
         hubs: this.#options.hubs,
@@ -191,7 +198,7 @@ export class ClientEndpoint {
       accepted,
     );
     session.connection = new Connection(
-      request.hub,
+      hubName,
       connectionId,
       finalUserId,
       finalRoles,
@@ -202,18 +209,18 @@ export class ClientEndpoint {
     this.#upgrade(req, socket, head, chosen, ws => {
       this.#options.hubs.add(session.connection, finalGroups);
       this.#sessions.add(session);
-      this.#byId.set(sessionKey(request.hub, connectionId), session);
+      this.#byId.set(sessionKey(hubName, connectionId), session);
       session.attach(ws, false);
       this.#options.traffic.record({
         kind: 'connection',
-        hub: request.hub,
+        hub: hubName,
         action: 'connected',
         connectionId,
         userId: finalUserId,
         subprotocol: chosen,
       });
       this.#options.log(
-        `client ${request.hub}/${connectionId} connected` +
+        `client ${hubName}/${connectionId} connected` +
           (finalUserId ? ` as ${finalUserId}` : '') +
           (chosen ? ` (${chosen})` : ' (simple)'),
       );

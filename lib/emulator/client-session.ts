@@ -35,6 +35,8 @@ export interface SessionLimits {
   maxUnackedBytes: number;
   /** Incoming messages waiting for their turn before the socket stops reading. Default 64. */
   maxQueuedMessages: number;
+  /** Bytes waiting in a socket's send buffer before the client is cut as not reading. Default 16 MB. */
+  maxBufferedBytes: number;
 }
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
@@ -42,6 +44,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxUnackedMessages: 1000,
   maxUnackedBytes: 16 * 1024 * 1024,
   maxQueuedMessages: 64,
+  maxBufferedBytes: 16 * 1024 * 1024,
 };
 
 export interface SessionContext {
@@ -162,6 +165,7 @@ export class ClientSession implements ClientSink {
       const ws = this.#ws;
       if (!ws || ws.readyState !== ws.OPEN) return;
       const { message } = delivery;
+      if (this.#overflowing(ws)) return;
       if (message.dataType === 'binary') ws.send(message.data, { binary: true });
       else ws.send(message.data.toString('utf8'));
       return;
@@ -266,7 +270,18 @@ export class ClientSession implements ClientSink {
 
   #sendText(frame: string): void {
     const ws = this.#ws;
-    if (ws && ws.readyState === ws.OPEN) ws.send(frame);
+    if (ws && ws.readyState === ws.OPEN && !this.#overflowing(ws)) ws.send(frame);
+  }
+
+  /** A client that stops reading while messages pile up is cut (a reliable one may recover). */
+  #overflowing(ws: WebSocket): boolean {
+    if (ws.bufferedAmount <= this.context.limits.maxBufferedBytes) return false;
+    this.context.log(
+      `client ${this.connection.hub}/${this.connection.connectionId} does not read its messages ` +
+        `(more than ${this.context.limits.maxBufferedBytes} bytes waiting); cutting the socket`,
+    );
+    ws.terminate();
+    return true;
   }
 
   // ---- incoming ----

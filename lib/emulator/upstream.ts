@@ -664,7 +664,7 @@ export function userEventMatches(pattern: string | undefined, event: string): bo
 
 export function expandTemplate(template: string, hub: string, event: string): string {
   return template
-    .replaceAll('{hub}', encodeURIComponent(hub))
+    .replaceAll('{hub}', encodeURIComponent(hub.toLowerCase()))
     .replaceAll('{event}', encodeURIComponent(event));
 }
 

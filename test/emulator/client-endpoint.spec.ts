@@ -210,7 +210,7 @@ describe('the emulator client endpoint', () => {
   });
 
   it('sends CloudEvents the module reads, signed with the access key, with state from the connect answer', async () => {
-    const url = `${await clientUrl(emulator.connectionString, 'chat', { userId: 'token-user' })}&as=answer-user`;
+    const url = `${await clientUrl(emulator.connectionString, 'chat', { userId: 'token-user', groups: ['from-token'] })}&as=answer-user`;
     const raw = client(url, [RELIABLE, JSON_V1]);
     await raw.opened;
     expect(raw.ws.protocol).toBe(RELIABLE);
@@ -246,6 +246,7 @@ describe('the emulator client endpoint', () => {
     );
     // Groups and roles from the connect answer apply.
     expect(emulator.hubs.groupExists('chat', 'g1')).toBe(true);
+    expect(emulator.hubs.groupExists('chat', 'from-token')).toBe(true);
     raw.send({
       type: 'sendToGroup',
       group: 'g1',
@@ -421,6 +422,55 @@ describe('the emulator client endpoint', () => {
         data: 'x'.repeat(1024 * 1024 + 1),
       });
       expect((await raw.done).code).toBe(1009);
+    });
+  });
+
+  describe('messages from the service side (REST sends, closes)', () => {
+    it('reach simple and JSON clients with the data type of their content type', async () => {
+      const simple = client(await clientUrl(emulator.connectionString, 'chat', { userId: 'both' }));
+      const json = client(
+        await clientUrl(emulator.connectionString, 'chat', { userId: 'both' }),
+        JSON_V1,
+      );
+      await Promise.all([simple.opened, json.opened]);
+      await waitFor(() => json.messages().length === 1);
+      const send = (dataType: 'text' | 'json' | 'binary', data: Buffer) =>
+        emulator.hubs.sendToUser('chat', 'both', { dataType, data });
+      send('text', Buffer.from('plain'));
+      send('json', Buffer.from('"Hello"'));
+      send('binary', Buffer.from([0, 1, 2]));
+      await waitFor(() => simple.frames.length === 3 && json.messages().length === 4);
+      expect(simple.frames).toEqual([
+        { data: 'plain', binary: false },
+        { data: '"Hello"', binary: false },
+        { data: Buffer.from([0, 1, 2]), binary: true },
+      ]);
+      expect(json.messages().slice(1)).toEqual([
+        { type: 'message', from: 'server', dataType: 'text', data: 'plain' },
+        { type: 'message', from: 'server', dataType: 'json', data: 'Hello' },
+        { type: 'message', from: 'server', dataType: 'binary', data: 'AAEC' },
+      ]);
+    });
+
+    it('close a connection with a disconnected message, code 1000 and one disconnected event upstream', async () => {
+      const json = client(await clientUrl(emulator.connectionString, 'chat'), JSON_V1);
+      await json.opened;
+      await waitFor(() => json.messages().length === 1);
+      const { connectionId } = json.messages()[0];
+      emulator.hubs.closeConnection('chat', connectionId, 'bye now');
+      expect(await json.done).toEqual({ code: 1000, reason: 'bye now' });
+      expect(json.messages().at(-1)).toEqual({
+        type: 'system',
+        event: 'disconnected',
+        message: 'bye now',
+      });
+      await waitFor(() =>
+        upstream.events('disconnected').some(e => e.headers['ce-connectionid'] === connectionId),
+      );
+      const events = upstream
+        .events('disconnected')
+        .filter(e => e.headers['ce-connectionid'] === connectionId);
+      expect(events.map(e => JSON.parse(e.body.toString('utf8')))).toEqual([{ reason: 'bye now' }]);
     });
   });
 

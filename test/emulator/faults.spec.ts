@@ -343,6 +343,37 @@ describe('emulator faults', () => {
     }
   });
 
+  it('cuts a client that stops reading while messages pile up, once, and keeps serving others', async () => {
+    const logs = new LogLines();
+    const emulator = await startEmulator({
+      port: 0,
+      log: logs.log,
+      timings: { ...FAST_TIMINGS, maxBufferedBytes: 256 * 1024 },
+    });
+    try {
+      const stalled = new RawClient(
+        await clientUrl(emulator.connectionString, 'chat', { userId: 'slow' }),
+      );
+      const reader = await jsonClient(emulator, 'chat');
+      opened.push(stalled, reader);
+      await stalled.opened;
+      await waitFor(() => emulator.hubs.userExists('chat', 'slow'));
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const chunk = { dataType: 'binary' as const, data: Buffer.alloc(256 * 1024) };
+      for (let i = 0; i < 200 && emulator.hubs.userExists('chat', 'slow'); i++) {
+        emulator.hubs.sendToUser('chat', 'slow', chunk);
+        await new Promise(resolve => setImmediate(resolve));
+      }
+      await waitFor(() => !emulator.hubs.userExists('chat', 'slow'));
+      expect(logs.matching(/does not read its messages/)).toHaveLength(1);
+      emulator.hubs.sendToAll('chat', { dataType: 'text', data: Buffer.from('still here') });
+      await waitFor(() => reader.messages().length === 2);
+      expect(reader.messages()[1]).toMatchObject({ data: 'still here' });
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('keeps tokens and the access key out of every traffic record', async () => {
     const upstream = await recordingUpstream();
     const emulator = await startEmulator({
