@@ -172,7 +172,7 @@ export class MqttEndpoint {
     if (socket.destroyed || this.#closed) return;
     this.#pendingSockets.delete(socket);
     this.#wss.handleUpgrade(req, socket, head, ws => {
-      const link = new MqttLink(ws);
+      const link = new MqttLink(ws, this.#options.limits.maxBufferedBytes);
       this.#unbound.add(link);
       const timer = setTimeout(
         () => link.close('no CONNECT packet in time'),
@@ -209,7 +209,7 @@ export class MqttEndpoint {
     request: ClientRequest,
     claims: JWTPayload,
   ): Promise<void> {
-    const { hub } = request;
+    let hub = request.hub;
     const version = packet.protocolVersion ?? 4;
     if (version !== MqttProtocolVersion.v311 && version !== MqttProtocolVersion.v500) {
       // MQTT 3.1 (and anything else): the one refusal every version reads.
@@ -273,6 +273,8 @@ export class MqttEndpoint {
       );
       return;
     }
+    // The hub as first configured or seen: one spelling in the state, the log and the live view.
+    hub = this.#options.hubs.hub(request.hub).name;
     const response = outcome.response;
     const cleanStart = packet.clean !== false;
     const expiryMs = Math.min(
@@ -342,7 +344,7 @@ export class MqttEndpoint {
           if (this.#sessions.get(k) === ended) this.#sessions.delete(k);
         },
       },
-      { ...subject, userId, state: subject.state, nextEventId: 1 },
+      { ...subject, hub, userId, state: subject.state, nextEventId: 1 },
       version,
     );
     session.connection = new Connection(hub, clientId, userId, roles, MQTT_SUBPROTOCOL, session);

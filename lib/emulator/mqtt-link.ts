@@ -38,7 +38,11 @@ export class MqttLink {
   #closed = false;
   #paused = false;
 
-  constructor(ws: WebSocket) {
+  constructor(
+    ws: WebSocket,
+    /** Bytes waiting in the send buffer before the client is cut as not reading. */
+    readonly maxBufferedBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.#ws = ws;
     this.#parser.on('packet', (packet: Packet) => {
       if (this.#end) return;
@@ -134,6 +138,16 @@ export class MqttLink {
   /** Sends a packet already encoded (fan-out encodes a message once for every subscriber). */
   sendBytes(bytes: Buffer): void {
     if (!this.open || this.#ws.readyState !== this.#ws.OPEN) return;
+    if (this.#ws.bufferedAmount > this.maxBufferedBytes) {
+      // A client that stops reading while messages pile up is cut (its session may be resumed).
+      this.#end = {
+        byServer: true,
+        reason: `the client does not read its messages (more than ${this.maxBufferedBytes} bytes waiting)`,
+      };
+      this.#stopWatch();
+      this.#ws.terminate();
+      return;
+    }
     this.#ws.send(bytes);
   }
 

@@ -71,3 +71,50 @@ describe('MQTT and the emulator shutting down', () => {
     expect(newHandles(before)).toEqual([]);
   });
 });
+
+describe('MQTT clients that stop reading', () => {
+  it('are cut once more than maxBufferedBytes wait in the send buffer; the session ends with the reason', async () => {
+    const lines: string[] = [];
+    const emulator = await startEmulator({
+      port: 0,
+      log: line => lines.push(line),
+      timings: { ...FAST_TIMINGS, maxBufferedBytes: 256 * 1024 },
+    });
+    const url = (
+      await new WebPubSubServiceClient(emulator.connectionString, 'chat').getClientAccessToken({
+        clientProtocol: 'mqtt',
+        roles: ['webpubsub.joinLeaveGroup'],
+      })
+    ).url;
+    const reader = await connect(url, { protocolVersion: 5, clientId: 'stuck' });
+    await reader.client.subscribeAsync('flood', { qos: 0 });
+    const reading = await connect(url, { protocolVersion: 5, clientId: 'reading' });
+    await reading.client.subscribeAsync('flood', { qos: 0 });
+    let received = 0;
+    reading.client.on('message', () => received++);
+    // One client stops reading its socket; the other keeps reading.
+    (reader.client.stream as unknown as { pause(): void }).pause();
+    const chunk = { dataType: 'binary' as const, data: Buffer.alloc(32 * 1024, 1) };
+    let sent = 0;
+    while (sent < 4000 && emulator.hubs.connectionExists('chat', 'stuck')) {
+      emulator.hubs.sendToGroup('chat', 'flood', chunk);
+      sent++;
+      // Each send is written out before the next: only a client that does not read falls behind.
+      await new Promise(resolve => setTimeout(resolve, 0));
+    }
+    expect(emulator.hubs.connectionExists('chat', 'stuck')).toBe(false);
+    expect(sent).toBeGreaterThan(8);
+    expect(
+      lines.filter(line =>
+        /stuck session ended: the client does not read its messages \(more than 262144 bytes waiting\)/.test(
+          line,
+        ),
+      ),
+    ).toHaveLength(1);
+    await waitFor(() => received === sent);
+    expect(emulator.hubs.connectionExists('chat', 'reading')).toBe(true);
+    reading.client.end(true);
+    reader.client.end(true);
+    await emulator.close();
+  });
+});
