@@ -723,6 +723,27 @@ describe('MQTT protocol rules on the emulator (no upstream)', () => {
     },
   );
 
+  it('the service limits at CONNECT: 3.1.1 keep-alive 0 → CONNACK 3; a 2,001-byte will → 5.0 CONNACK 0x95, a will topic with a wildcard → 0x90', async () => {
+    const url = await mqttUrl(emulator);
+    expect(
+      (await Device.refused(url, { protocolVersion: 4, clientId: 'nokeepalive', keepalive: 0 }))
+        .returnCode,
+    ).toBe(3);
+    const bigWill = await Device.refused(url, {
+      protocolVersion: 5,
+      clientId: 'bigwill',
+      will: { topic: 'room', payload: Buffer.alloc(2001), qos: 0, retain: false },
+    });
+    expect(bigWill.reasonCode).toBe(0x95);
+    expect(bigWill.properties?.reasonString).toMatch(/2001 bytes; at most 2000/);
+    const wildWill = await Device.refused(url, {
+      protocolVersion: 5,
+      clientId: 'wildwill',
+      will: { topic: 'room/#', payload: Buffer.from('x'), qos: 0, retain: false },
+    });
+    expect(wildWill.reasonCode).toBe(0x90);
+  });
+
   it('MQTT 3.1 (protocol level 3) gets CONNACK 1 (unacceptable protocol version)', async () => {
     const connack = await Device.refused(await mqttUrl(emulator), {
       protocolVersion: 3,
