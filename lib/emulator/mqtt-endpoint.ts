@@ -304,7 +304,8 @@ export class MqttEndpoint {
       will: willOf(packet, version),
     };
     this.#unbound.delete(link);
-    if (existing && !existing.ended && !cleanStart) {
+    // A session is resumed by the same protocol version only; another version starts afresh.
+    if (existing && !existing.ended && !cleanStart && existing.protocolVersion === version) {
       existing.attach(link, { ...attachment, sessionPresent: true });
       this.#record(
         hub,

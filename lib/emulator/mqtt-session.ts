@@ -178,10 +178,6 @@ export class MqttSession implements ClientSink {
     return this.#ended;
   }
 
-  get linked(): boolean {
-    return this.#link !== undefined;
-  }
-
   get #v5(): boolean {
     return this.protocolVersion === 5;
   }
