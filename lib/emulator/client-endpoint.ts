@@ -48,7 +48,7 @@ class Refusal extends Error {
 }
 
 /** What the upgrade request asks for. */
-interface ClientRequest {
+export interface ClientRequest {
   readonly hub: string;
   readonly query: URLSearchParams;
   readonly offered: string[];
@@ -388,7 +388,7 @@ function pickSubprotocol(offered: string[]): string | undefined {
     : undefined;
 }
 
-function accessToken(req: IncomingMessage, query: URLSearchParams): string | undefined {
+export function accessToken(req: IncomingMessage, query: URLSearchParams): string | undefined {
   const fromQuery = query.get('access_token');
   if (fromQuery) return fromQuery;
   const authorization = req.headers.authorization;
@@ -396,7 +396,7 @@ function accessToken(req: IncomingMessage, query: URLSearchParams): string | und
   return match ? match[1] : undefined;
 }
 
-function stringList(value: unknown): string[] {
+export function stringList(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
   return [];
@@ -406,7 +406,7 @@ const HIDDEN_QUERY = new Set(['access_token']);
 const HIDDEN_HEADERS = new Set(['authorization']);
 
 /** The connect event body: claims as string lists, the query and headers without the token. */
-function connectBody(
+export function connectBody(
   req: IncomingMessage,
   request: ClientRequest,
   claims: JWTPayload,
@@ -439,7 +439,7 @@ function connectBody(
 }
 
 /** Answers an upgrade request with a plain HTTP status before any WebSocket exists. */
-function refuse(socket: Duplex, status: number, message: string): void {
+export function refuse(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
   const body = Buffer.from(`${message}\n`, 'utf8');
   const reason = STATUS_TEXT[status] ?? 'Error';

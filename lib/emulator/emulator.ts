@@ -10,6 +10,7 @@ import type { HubOperations } from './hub-operations.js';
 import { HubRegistry } from './hubs.js';
 import { createRestApi } from './rest-api.js';
 import { createLiveView } from './live-view/live-view.js';
+import { MqttEndpoint } from './mqtt-endpoint.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
@@ -113,6 +114,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const rest = (restApi ?? createRestApi)({ hubs, accessKey, traffic, log }).handleRestRequest;
   const view: ViewHandler & { close?(): void } = (liveView ?? createLiveView)({ hubs, traffic });
+  const mqtt = new MqttEndpoint({ accessKey, hubs, upstream, traffic, log, limits: timings });
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -132,6 +134,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const pathname = (req.url ?? '/').split('?')[0];
     if (ClientEndpoint.handles(pathname)) {
       clients.handleUpgrade(req, socket, head);
+    } else if (MqttEndpoint.handles(pathname)) {
+      mqtt.handleUpgrade(req, socket, head);
     } else {
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -171,6 +175,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     close() {
       closing ??= (async () => {
         clients.close();
+        mqtt.close();
         upstream.close();
         view.close?.();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));

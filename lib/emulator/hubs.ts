@@ -36,6 +36,8 @@ export class Connection implements ConnectionView {
   readonly #revoked = new Set<string>();
   /** The opaque `ce-connectionState` the upstream set last. */
   state: string | undefined;
+  /** MQTT clients: 4 (3.1.1) or 5 (5.0), for the live view. */
+  mqttVersion: number | undefined;
 
   constructor(
     readonly hub: string,

@@ -11,6 +11,8 @@ import {
   type OutgoingCloudEvent,
 } from '../protocol/cloud-event.writer.js';
 import { ContentType, Header } from '../protocol/headers.js';
+import type { MqttDisconnectedProperties } from '../protocol/cloud-event.reader.js';
+import { readMqttUserProperties, type MqttUserProperty } from '../protocol/mqtt.js';
 import {
   handshakeAllows,
   readConnectResult,
@@ -18,6 +20,7 @@ import {
   readStateChange,
   readUserEventResult,
   ResponseFormatError,
+  type MqttConnectError,
   type WireAnswer,
 } from '../protocol/response.reader.js';
 import type { OutboundMessage } from './hub-operations.js';
@@ -36,6 +39,9 @@ export interface EventSubject {
   state: string | undefined;
   /** `ce-id` of the next event (the connect event is 0). */
   nextEventId: number;
+  /** MQTT clients: `ce-physicalConnectionId` (the network connection) and `ce-sessionId` (not on `connect`). */
+  physicalConnectionId?: string;
+  sessionId?: string;
 }
 
 export interface UpstreamTimings {
@@ -78,6 +84,7 @@ export type CallResult =
       readonly status?: number;
       readonly reason: string;
       readonly body?: Buffer;
+      readonly headers?: IncomingHttpHeaders;
     };
 
 export type ConnectOutcome =
@@ -87,6 +94,8 @@ export type ConnectOutcome =
       readonly status: number;
       readonly reason: string;
       readonly body?: Buffer;
+      /** An MQTT refusal body (`{"mqtt":{"code",...}}`), when the handler sent one. */
+      readonly mqtt?: MqttConnectError;
     };
 
 export interface ConnectResponseFields {
@@ -94,6 +103,29 @@ export interface ConnectResponseFields {
   groups?: string[];
   roles?: string[];
   subprotocol?: string;
+  /** MQTT clients: user properties for the CONNACK. */
+  mqttUserProperties?: readonly MqttUserProperty[];
+}
+
+/** MQTT clients: what a user event carries besides its payload, and the raw answer it gets. */
+export interface MqttUserEventOptions {
+  /** Sent as the `Content-Type` (the MQTT 5 content type; absent: `application/octet-stream`). */
+  readonly contentType?: string;
+  /** Sent as `mqtt-<name>` headers (checked by the caller: header-safe names and values). */
+  readonly userProperties?: readonly MqttUserProperty[];
+}
+
+/** The answer to an MQTT client's user event, as it is published back to the client. */
+export interface MqttUserEventAnswer {
+  /** 2xx: published to `.../succeeded`, otherwise to `.../failed`. */
+  readonly succeeded: boolean;
+  /** The handler's status; absent when there was no answer (no handler, network error, timeout). */
+  readonly status?: number;
+  readonly contentType?: string;
+  readonly body: Buffer;
+  readonly userProperties: readonly MqttUserProperty[];
+  /** Why it failed, when it did. */
+  readonly reason?: string;
 }
 
 export type UserEventOutcome =
@@ -106,6 +138,13 @@ export interface ConnectRequestBody {
   headers: Record<string, string[]>;
   subprotocols: string[];
   clientCertificates: { thumbprint: string; content?: string }[];
+  /** MQTT clients: the CONNECT packet's part of the body. */
+  mqtt?: {
+    protocolVersion: number;
+    username?: string;
+    passwordBytes?: Uint8Array;
+    userProperties?: readonly MqttUserProperty[];
+  };
 }
 
 export interface HandlerTarget {
@@ -171,10 +210,16 @@ export class Upstream {
       clientHeaders: body.headers,
       subprotocols: body.subprotocols,
       clientCertificates: body.clientCertificates,
+      mqtt: body.mqtt,
     }));
     if (!result.ok) {
       const status = result.status !== undefined && result.status >= 400 ? result.status : 500;
-      return { accepted: false, status, reason: result.reason, body: result.body };
+      const refusal =
+        result.status !== undefined && result.status >= 400 && result.headers && result.body
+          ? readConnectResult({ status: result.status, headers: result.headers, body: result.body })
+          : undefined;
+      const mqtt = refusal && !refusal.accepted ? refusal.mqtt : undefined;
+      return { accepted: false, status, reason: result.reason, body: result.body, mqtt };
     }
     try {
       const answer = readConnectResult(result);
@@ -187,6 +232,7 @@ export class Upstream {
           groups: answer.groups && [...answer.groups],
           roles: answer.roles && [...answer.roles],
           subprotocol: answer.subprotocol,
+          mqttUserProperties: answer.mqttUserProperties,
         },
       };
     } catch (error) {
@@ -234,15 +280,74 @@ export class Upstream {
     }
   }
 
+  /**
+   * An MQTT client's user event (a PUBLISH to `$webpubsub/server/events/{event}`): the payload as
+   * it came, its content type and user properties; the answer comes back raw, to be published.
+   */
+  async mqttUserEvent(
+    subject: EventSubject,
+    event: string,
+    payload: Buffer,
+    options: MqttUserEventOptions,
+  ): Promise<MqttUserEventAnswer> {
+    const target = this.handlerFor(subject.hub, event, false);
+    if (!target) {
+      const reason = `no event handler takes the user event "${event}"`;
+      return {
+        succeeded: false,
+        contentType: ContentType.text,
+        body: Buffer.from(reason, 'utf8'),
+        userProperties: [],
+        reason,
+      };
+    }
+    const result = await this.#call(subject, target, event, true, undefined, id => ({
+      kind: 'user',
+      ...this.#context(subject, id),
+      eventName: event,
+      dataType: 'binary',
+      data: payload,
+      contentType: options.contentType ?? ContentType.binary,
+      mqttUserProperties: options.userProperties,
+    }));
+    const headers = result.headers;
+    const contentType = headers?.['content-type'];
+    const userProperties = headers ? readMqttUserProperties(headers) : [];
+    if (result.ok) {
+      return {
+        succeeded: true,
+        status: result.status,
+        contentType,
+        body: result.body,
+        userProperties,
+      };
+    }
+    // A handler's own error body travels as it is; otherwise the reason, as text.
+    const ownBody = result.body !== undefined && result.body.length > 0;
+    return {
+      succeeded: false,
+      status: result.status,
+      contentType: ownBody ? contentType : ContentType.text,
+      body: ownBody ? (result.body as Buffer) : Buffer.from(result.reason, 'utf8'),
+      userProperties,
+      reason: result.reason,
+    };
+  }
+
   /** Non-blocking `connected` / `disconnected`: fired, retried, never awaited by the caller. */
-  notify(subject: EventSubject, event: 'connected' | 'disconnected', reason?: string): void {
+  notify(
+    subject: EventSubject,
+    event: 'connected' | 'disconnected',
+    reason?: string,
+    mqtt?: MqttDisconnectedProperties,
+  ): void {
     const target = this.handlerFor(subject.hub, event, true);
     if (!target || this.#closed) return;
     const eventId = subject.nextEventId++;
     const write = (id: number): OutgoingCloudEvent =>
       event === 'connected'
         ? { kind: 'connected', ...this.#context(subject, id) }
-        : { kind: 'disconnected', ...this.#context(subject, id), reason: reason ?? '' };
+        : { kind: 'disconnected', ...this.#context(subject, id), reason: reason ?? '', mqtt };
     const attempt = async (index: number): Promise<void> => {
       const result = await this.#call(
         subject,
@@ -291,6 +396,8 @@ export class Upstream {
       connectionState: subject.state === '' ? undefined : subject.state,
       accessKeys: [this.#options.accessKey],
       headers: { 'x-ms-client-request-id': randomUUID() },
+      physicalConnectionId: subject.physicalConnectionId,
+      sessionId: subject.sessionId,
     };
   }
 
@@ -326,6 +433,7 @@ export class Upstream {
         status: result.status,
         reason: `the event handler answered ${result.status}`,
         body: result.body,
+        headers: result.headers,
       };
     }
     if (result.ok && outcome.ok && blocking) {
