@@ -38,13 +38,42 @@ export interface ClientEndpointOptions {
   readonly keepAliveIntervalMs: number;
 }
 
-class Refusal extends Error {
+/** An upgrade refused with an HTTP status and a body that says why. */
+export class Refusal extends Error {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
   }
+}
+
+/**
+ * The part of an upgrade both WebSocket endpoints share: refuse while closing, track the socket
+ * until it is accepted, and turn a failure into an HTTP refusal (a `Refusal`'s status, else 500,
+ * logged once) instead of an unhandled rejection.
+ */
+export function guardUpgrade(
+  socket: Duplex,
+  state: { readonly closed: boolean; readonly pending: Set<Duplex> },
+  accept: () => Promise<void>,
+  log: (line: string) => void,
+  what: string,
+): void {
+  socket.on('error', () => socket.destroy());
+  if (state.closed) {
+    refuse(socket, 503, 'the emulator is shutting down');
+    return;
+  }
+  state.pending.add(socket);
+  socket.once('close', () => state.pending.delete(socket));
+  accept().catch((error: unknown) => {
+    const status = error instanceof Refusal ? error.status : 500;
+    const message = error instanceof Error ? error.message : 'internal error';
+    state.pending.delete(socket);
+    refuse(socket, status, message);
+    if (!(error instanceof Refusal)) log(`${what} upgrade failed: ${message}`);
+  });
 }
 
 /** What the upgrade request asks for. */
@@ -86,20 +115,13 @@ export class ClientEndpoint {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (this.#closed) {
-      refuse(socket, 503, 'the emulator is shutting down');
-      return;
-    }
-    this.#pendingSockets.add(socket);
-    socket.once('close', () => this.#pendingSockets.delete(socket));
-    this.#accept(req, socket, head).catch((error: unknown) => {
-      const status = error instanceof Refusal ? error.status : 500;
-      const message = error instanceof Error ? error.message : 'internal error';
-      this.#pendingSockets.delete(socket);
-      refuse(socket, status, message);
-      if (!(error instanceof Refusal)) this.#options.log(`client upgrade failed: ${message}`);
-    });
+    guardUpgrade(
+      socket,
+      { closed: this.#closed, pending: this.#pendingSockets },
+      () => this.#accept(req, socket, head),
+      this.#options.log,
+      'client',
+    );
   }
 
   async #accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -22,9 +22,10 @@ import {
 import {
   accessToken,
   connectBody,
+  guardUpgrade,
   HUB_NAME,
   MAX_FRAME_BYTES,
-  refuse,
+  Refusal,
   stringList,
   type ClientRequest,
 } from './client-endpoint.js';
@@ -66,15 +67,6 @@ export interface MqttEndpointOptions {
   readonly connectTimeoutMs?: number;
 }
 
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** A CONNECT refusal: the MQTT 5 reason code (translated for 3.1.1 clients) and why. */
 interface ConnectProblem {
   readonly code: number;
@@ -113,20 +105,13 @@ export class MqttEndpoint {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (this.#closed) {
-      refuse(socket, 503, 'the emulator is shutting down');
-      return;
-    }
-    this.#pendingSockets.add(socket);
-    socket.once('close', () => this.#pendingSockets.delete(socket));
-    this.#accept(req, socket, head).catch((error: unknown) => {
-      const status = error instanceof Refusal ? error.status : 500;
-      const message = error instanceof Error ? error.message : 'internal error';
-      this.#pendingSockets.delete(socket);
-      refuse(socket, status, message);
-      if (!(error instanceof Refusal)) this.#options.log(`mqtt upgrade failed: ${message}`);
-    });
+    guardUpgrade(
+      socket,
+      { closed: this.#closed, pending: this.#pendingSockets },
+      () => this.#accept(req, socket, head),
+      this.#options.log,
+      'mqtt',
+    );
   }
 
   async #accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
