@@ -8,7 +8,15 @@ import {
 } from '@azure/web-pubsub-express';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import WebSocket from 'ws';
-import type { EmulatorTimings } from '../../lib/emulator/index.js';
+import type { Type } from '@nestjs/common';
+import { WebPubSubModule } from '../../lib/index.js';
+import {
+  EMULATOR_ACCESS_KEY,
+  startEmulator,
+  type EmulatorTimings,
+  type RunningEmulator,
+} from '../../lib/emulator/index.js';
+import { startApp, type PlatformName, type TestApp } from '../utils/app.js';
 
 /**
  * Options for @azure/web-pubsub-client in the specs: its keep-alive loop sleeps a whole interval
@@ -254,4 +262,55 @@ export async function recordingUpstream(
           (name === undefined || request.headers['ce-eventname'] === name),
       ),
   };
+}
+
+/** A free loopback port (the emulator's, known before the app that needs its connection string starts). */
+export async function freePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise(resolve => server.close(resolve));
+  return port;
+}
+
+/**
+ * A Nest app with this module (hub `chat`, signatures checked with the emulator's key) serving
+ * `handlers`, and an emulator whose hub `chat` calls it for every event.
+ */
+export async function startAppUpstream<T>(
+  platform: PlatformName,
+  handlers: Type<T>,
+  log: (line: string) => void,
+): Promise<{ app: TestApp; emulator: RunningEmulator; handlers: T }> {
+  const port = await freePort();
+  const app = await startApp(
+    platform,
+    {
+      imports: [
+        WebPubSubModule.forRoot({
+          hub: 'chat',
+          connectionString: `Endpoint=http://127.0.0.1:${port};AccessKey=${EMULATOR_ACCESS_KEY};Version=1.0;`,
+        }),
+      ],
+      providers: [handlers],
+    },
+    { rawBody: true },
+  );
+  const emulator = await startEmulator({
+    port,
+    log,
+    timings: FAST_TIMINGS,
+    hubs: {
+      chat: {
+        eventHandlers: [
+          {
+            urlTemplate: `${app.url}/eventhandler/{event}`,
+            userEventPattern: '*',
+            systemEvents: ['connect', 'connected', 'disconnected'],
+          },
+        ],
+      },
+    },
+  });
+  return { app, emulator, handlers: app.app.get(handlers) };
 }

@@ -1,20 +1,14 @@
-import { createServer } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import WebSocket from 'ws';
 import { WebPubSubClient, type OnGroupDataMessageArgs } from '@azure/web-pubsub-client';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { WebPubSubModule } from '../../lib/index.js';
-import {
-  EMULATOR_ACCESS_KEY,
-  startEmulator,
-  type RunningEmulator,
-} from '../../lib/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
 import { createRestApi } from '../../lib/emulator/rest-api.js';
 import { MqttHandlers } from '../fixtures/mqtt.handlers.js';
-import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
+import { PLATFORMS, type TestApp } from '../utils/app.js';
 import { waitFor } from '../utils/wait.js';
-import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS } from './harness.js';
+import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from './harness.js';
 
 /**
  * MQTT clients (MQTT.js, protocol 3.1.1 = 4 and 5.0 = 5) on the emulator's `/clients/mqtt/hubs/{hub}`:
@@ -25,14 +19,6 @@ import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS } from './harness.js';
 const VERSIONS = [4, 5] as const;
 type Version = (typeof VERSIONS)[number];
 const ALL_ROLES = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise(resolve => server.close(resolve));
-  return port;
-}
 
 /** An MQTT client URL signed by the official service SDK (`clientProtocol: 'mqtt'`), used as it is. */
 async function mqttUrl(
@@ -135,37 +121,7 @@ describe.each(PLATFORMS)(
     const logs = new LogLines();
 
     beforeAll(async () => {
-      const port = await freePort();
-      app = await startApp(
-        platform,
-        {
-          imports: [
-            WebPubSubModule.forRoot({
-              hub: 'chat',
-              connectionString: `Endpoint=http://127.0.0.1:${port};AccessKey=${EMULATOR_ACCESS_KEY};Version=1.0;`,
-            }),
-          ],
-          providers: [MqttHandlers],
-        },
-        { rawBody: true },
-      );
-      handlers = app.app.get(MqttHandlers);
-      emulator = await startEmulator({
-        port,
-        log: logs.log,
-        timings: FAST_TIMINGS,
-        hubs: {
-          chat: {
-            eventHandlers: [
-              {
-                urlTemplate: `${app.url}/eventhandler/{event}`,
-                userEventPattern: '*',
-                systemEvents: ['connect', 'connected', 'disconnected'],
-              },
-            ],
-          },
-        },
-      });
+      ({ app, emulator, handlers } = await startAppUpstream(platform, MqttHandlers, logs.log));
     });
 
     afterAll(async () => {

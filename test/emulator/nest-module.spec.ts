@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
@@ -14,24 +13,21 @@ import {
   WebPubSubModule,
   type UserEventRequest,
 } from '../../lib/index.js';
-import {
-  EMULATOR_ACCESS_KEY,
-  startEmulator,
-  type RunningEmulator,
-} from '../../lib/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
 import { ChatHandlers } from '../fixtures/chat.handlers.js';
-import { createAdapter, PLATFORMS, startApp, type TestApp } from '../utils/app.js';
+import { createAdapter, PLATFORMS, type TestApp } from '../utils/app.js';
 import { waitFor } from '../utils/wait.js';
-import { clientUrl, FAST_TIMINGS, LogLines, RawClient, SDK_TEST_OPTIONS } from './harness.js';
+import {
+  clientUrl,
+  FAST_TIMINGS,
+  freePort,
+  LogLines,
+  RawClient,
+  SDK_TEST_OPTIONS,
+  startAppUpstream,
+} from './harness.js';
 
 /** A free loopback port, so the module's connection string can name the emulator before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise(resolve => server.close(resolve));
-  return port;
-}
 
 describe.each(PLATFORMS)('a Nest app with this module as the emulator upstream (%s)', platform => {
   let emulator: RunningEmulator;
@@ -40,37 +36,7 @@ describe.each(PLATFORMS)('a Nest app with this module as the emulator upstream (
   const logs = new LogLines();
 
   beforeAll(async () => {
-    const port = await freePort();
-    app = await startApp(
-      platform,
-      {
-        imports: [
-          WebPubSubModule.forRoot({
-            hub: 'chat',
-            connectionString: `Endpoint=http://127.0.0.1:${port};AccessKey=${EMULATOR_ACCESS_KEY};Version=1.0;`,
-          }),
-        ],
-        providers: [ChatHandlers],
-      },
-      { rawBody: true },
-    );
-    handlers = app.app.get(ChatHandlers);
-    emulator = await startEmulator({
-      port,
-      log: logs.log,
-      timings: FAST_TIMINGS,
-      hubs: {
-        chat: {
-          eventHandlers: [
-            {
-              urlTemplate: `${app.url}/eventhandler/{event}`,
-              userEventPattern: '*',
-              systemEvents: ['connect', 'connected', 'disconnected'],
-            },
-          ],
-        },
-      },
-    });
+    ({ app, emulator, handlers } = await startAppUpstream(platform, ChatHandlers, logs.log));
   });
 
   afterAll(async () => {
