@@ -184,6 +184,7 @@ import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 ${platform === 'fastify' ? "import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';\n" : ''}${supertestImport}
 import { WebPubSubModule } from 'nestjs-web-pubsub';
+import { createUserEventRequest, readUserEventResponse, sendWithSupertest } from 'nestjs-web-pubsub/testing';
 import { AppModule } from './../src/app.module';
 import { ChatHandlers } from './../src/chat.handlers';
 
@@ -261,6 +262,13 @@ describe('Web PubSub event handler (e2e, ${platform})', () => {
       .send(JSON.stringify({ reason: 'bye' }))
       .expect(204);
     expect(app.get(ChatHandlers).seen).toEqual(['connected', 'disconnected: bye']);
+  });
+
+  it('builds and reads events with nestjs-web-pubsub/testing (the subpath, from this module system)', async () => {
+    const connectionString = 'Endpoint=https://${SERVICE_HOST};AccessKey=' + KEY + ';Version=1.0;';
+    const event = createUserEventRequest({ connectionString, hub: '${HUB}', data: 'hi', dataType: 'text' });
+    const response = await sendWithSupertest(request(app.getHttpServer()), event).expect(200);
+    expect(readUserEventResponse(response)).toMatchObject({ dataType: 'text', data: 'echo: hi' });
   });
 
   it('refuses an event signed with another key', () => {
