@@ -1,6 +1,6 @@
-// The package's entry points, read from package.json `exports`: every subpath whose source folder
-// is in this tree (lib/<subpath>/index.ts, or lib/index.ts for ".") is smoke-tested; a new subpath
-// needs no change here.
+// The package's entry points, read from package.json `exports`: every subpath must have its source
+// (lib/<subpath>/index.ts, or lib/index.ts for ".") and is loaded by import.mjs and require.cjs;
+// subpaths-import.mjs and subpaths-require.cjs then exercise each subpath's job.
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
