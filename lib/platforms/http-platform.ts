@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EventBody } from '../protocol/cloud-event.reader.js';
 import type { WireResponse } from '../protocol/response.writer.js';
+import { Header } from '../protocol/headers.js';
 
 /** What the module needs from a request, on either platform. */
 export interface PlatformRequest {
@@ -50,7 +51,7 @@ export function isHandshakeRequest(request: {
   const method = request.method;
   return (
     (method === 'OPTIONS' || method === 'GET') &&
-    request.headers['webhook-request-origin'] !== undefined &&
+    request.headers[Header.webhookRequestOrigin] !== undefined &&
     request.headers['access-control-request-method'] === undefined
   );
 }

@@ -5,34 +5,16 @@ import type {
   MqttDisconnectedProperties,
 } from './cloud-event.reader.js';
 import { encodeConnectionState, type ConnectionStates } from './connection-state.js';
-import { ContentType, EventType, SPEC_VERSION, type UserEventDataType } from './headers.js';
+import {
+  ContentType,
+  EventType,
+  ServiceHeader,
+  SPEC_VERSION,
+  type UserEventDataType,
+} from './headers.js';
 import { copyUserProperties, mqttUserPropertyHeaders, type MqttUserProperty } from './mqtt.js';
 import { signatureHeader } from './signature.js';
 import { toBuffer } from './user-event-response.js';
-
-/**
- * Header names as the service spells them (Microsoft's documentation writes them camel-cased;
- * names are case-insensitive on the wire and Node delivers them in lower case).
- */
-export const OutgoingHeader = {
-  specVersion: 'ce-specversion',
-  type: 'ce-type',
-  source: 'ce-source',
-  id: 'ce-id',
-  time: 'ce-time',
-  awpsVersion: 'ce-awpsversion',
-  signature: 'ce-signature',
-  userId: 'ce-userId',
-  connectionId: 'ce-connectionId',
-  hub: 'ce-hub',
-  eventName: 'ce-eventName',
-  subprotocol: 'ce-subprotocol',
-  connectionState: 'ce-connectionState',
-  physicalConnectionId: 'ce-physicalConnectionId',
-  sessionId: 'ce-sessionId',
-  webhookRequestOrigin: 'WebHook-Request-Origin',
-  contentType: 'content-type',
-} as const;
 
 /** The `ce-awpsversion` the service sends. */
 export const AWPS_VERSION = '1.0';
@@ -195,37 +177,37 @@ export function writeCloudEvent(event: OutgoingCloudEvent): WireRequest {
     }
     headers[name] = wireHeaderValue(value);
   };
-  set(OutgoingHeader.specVersion, SPEC_VERSION);
-  set(OutgoingHeader.type, type);
-  set(OutgoingHeader.source, event.source ?? sourceOf(event));
-  set(OutgoingHeader.id, event.id ?? randomUUID());
-  set(OutgoingHeader.time, timeOf(event.time));
-  set(OutgoingHeader.awpsVersion, event.awpsVersion ?? AWPS_VERSION);
-  set(OutgoingHeader.hub, event.hub);
-  set(OutgoingHeader.connectionId, event.connectionId);
-  if (event.userId) set(OutgoingHeader.userId, event.userId);
-  set(OutgoingHeader.eventName, eventName);
+  set(ServiceHeader.specVersion, SPEC_VERSION);
+  set(ServiceHeader.type, type);
+  set(ServiceHeader.source, event.source ?? sourceOf(event));
+  set(ServiceHeader.id, event.id ?? randomUUID());
+  set(ServiceHeader.time, timeOf(event.time));
+  set(ServiceHeader.awpsVersion, event.awpsVersion ?? AWPS_VERSION);
+  set(ServiceHeader.hub, event.hub);
+  set(ServiceHeader.connectionId, event.connectionId);
+  if (event.userId) set(ServiceHeader.userId, event.userId);
+  set(ServiceHeader.eventName, eventName);
   const subprotocol = event.subprotocol ?? (mqtt ? 'mqtt' : undefined);
-  if (subprotocol) set(OutgoingHeader.subprotocol, subprotocol);
+  if (subprotocol) set(ServiceHeader.subprotocol, subprotocol);
   if (event.connectionState !== undefined) {
     set(
-      OutgoingHeader.connectionState,
+      ServiceHeader.connectionState,
       typeof event.connectionState === 'string'
         ? event.connectionState
         : encodeConnectionState(event.connectionState),
     );
   }
   if (mqtt) {
-    set(OutgoingHeader.physicalConnectionId, event.physicalConnectionId as string);
+    set(ServiceHeader.physicalConnectionId, event.physicalConnectionId as string);
     if (event.kind !== 'connect' && event.sessionId !== undefined)
-      set(OutgoingHeader.sessionId, event.sessionId);
+      set(ServiceHeader.sessionId, event.sessionId);
   }
   if (event.accessKeys && event.accessKeys.length > 0) {
-    set(OutgoingHeader.signature, signatureHeader(event.connectionId, event.accessKeys));
+    set(ServiceHeader.signature, signatureHeader(event.connectionId, event.accessKeys));
   }
-  if (event.origin !== undefined) set(OutgoingHeader.webhookRequestOrigin, event.origin);
+  if (event.origin !== undefined) set(ServiceHeader.webhookRequestOrigin, event.origin);
   const { contentType, body } = bodyOf(event, mqtt);
-  set(OutgoingHeader.contentType, contentType);
+  set(ServiceHeader.contentType, contentType);
   if (event.kind === 'user' && mqtt && event.mqttUserProperties !== undefined) {
     const lines = mqttUserPropertyHeaders(event.mqttUserProperties, 'mqttUserProperties');
     for (const [name, value] of Object.entries(lines)) {
@@ -245,8 +227,8 @@ export function writeHandshakeRequest(origin: string, awpsVersion = AWPS_VERSION
   return {
     method: 'OPTIONS',
     headers: {
-      [OutgoingHeader.webhookRequestOrigin]: wireHeaderValue(origin),
-      [OutgoingHeader.awpsVersion]: awpsVersion,
+      [ServiceHeader.webhookRequestOrigin]: wireHeaderValue(origin),
+      [ServiceHeader.awpsVersion]: awpsVersion,
     },
     body: Buffer.alloc(0),
   };

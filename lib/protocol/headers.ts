@@ -1,8 +1,10 @@
 /**
  * Names and values of the Azure Web PubSub upstream protocol, in one place.
- * Header names are lower case, as Node delivers them.
+ *
+ * Header names as the service spells them (Microsoft's documentation camel-cases them); names
+ * are case-insensitive on the wire. Writers send these spellings.
  */
-export const Header = {
+export const ServiceHeader = {
   specVersion: 'ce-specversion',
   type: 'ce-type',
   source: 'ce-source',
@@ -10,20 +12,27 @@ export const Header = {
   time: 'ce-time',
   awpsVersion: 'ce-awpsversion',
   signature: 'ce-signature',
-  userId: 'ce-userid',
-  connectionId: 'ce-connectionid',
+  userId: 'ce-userId',
+  connectionId: 'ce-connectionId',
   hub: 'ce-hub',
-  eventName: 'ce-eventname',
+  eventName: 'ce-eventName',
   subprotocol: 'ce-subprotocol',
-  connectionState: 'ce-connectionstate',
-  /** MQTT clients only: the network connection (`ce-physicalConnectionId`). */
-  physicalConnectionId: 'ce-physicalconnectionid',
-  /** MQTT clients only, every event but `connect` (`ce-sessionId`). */
-  sessionId: 'ce-sessionid',
-  webhookRequestOrigin: 'webhook-request-origin',
-  webhookAllowedOrigin: 'webhook-allowed-origin',
+  connectionState: 'ce-connectionState',
+  /** MQTT clients only: the network connection. */
+  physicalConnectionId: 'ce-physicalConnectionId',
+  /** MQTT clients only, every event but `connect`. */
+  sessionId: 'ce-sessionId',
+  webhookRequestOrigin: 'WebHook-Request-Origin',
+  webhookAllowedOrigin: 'WebHook-Allowed-Origin',
   contentType: 'content-type',
 } as const;
+
+type LowerCased<T extends Record<string, string>> = { readonly [K in keyof T]: Lowercase<T[K]> };
+
+/** The same header names in lower case, as Node delivers them (readers look these up). */
+export const Header = Object.freeze(
+  Object.fromEntries(Object.entries(ServiceHeader).map(([key, name]) => [key, name.toLowerCase()])),
+) as LowerCased<typeof ServiceHeader>;
 
 /** The CloudEvents attributes every event must carry (binary mode headers). */
 export const REQUIRED_EVENT_HEADERS = [
