@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { verifyAccessToken } from '../protocol/client-access-token.js';
+import { HUB_NAME_PATTERN } from '../protocol/names.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HubRegistry } from './hubs.js';
 import { Connection } from './hubs.js';
@@ -20,8 +21,6 @@ import { ClientSession, CloseCode, type SessionLimits } from './client-session.j
 import type { TrafficLog } from './traffic-log.js';
 import type { ConnectRequestBody, EventSubject, Upstream } from './upstream.js';
 
-/** Hub names as the service accepts them. */
-export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
 /** Frames are at most 1 MB. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Clock skew tolerated on `exp` and `nbf`. */
@@ -374,7 +373,7 @@ function parseRequest(req: IncomingMessage): ClientRequest {
       `no client endpoint at ${url.pathname.slice(0, 200)}; use /client/hubs/{hub}`,
     );
   }
-  if (!HUB_NAME.test(hub)) {
+  if (!HUB_NAME_PATTERN.test(hub)) {
     throw new Refusal(
       400,
       `hub name ${JSON.stringify(hub.slice(0, 140))} is not valid (a letter, then up to 127 letters, digits or _\`,.[])`,

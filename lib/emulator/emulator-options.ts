@@ -4,13 +4,11 @@
  * Setting names are the service's own (ARM): `eventHandlers[].urlTemplate`, `userEventPattern`,
  * `systemEvents`, `anonymousConnectPolicy`.
  */
+import { HUB_NAME_PATTERN } from '../protocol/names.js';
 
 /** The system events an event handler may subscribe to. */
 export const SYSTEM_EVENTS = ['connect', 'connected', 'disconnected'] as const;
 export type SystemEventName = (typeof SYSTEM_EVENTS)[number];
-
-/** Hub names as the service accepts them (`@azure/web-pubsub` `generated/models/parameters.js`). */
-export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
 
 export interface EventHandlerSettings {
   /** `http(s)` URL of the upstream; may contain `{hub}` and `{event}`. */

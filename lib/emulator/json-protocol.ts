@@ -2,6 +2,7 @@
  * The `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1` subprotocols: reading what
  * clients send and writing what the service sends (text frames only). No sockets here.
  */
+import { groupNameProblem } from '../protocol/names.js';
 import type { OutboundMessage } from './hub-operations.js';
 
 export const JSON_SUBPROTOCOL = 'json.webpubsub.azure.v1';
@@ -52,16 +53,6 @@ export class MalformedMessage extends Error {
   ) {
     super(message);
   }
-}
-
-/** Group names: 1 to 1024 characters, not only whitespace (the service's rule). */
-export const MAX_GROUP_LENGTH = 1024;
-
-export function groupProblem(group: unknown): string | undefined {
-  if (typeof group !== 'string' || group.length === 0) return 'group must be a non-empty string';
-  if (group.length > MAX_GROUP_LENGTH) return `group is longer than ${MAX_GROUP_LENGTH} characters`;
-  if (group.trim() === '') return 'group must not be only whitespace';
-  return undefined;
 }
 
 /** Stream messages of @azure/web-pubsub-client 1.1: answered as unsupported, never executed. */
@@ -148,7 +139,7 @@ function readAckId(value: unknown): number | undefined {
 }
 
 function readGroup(value: unknown): string {
-  const problem = groupProblem(value);
+  const problem = groupNameProblem(value);
   if (problem) throw new MalformedMessage(problem);
   return value as string;
 }

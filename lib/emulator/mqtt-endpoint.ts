@@ -23,12 +23,12 @@ import {
   accessToken,
   connectBody,
   guardUpgrade,
-  HUB_NAME,
   MAX_FRAME_BYTES,
   Refusal,
   stringList,
   type ClientRequest,
 } from './client-endpoint.js';
+import { HUB_NAME_PATTERN } from '../protocol/names.js';
 import type { SessionLimits } from './client-session.js';
 import { Connection, type HubRegistry } from './hubs.js';
 import { MqttLink } from './mqtt-link.js';
@@ -455,7 +455,7 @@ function parseRequest(req: IncomingMessage): ClientRequest {
   } catch {
     throw new Refusal(400, 'the hub name in the path is not valid percent-encoding');
   }
-  if (!HUB_NAME.test(hub)) {
+  if (!HUB_NAME_PATTERN.test(hub)) {
     throw new Refusal(
       400,
       `hub name ${JSON.stringify(hub.slice(0, 140))} is not valid (a letter, then up to 127 letters, digits or _\`,.[])`,

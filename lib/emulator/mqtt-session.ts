@@ -24,7 +24,7 @@ import {
 import type { SessionLimits } from './client-session.js';
 import type { OutboundMessage } from './hub-operations.js';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from './hubs.js';
-import { groupProblem } from './json-protocol.js';
+import { groupNameProblem } from '../protocol/names.js';
 import {
   duplicate,
   encodePublish,
@@ -538,7 +538,7 @@ export class MqttSession implements ClientSink {
           Ack.wildcardSubscriptionsNotSupported,
           'wildcard subscriptions are not supported',
         );
-      const invalid = groupProblem(topic);
+      const invalid = groupNameProblem(topic);
       if (invalid) return refuse(Ack.topicFilterInvalid, invalid);
       if (!this.connection.can('joinLeaveGroup', topic))
         return refuse(
@@ -621,7 +621,7 @@ export class MqttSession implements ClientSink {
       await this.#userEvent(link, packet, topic.slice(SERVER_EVENTS_PREFIX.length), payload);
       return;
     }
-    const invalid = groupProblem(topic);
+    const invalid = groupNameProblem(topic);
     if (invalid) {
       this.#refusalRecord(`publish to ${topic.slice(0, 100)} refused: ${invalid}`);
       this.#ack(link, packet, Ack.topicNameInvalid, invalid);

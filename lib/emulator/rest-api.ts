@@ -15,6 +15,7 @@ import {
   signClientAccessToken,
   verifyAccessToken,
 } from '../protocol/client-access-token.js';
+import { groupNameProblem, HUB_NAME_PATTERN, MAX_GROUP_NAME_LENGTH } from '../protocol/names.js';
 import { quote } from '../protocol/text.js';
 import {
   OperationNotImplementedError,
@@ -47,9 +48,6 @@ export interface RestApi {
 export const REST_MAX_BODY_BYTES = 1024 * 1024;
 /** The API version `@azure/web-pubsub` 1.2 sends; used in `nextLink` when a request had none. */
 export const REST_API_VERSION = '2024-12-01';
-/** The service's hub name rule (`generated/models/parameters.js` of the SDK). */
-export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
-export const MAX_GROUP_NAME_LENGTH = 1024;
 export const MAX_MESSAGE_TTL_SECONDS = 300;
 export const MAX_PAGE_SIZE = 200;
 /** Page size of `listConnections` when the caller sets no `maxpagesize`. */
@@ -624,7 +622,7 @@ function integer(name: string, value: string, min: number, max: number): number 
 }
 
 function checkGroupName(group: string, what: string): void {
-  if (group.length === 0 || group.length > MAX_GROUP_NAME_LENGTH || group.trim() === '') {
+  if (groupNameProblem(group) !== undefined) {
     throw badRequest(
       `${what} ${quote(group)} is not a valid group name: 1 to ${MAX_GROUP_NAME_LENGTH} characters, not all white space`,
     );

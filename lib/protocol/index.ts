@@ -11,3 +11,4 @@ export * from './response.reader.js';
 export * from './response.writer.js';
 export * from './signature.js';
 export * from './user-event-response.js';
+export * from './names.js';
