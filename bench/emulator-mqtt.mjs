@@ -13,22 +13,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ACCESS_KEY, positiveIntegerEnv } from './lib/common.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HUB = 'bench';
 const TOPIC = 'fanout';
-const ACCESS_KEY = 'bench-access-key-0123456789abcdef0123456789';
-const number = (name, fallback) => {
-  const value = process.env[name];
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0)
-    throw new Error(`${name} must be a positive integer (got "${value}")`);
-  return parsed;
-};
-const SUBSCRIBERS = number('BENCH_MQTT_SUBSCRIBERS', 1_000);
-const ROUNDS = number('BENCH_MQTT_ROUNDS', 200);
-const RUNS = number('BENCH_MQTT_RUNS', 3);
+const SUBSCRIBERS = positiveIntegerEnv('BENCH_MQTT_SUBSCRIBERS', 1_000);
+const ROUNDS = positiveIntegerEnv('BENCH_MQTT_ROUNDS', 200);
+const RUNS = positiveIntegerEnv('BENCH_MQTT_RUNS', 3);
 const START = '<!-- emulator-mqtt-bench:start -->';
 const END = '<!-- emulator-mqtt-bench:end -->';
 const now = () => performance.timeOrigin + performance.now();

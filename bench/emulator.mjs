@@ -16,27 +16,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACCESS_KEY } from './lib/common.mjs';
+import { ACCESS_KEY, positiveIntegerEnv } from './lib/common.mjs';
 import { libraryState } from './lib/git.mjs';
 import { EMULATOR_SERVERS, startServer } from './lib/servers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HUB = 'bench';
 const TARGET_P99_MS = 50;
-const number = (name, fallback) => {
-  const value = process.env[name];
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0)
-    throw new Error(`${name} must be a positive integer (got "${value}")`);
-  return parsed;
-};
-const CONNECTIONS = number('BENCH_EMU_CONNECTIONS', 10_000);
-const MEMBERS = Math.min(number('BENCH_EMU_MEMBERS', 1_000), CONNECTIONS - 1);
-const FANOUT_ROUNDS = number('BENCH_EMU_FANOUT_ROUNDS', 200);
-const BROADCAST_ROUNDS = number('BENCH_EMU_BROADCAST_ROUNDS', 10);
-const CONCURRENCY = number('BENCH_EMU_CONCURRENCY', 200);
-const RUNS = number('BENCH_EMU_RUNS', 3);
+const CONNECTIONS = positiveIntegerEnv('BENCH_EMU_CONNECTIONS', 10_000);
+const MEMBERS = Math.min(positiveIntegerEnv('BENCH_EMU_MEMBERS', 1_000), CONNECTIONS - 1);
+const FANOUT_ROUNDS = positiveIntegerEnv('BENCH_EMU_FANOUT_ROUNDS', 200);
+const BROADCAST_ROUNDS = positiveIntegerEnv('BENCH_EMU_BROADCAST_ROUNDS', 10);
+const CONCURRENCY = positiveIntegerEnv('BENCH_EMU_CONCURRENCY', 200);
+const RUNS = positiveIntegerEnv('BENCH_EMU_RUNS', 3);
 const customised = Object.keys(process.env).some(
   name => name.startsWith('BENCH_EMU_') && name !== 'BENCH_EMU_OUT',
 );

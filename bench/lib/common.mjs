@@ -2,6 +2,16 @@
 // requests of every scenario and what a correct answer to each looks like.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** A positive integer from the environment variable `name`, or `fallback` when it is unset. */
+export function positiveIntegerEnv(name, fallback) {
+  const value = process.env[name];
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new Error(`${name} must be a positive integer (got "${value}")`);
+  return parsed;
+}
+
 export const HUB = 'chat';
 export const PATH = '/eventhandler';
 export const ACCESS_KEY = 'bench-access-key-0123456789abcdef0123456789';

@@ -17,6 +17,7 @@ import {
   type RunningEmulator,
 } from '../../lib/emulator/index.js';
 import { startApp, type PlatformName, type TestApp } from '../utils/app.js';
+import { freePort } from '../utils/ports.js';
 
 /**
  * Options for @azure/web-pubsub-client in the specs: its keep-alive loop sleeps a whole interval
@@ -264,14 +265,7 @@ export async function recordingUpstream(
   };
 }
 
-/** A free loopback port (the emulator's, known before the app that needs its connection string starts). */
-export async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise(resolve => server.close(resolve));
-  return port;
-}
+export { freePort } from '../utils/ports.js';
 
 /**
  * A Nest app with this module (hub `chat`, signatures checked with the emulator's key) serving

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './ports.js';
 
 /** A real `redis-server` of the test's own, on a free loopback port, persistence off. */
 export interface RedisServer {
@@ -20,17 +20,6 @@ export function assertRedisInstalled(): void {
         'Install it (Debian/Ubuntu: apt-get install -y redis-server) and run the tests again.',
     );
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function launch(port: number): Promise<ChildProcess> {
