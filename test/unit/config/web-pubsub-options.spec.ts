@@ -1,6 +1,6 @@
 import { WebPubSubOptionsError } from '../../../lib/errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../../../lib/interfaces/web-pubsub-module-options.interface.js';
-import { resolveWebPubSubOptions } from '../../../lib/module/web-pubsub-options.js';
+import { resolveWebPubSubOptions } from '../../../lib/config/web-pubsub-options.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../../../lib/web-pubsub.constants.js';
 
 const HOST = 'my-pubsub.webpubsub.azure.com';

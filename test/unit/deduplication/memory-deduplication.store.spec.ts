@@ -1,4 +1,4 @@
-import { MemoryDeduplicationStore } from '../../../lib/events/deduplication.js';
+import { MemoryDeduplicationStore } from '../../../lib/deduplication/memory-deduplication.store.js';
 
 describe('MemoryDeduplicationStore', () => {
   const response = { status: 200, headers: {}, body: 'eA==' };

@@ -1,8 +1,9 @@
 import { WebPubSubOptionsError } from '../../../lib/errors/web-pubsub-options.error.js';
-import { MemoryDeduplicationStore } from '../../../lib/events/deduplication.js';
-import { RedisDeduplicationStore } from '../../../lib/events/redis-deduplication.store.js';
+import { createDeduplicationStore } from '../../../lib/deduplication/deduplicator.js';
+import { MemoryDeduplicationStore } from '../../../lib/deduplication/memory-deduplication.store.js';
+import { RedisDeduplicationStore } from '../../../lib/deduplication/redis-deduplication.store.js';
 import type { WebPubSubModuleOptions } from '../../../lib/interfaces/web-pubsub-module-options.interface.js';
-import { resolveWebPubSubOptions } from '../../../lib/module/web-pubsub-options.js';
+import { resolveWebPubSubOptions } from '../../../lib/config/web-pubsub-options.js';
 
 /** A stand-in with the members the option check looks for (never connected here). */
 const client = {
@@ -25,11 +26,12 @@ function refusal(options: unknown): string {
 describe('production options', () => {
   it('builds a Redis store for deduplication.redis and keeps the in-memory default', () => {
     const redis = resolveWebPubSubOptions({ deduplication: { redis: { client }, ttl: 1000 } });
-    expect(redis.deduplication?.store).toBeInstanceOf(RedisDeduplicationStore);
+    const redisStore = createDeduplicationStore(redis.deduplication!);
+    expect(redisStore).toBeInstanceOf(RedisDeduplicationStore);
     expect(redis.deduplication?.ttl).toBe(1000);
-    expect((redis.deduplication!.store as RedisDeduplicationStore).prefix).toBe('webpubsub:dedup');
+    expect((redisStore as RedisDeduplicationStore).prefix).toBe('webpubsub:dedup');
     const memory = resolveWebPubSubOptions({ deduplication: true });
-    expect(memory.deduplication?.store).toBeInstanceOf(MemoryDeduplicationStore);
+    expect(createDeduplicationStore(memory.deduplication!)).toBeInstanceOf(MemoryDeduplicationStore);
   });
 
   it('writes namespaced, escaped keys', () => {

@@ -19,17 +19,16 @@ import {
 } from '../protocol/connection-string.js';
 import {
   DEFAULT_ACCESS_KEY_CACHE_TTL,
+  DEFAULT_DEDUPLICATION_TTL,
   DEFAULT_HANDLER_TIMEOUT,
   DEFAULT_MAX_BODY_SIZE,
 } from '../web-pubsub.constants.js';
-import type { ManagedIdentityOptions } from '../auth/entra-token.verifier.js';
-import {
-  DEFAULT_DEDUPLICATION_TTL,
-  MemoryDeduplicationStore,
-  type DeduplicationOptions,
-  type WebPubSubDeduplicationStore,
-} from '../events/deduplication.js';
-import { RedisDeduplicationStore } from '../events/redis-deduplication.store.js';
+import type { ManagedIdentityOptions } from '../interfaces/managed-identity.interface.js';
+import type {
+  DeduplicationOptions,
+  RedisDeduplicationOptions,
+  WebPubSubDeduplicationStore,
+} from '../interfaces/deduplication.interface.js';
 
 /** Azure's rule for hub names: a letter, then letters, digits or underscores. */
 export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -41,8 +40,12 @@ export interface ResolvedWebPubSubOptions {
   readonly accessKeyProvider?: WebPubSubModuleOptions['accessKeyProvider'];
   readonly accessKeyCacheTtl: number;
   readonly managedIdentity?: ManagedIdentityOptions;
-  /** Absent: no de-duplication. */
-  readonly deduplication?: { readonly store: WebPubSubDeduplicationStore; readonly ttl: number };
+  /** Absent: no de-duplication. The store is built where the de-duplicator is. */
+  readonly deduplication?: {
+    readonly store?: WebPubSubDeduplicationStore;
+    readonly redis?: RedisDeduplicationOptions;
+    readonly ttl: number;
+  };
   /** Hub names as configured; `undefined` serves every hub. */
   readonly hubs?: readonly string[];
   readonly endpoints: readonly ServiceEndpoint[];
@@ -448,10 +451,5 @@ function resolveDeduplication(
 ): ResolvedWebPubSubOptions['deduplication'] {
   if (!option) return undefined;
   const given = option === true ? {} : option;
-  return {
-    store:
-      given.store ??
-      (given.redis ? new RedisDeduplicationStore(given.redis) : new MemoryDeduplicationStore()),
-    ttl: given.ttl ?? DEFAULT_DEDUPLICATION_TTL,
-  };
+  return { store: given.store, redis: given.redis, ttl: given.ttl ?? DEFAULT_DEDUPLICATION_TTL };
 }

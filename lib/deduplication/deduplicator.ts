@@ -3,52 +3,22 @@ import type { LoggerService } from '@nestjs/common';
 import { writeError, type WireResponse } from '../protocol/response.writer.js';
 import { Messages } from '../web-pubsub.messages.js';
 import type {
-  DeduplicationClaim,
   DeduplicationOptions,
   StoredResponse,
   WebPubSubDeduplicationStore,
 } from '../interfaces/deduplication.interface.js';
+import { MemoryDeduplicationStore } from './memory-deduplication.store.js';
+import { RedisDeduplicationStore } from './redis-deduplication.store.js';
 
-export type {
-  DeduplicationClaim,
-  DeduplicationOptions,
-  StoredResponse,
-  WebPubSubDeduplicationStore,
-};
-
-/** The in-memory store: bounded, entries expire after their TTL. @publicApi */
-export class MemoryDeduplicationStore implements WebPubSubDeduplicationStore {
-  readonly #entries = new Map<string, { response: StoredResponse; expires: number }>();
-
-  constructor(
-    private readonly maxEntries = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  get(key: string): StoredResponse | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expires <= this.now()) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry.response;
-  }
-
-  set(key: string, response: StoredResponse, ttlMs: number): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, { response, expires: this.now() + ttlMs });
-    while (this.#entries.size > this.maxEntries) {
-      this.#entries.delete(this.#entries.keys().next().value as string);
-    }
-  }
+/** The store the `deduplication` option asks for: its own, one in Redis, or the in-memory one. */
+export function createDeduplicationStore(
+  options: Pick<DeduplicationOptions, 'store' | 'redis'>,
+): WebPubSubDeduplicationStore {
+  return (
+    options.store ??
+    (options.redis ? new RedisDeduplicationStore(options.redis) : new MemoryDeduplicationStore())
+  );
 }
-
-export const DEFAULT_DEDUPLICATION_TTL = 300_000;
 
 /** How often a retry waiting for another instance's answer looks again, in milliseconds. */
 const POLL_INTERVAL = 20;
