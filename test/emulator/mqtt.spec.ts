@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { WebPubSubClient, type OnGroupDataMessageArgs } from '@azure/web-pubsub-client';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { createRestApi } from '../../lib/emulator/rest-api.js';
+import { createRestApi } from '../../lib/emulator/rest/rest-api.js';
 import { MqttHandlers } from '../fixtures/mqtt.handlers.js';
 import { PLATFORMS, type TestApp } from '../utils/app.js';
 import { waitFor } from '../utils/wait.js';

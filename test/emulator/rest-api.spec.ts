@@ -12,8 +12,8 @@ import {
   type OutboundMessage,
   type PermissionName,
   type SendOptions,
-} from '../../lib/emulator/hub-operations.js';
-import { createRestApi, REST_MAX_BODY_BYTES } from '../../lib/emulator/rest-api.js';
+} from '../../lib/emulator/state/hub-operations.js';
+import { createRestApi, REST_MAX_BODY_BYTES } from '../../lib/emulator/rest/rest-api.js';
 import { TrafficLog } from '../../lib/emulator/traffic-log.js';
 import { signRestToken, verifyAccessToken } from '../../lib/protocol/client-access-token.js';
 import { http, type HttpOptions } from '../utils/http.js';

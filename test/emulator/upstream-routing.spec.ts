@@ -9,7 +9,7 @@ import {
   Upstream,
   expandTemplate,
   userEventMatches,
-} from '../../lib/emulator/upstream.js';
+} from '../../lib/emulator/upstream/upstream.js';
 import { waitFor } from '../utils/wait.js';
 import { clientUrl, FAST_TIMINGS, RawClient, recordingUpstream } from './harness.js';
 

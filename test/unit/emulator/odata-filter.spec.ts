@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { odata } from '@azure/web-pubsub';
-import type { ConnectionView } from '../../../lib/emulator/hub-operations.js';
+import type { ConnectionView } from '../../../lib/emulator/state/hub-operations.js';
 import {
   MAX_FILTER_CLAUSES,
   MAX_FILTER_DEPTH,
   ODataFilterError,
   parseODataFilter,
-} from '../../../lib/emulator/odata-filter.js';
+} from '../../../lib/emulator/rest/odata-filter.js';
 
 const conn = (
   connectionId: string,

@@ -15,16 +15,16 @@ import type {
   UserProperties,
 } from 'mqtt-packet';
 import { randomBytes } from 'node:crypto';
-import type { MqttDisconnectedProperties } from '../protocol/cloud-event.reader.js';
+import type { MqttDisconnectedProperties } from '../../protocol/cloud-event.reader.js';
 import {
   MqttDisconnectReasonCode as Reason,
   mqttUserPropertyHeaders,
   type MqttUserProperty,
-} from '../protocol/mqtt.js';
-import type { SessionLimits } from './client-session.js';
-import type { OutboundMessage } from './hub-operations.js';
-import type { ClientDelivery, ClientSink, Connection, HubRegistry } from './hubs.js';
-import { groupNameProblem } from '../protocol/names.js';
+} from '../../protocol/mqtt.js';
+import type { SessionLimits } from '../clients/session-limits.js';
+import type { OutboundMessage } from '../state/hub-operations.js';
+import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
+import { groupNameProblem } from '../../protocol/names.js';
 import {
   duplicate,
   encodePublish,
@@ -33,8 +33,8 @@ import {
   type LinkEnd,
   type MqttLink,
 } from './mqtt-link.js';
-import type { TrafficLog } from './traffic-log.js';
-import type { EventSubject, MqttUserEventAnswer, Upstream } from './upstream.js';
+import type { TrafficLog } from '../traffic-log.js';
+import type { EventSubject, MqttUserEventAnswer, Upstream } from '../upstream/upstream.js';
 
 /** Topic of the messages REST sends to a connection, a user or everyone. */
 export const SERVER_MESSAGES_TOPIC = '$webpubsub/server/messages';

@@ -16,7 +16,7 @@
  *
  * Every error is an `ODataFilterError` naming the problem and its position (0-based offset).
  */
-import type { ConnectionPredicate, ConnectionView } from './hub-operations.js';
+import type { ConnectionPredicate, ConnectionView } from '../state/hub-operations.js';
 
 /** The service documents trouble beyond about 100 clauses (comparisons, `in`, boolean functions). */
 export const MAX_FILTER_CLAUSES = 100;

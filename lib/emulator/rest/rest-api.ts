@@ -14,9 +14,9 @@ import {
   audienceKey,
   signClientAccessToken,
   verifyAccessToken,
-} from '../protocol/client-access-token.js';
-import { groupNameProblem, HUB_NAME_PATTERN, MAX_GROUP_NAME_LENGTH } from '../protocol/names.js';
-import { quote } from '../protocol/text.js';
+} from '../../protocol/client-access-token.js';
+import { groupNameProblem, HUB_NAME_PATTERN, MAX_GROUP_NAME_LENGTH } from '../../protocol/names.js';
+import { quote } from '../../protocol/text.js';
 import {
   OperationNotImplementedError,
   type CloseOptions,
@@ -25,9 +25,9 @@ import {
   type OutboundMessage,
   type PermissionName,
   type SendOptions,
-} from './hub-operations.js';
+} from '../state/hub-operations.js';
 import { ODataFilterError, parseODataFilter } from './odata-filter.js';
-import type { TrafficLog } from './traffic-log.js';
+import type { TrafficLog } from '../traffic-log.js';
 
 export interface RestApiOptions {
   readonly hubs: HubOperations;

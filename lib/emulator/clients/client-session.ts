@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
-import type { OutboundMessage } from './hub-operations.js';
-import type { ClientDelivery, ClientSink, Connection, HubRegistry } from './hubs.js';
+import type { OutboundMessage } from '../state/hub-operations.js';
+import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
 import {
   JSON_RELIABLE_SUBPROTOCOL,
   JSON_SUBPROTOCOL,
@@ -21,31 +21,11 @@ import {
   type AckErrorName,
   type ClientMessage,
 } from './json-protocol.js';
-import type { TrafficLog } from './traffic-log.js';
-import type { EventSubject, Upstream } from './upstream.js';
+import type { TrafficLog } from '../traffic-log.js';
+import type { EventSubject, Upstream } from '../upstream/upstream.js';
+import type { SessionLimits } from './session-limits.js';
 
 export type ClientKind = 'simple' | 'json' | 'reliable';
-
-export interface SessionLimits {
-  /** How long a reliable connection waits for its client after a dropped socket. Default 30 s. */
-  recoveryWindowMs: number;
-  /** Unacked messages a reliable connection keeps; beyond, it ends. Default 1000. */
-  maxUnackedMessages: number;
-  /** Unacked bytes a reliable connection keeps; beyond, it ends. Default 16 MB. */
-  maxUnackedBytes: number;
-  /** Incoming messages waiting for their turn before the socket stops reading. Default 64. */
-  maxQueuedMessages: number;
-  /** Bytes waiting in a socket's send buffer before the client is cut as not reading. Default 16 MB. */
-  maxBufferedBytes: number;
-}
-
-export const DEFAULT_SESSION_LIMITS: SessionLimits = {
-  recoveryWindowMs: 30_000,
-  maxUnackedMessages: 1000,
-  maxUnackedBytes: 16 * 1024 * 1024,
-  maxQueuedMessages: 64,
-  maxBufferedBytes: 16 * 1024 * 1024,
-};
 
 export interface SessionContext {
   readonly hubs: HubRegistry;

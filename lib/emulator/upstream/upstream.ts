@@ -9,10 +9,10 @@ import {
   writeCloudEvent,
   writeHandshakeRequest,
   type OutgoingCloudEvent,
-} from '../protocol/cloud-event.writer.js';
-import { ContentType, Header } from '../protocol/headers.js';
-import type { MqttDisconnectedProperties } from '../protocol/cloud-event.reader.js';
-import { readMqttUserProperties, type MqttUserProperty } from '../protocol/mqtt.js';
+} from '../../protocol/cloud-event.writer.js';
+import { ContentType, Header } from '../../protocol/headers.js';
+import type { MqttDisconnectedProperties } from '../../protocol/cloud-event.reader.js';
+import { readMqttUserProperties, type MqttUserProperty } from '../../protocol/mqtt.js';
 import {
   handshakeAllows,
   readConnectResult,
@@ -22,12 +22,12 @@ import {
   ResponseFormatError,
   type MqttConnectError,
   type WireAnswer,
-} from '../protocol/response.reader.js';
-import type { OutboundMessage } from './hub-operations.js';
-import type { HubSettings } from './emulator-options.js';
-import type { TrafficLog } from './traffic-log.js';
+} from '../../protocol/response.reader.js';
+import type { OutboundMessage } from '../state/hub-operations.js';
+import type { HubSettings } from '../emulator-options.js';
+import type { TrafficLog } from '../traffic-log.js';
 
-export type { EventHandlerSettings, HubSettings, SystemEventName } from './emulator-options.js';
+export type { EventHandlerSettings, HubSettings, SystemEventName } from '../emulator-options.js';
 
 /** What an event says about its connection. */
 export interface EventSubject {

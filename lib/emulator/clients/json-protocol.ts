@@ -2,8 +2,8 @@
  * The `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1` subprotocols: reading what
  * clients send and writing what the service sends (text frames only). No sockets here.
  */
-import { groupNameProblem } from '../protocol/names.js';
-import type { OutboundMessage } from './hub-operations.js';
+import { groupNameProblem } from '../../protocol/names.js';
+import type { OutboundMessage } from '../state/hub-operations.js';
 
 export const JSON_SUBPROTOCOL = 'json.webpubsub.azure.v1';
 export const JSON_RELIABLE_SUBPROTOCOL = 'json.reliable.webpubsub.azure.v1';

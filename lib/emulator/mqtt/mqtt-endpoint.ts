@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { WebSocketServer } from 'ws';
-import { verifyAccessToken } from '../protocol/client-access-token.js';
+import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import {
   mqttConnectCodeForVersion,
   mqttConnectCodeFromStatus,
@@ -18,7 +18,7 @@ import {
   MqttV311ConnectReturnCode,
   MqttV500ConnectReasonCode as Code,
   type MqttUserProperty,
-} from '../protocol/mqtt.js';
+} from '../../protocol/mqtt.js';
 import {
   accessToken,
   connectBody,
@@ -27,10 +27,10 @@ import {
   Refusal,
   stringList,
   type ClientRequest,
-} from './client-endpoint.js';
-import { HUB_NAME_PATTERN } from '../protocol/names.js';
-import type { SessionLimits } from './client-session.js';
-import { Connection, type HubRegistry } from './hubs.js';
+} from '../clients/upgrade.js';
+import { HUB_NAME_PATTERN } from '../../protocol/names.js';
+import type { SessionLimits } from '../clients/session-limits.js';
+import { Connection, type HubRegistry } from '../state/hubs.js';
 import { MqttLink } from './mqtt-link.js';
 import {
   MqttSession,
@@ -38,8 +38,8 @@ import {
   userPropertyObject,
   type MqttWill,
 } from './mqtt-session.js';
-import type { TrafficLog } from './traffic-log.js';
-import type { EventSubject, Upstream } from './upstream.js';
+import type { TrafficLog } from '../traffic-log.js';
+import type { EventSubject, Upstream } from '../upstream/upstream.js';
 
 export const MQTT_SUBPROTOCOL = 'mqtt';
 const MQTT_V31_SUBPROTOCOL = 'mqttv3.1';
