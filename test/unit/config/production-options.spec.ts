@@ -31,7 +31,9 @@ describe('production options', () => {
     expect(redis.deduplication?.ttl).toBe(1000);
     expect((redisStore as RedisDeduplicationStore).prefix).toBe('webpubsub:dedup');
     const memory = resolveWebPubSubOptions({ deduplication: true });
-    expect(createDeduplicationStore(memory.deduplication!)).toBeInstanceOf(MemoryDeduplicationStore);
+    expect(createDeduplicationStore(memory.deduplication!)).toBeInstanceOf(
+      MemoryDeduplicationStore,
+    );
   });
 
   it('writes namespaced, escaped keys', () => {

@@ -1,11 +1,11 @@
 import { SignJWT } from 'jose';
-import { readEventHeaders, SignatureVerifier } from '../../lib/protocol/index.js';
+import { readEventHeaders, SignatureVerifier } from '../../../lib/protocol/index.js';
 import {
   EMULATOR_ACCESS_KEY,
   startEmulator,
   type RunningEmulator,
-} from '../../lib/emulator/index.js';
-import { waitFor } from '../utils/wait.js';
+} from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
 import {
   clientUrl,
   FAST_TIMINGS,
@@ -13,7 +13,7 @@ import {
   RawClient,
   recordingUpstream,
   type UpstreamRequest,
-} from './harness.js';
+} from '../harness.js';
 
 const JSON_V1 = 'json.webpubsub.azure.v1';
 const RELIABLE = 'json.reliable.webpubsub.azure.v1';

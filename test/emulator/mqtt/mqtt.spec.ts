@@ -3,12 +3,12 @@ import mqttPacket from 'mqtt-packet';
 import WebSocket from 'ws';
 import { WebPubSubClient, type OnGroupDataMessageArgs } from '@azure/web-pubsub-client';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { createRestApi } from '../../lib/emulator/rest/rest-api.js';
-import { MqttHandlers } from '../fixtures/mqtt.handlers.js';
-import { PLATFORMS, type TestApp } from '../utils/app.js';
-import { waitFor } from '../utils/wait.js';
-import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from './harness.js';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { createRestApi } from '../../../lib/emulator/rest/rest-api.js';
+import { MqttHandlers } from '../../fixtures/mqtt.handlers.js';
+import { PLATFORMS, type TestApp } from '../../utils/app.js';
+import { waitFor } from '../../utils/wait.js';
+import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from '../harness.js';
 
 /**
  * MQTT clients (MQTT.js, protocol 3.1.1 = 4 and 5.0 = 5) on the emulator's `/clients/mqtt/hubs/{hub}`:

@@ -21,7 +21,7 @@ import { join } from 'node:path';
  *   `$BLOCK` marks where the block goes (default: after the preamble); the block's leading
  *   `import` declarations are then moved above the preamble, so it may wrap the rest in a class.
  */
-const root = join(import.meta.dirname ?? process.cwd(), '..');
+const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const dir = join(root, '.tmp', `readme-${process.pid}`);
 
 export interface ReadmeBlock {

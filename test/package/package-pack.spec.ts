@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * resolve from our node_modules) and checks that its types resolve under every `module` /
  * `moduleResolution` a consumer may use and that both builds load.
  */
-const root = join(import.meta.dirname ?? process.cwd(), '..');
+const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const scratch = join(root, '.tmp', `pack-${process.pid}`);
 

@@ -2,16 +2,16 @@
  * Which event handler gets which event: `userEventPattern` (`*`, a list, one name), `systemEvents`
  * (a subset), handlers tried in order, `{hub}` and `{event}` in `urlTemplate`.
  */
-import { startEmulator } from '../../lib/emulator/index.js';
-import { TrafficLog } from '../../lib/emulator/traffic-log.js';
+import { startEmulator } from '../../../lib/emulator/index.js';
+import { TrafficLog } from '../../../lib/emulator/traffic-log.js';
 import {
   DEFAULT_UPSTREAM_TIMINGS,
   Upstream,
   expandTemplate,
   userEventMatches,
-} from '../../lib/emulator/upstream/upstream.js';
-import { waitFor } from '../utils/wait.js';
-import { clientUrl, FAST_TIMINGS, RawClient, recordingUpstream } from './harness.js';
+} from '../../../lib/emulator/upstream/upstream.js';
+import { waitFor } from '../../utils/wait.js';
+import { clientUrl, FAST_TIMINGS, RawClient, recordingUpstream } from '../harness.js';
 
 describe('upstream routing', () => {
   it('userEventPattern: "*" takes every event, a list its names, one name only itself; absent or empty none', () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const root = join(import.meta.dirname ?? process.cwd(), '..');
+const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 function sources(dir: string): string[] {

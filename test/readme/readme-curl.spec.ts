@@ -2,14 +2,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppModule } from './fixtures/readme-curl/curl-app.module.js';
-import { PLATFORMS, startApp, type TestApp } from './utils/app.js';
+import { AppModule } from '../fixtures/readme-curl/curl-app.module.js';
+import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
 
 /**
  * The README's "Testing your handlers" curl script, run with the real curl, bash and openssl
  * against an app with the README's handlers, with and without a connection string.
  */
-const root = join(import.meta.dirname ?? process.cwd(), '..');
+const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Testing your handlers'));
 const script = /```bash\n([\s\S]*?)```/.exec(section)![1];

@@ -8,8 +8,8 @@ import {
   EMULATOR_ACCESS_KEY,
   startEmulator,
   type RunningEmulator,
-} from '../../lib/emulator/index.js';
-import { waitFor } from '../utils/wait.js';
+} from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
 import {
   clientUrl,
   FAST_TIMINGS,
@@ -17,7 +17,7 @@ import {
   RawClient,
   recordingUpstream,
   type UpstreamRequest,
-} from './harness.js';
+} from '../harness.js';
 
 const JSON_V1 = 'json.webpubsub.azure.v1';
 const RELIABLE = 'json.reliable.webpubsub.azure.v1';

@@ -1,8 +1,8 @@
 import { request, type IncomingMessage } from 'node:http';
-import { LIVE_FEED_PATH } from '../../lib/emulator/live-view/live-view.js';
-import { http } from '../utils/http.js';
-import { startLiveViewServer, type LiveViewServer } from '../utils/live-view-server.js';
-import { waitFor } from '../utils/wait.js';
+import { LIVE_FEED_PATH } from '../../../lib/emulator/live-view/live-view.js';
+import { http } from '../../utils/http.js';
+import { startLiveViewServer, type LiveViewServer } from '../../utils/live-view-server.js';
+import { waitFor } from '../../utils/wait.js';
 
 /** Opens the feed and collects its events as they arrive. */
 function openFeed(

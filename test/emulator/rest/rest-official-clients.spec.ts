@@ -6,9 +6,9 @@ import {
   type ServerDataMessage,
 } from '@azure/web-pubsub-client';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { waitFor } from '../utils/wait.js';
-import { FAST_TIMINGS, LogLines } from './harness.js';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
+import { FAST_TIMINGS, LogLines } from '../harness.js';
 
 /**
  * End to end: `WebPubSubServiceClient` calls the emulator's REST data plane and real

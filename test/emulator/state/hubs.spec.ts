@@ -1,11 +1,11 @@
-import type { OutboundMessage } from '../../lib/emulator/state/hub-operations.js';
+import type { OutboundMessage } from '../../../lib/emulator/state/hub-operations.js';
 import {
   Connection,
   HubRegistry,
   wildcardMatches,
   type ClientDelivery,
   type ClientSink,
-} from '../../lib/emulator/state/hubs.js';
+} from '../../../lib/emulator/state/hubs.js';
 
 class RecordingSink implements ClientSink {
   readonly delivered: ClientDelivery[] = [];

@@ -4,8 +4,8 @@ import {
   type OnGroupDataMessageArgs,
   type OnServerDataMessageArgs,
 } from '@azure/web-pubsub-client';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { waitFor } from '../utils/wait.js';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
 import {
   SDK_TEST_OPTIONS,
   clientUrl,
@@ -14,7 +14,7 @@ import {
   FAST_TIMINGS,
   LogLines,
   type Listening,
-} from './harness.js';
+} from '../harness.js';
 
 const ROLES = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
 const NO_RETRY = { maxRetries: 0, retryDelayInMs: 10 };

@@ -12,11 +12,11 @@ import {
   type OutboundMessage,
   type PermissionName,
   type SendOptions,
-} from '../../lib/emulator/state/hub-operations.js';
-import { createRestApi, REST_MAX_BODY_BYTES } from '../../lib/emulator/rest/rest-api.js';
-import { TrafficLog } from '../../lib/emulator/traffic-log.js';
-import { signRestToken, verifyAccessToken } from '../../lib/protocol/client-access-token.js';
-import { http, type HttpOptions } from '../utils/http.js';
+} from '../../../lib/emulator/state/hub-operations.js';
+import { createRestApi, REST_MAX_BODY_BYTES } from '../../../lib/emulator/rest/rest-api.js';
+import { TrafficLog } from '../../../lib/emulator/traffic-log.js';
+import { signRestToken, verifyAccessToken } from '../../../lib/protocol/client-access-token.js';
+import { http, type HttpOptions } from '../../utils/http.js';
 
 const ACCESS_KEY = 'rest-api-test-key-0123456789abcdef';
 

@@ -1,9 +1,9 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startEmulator } from '../../lib/emulator/index.js';
-import { waitFor } from '../utils/wait.js';
-import { FAST_TIMINGS, newHandles } from './harness.js';
+import { startEmulator } from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
+import { FAST_TIMINGS, newHandles } from '../harness.js';
 
 /**
  * In a file of its own, so the handles before and after are this test's alone (timers of other

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { waitFor } from '../utils/wait.js';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
 import {
   clientUrl,
   FAST_TIMINGS,
@@ -11,7 +11,7 @@ import {
   RawClient,
   recordingUpstream,
   type UpstreamRequest,
-} from './harness.js';
+} from '../harness.js';
 
 const JSON_V1 = 'json.webpubsub.azure.v1';
 const RELIABLE = 'json.reliable.webpubsub.azure.v1';
