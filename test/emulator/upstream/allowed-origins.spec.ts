@@ -12,11 +12,11 @@
 import { createServer as createHttpServer } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
-import { OnConnect, WebPubSubModule, type ConnectRequest } from '../../lib/index.js';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { PLATFORMS, startApp } from '../utils/app.js';
-import { http } from '../utils/http.js';
-import { waitFor } from '../utils/wait.js';
+import { OnConnect, WebPubSubModule, type ConnectRequest } from '../../../lib/index.js';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { PLATFORMS, startApp } from '../../utils/app.js';
+import { http } from '../../utils/http.js';
+import { waitFor } from '../../utils/wait.js';
 import {
   SDK_TEST_OPTIONS,
   clientUrl,
@@ -26,7 +26,7 @@ import {
   listen,
   LogLines,
   RawClient,
-} from './harness.js';
+} from '../harness.js';
 
 const OTHER_SERVICE = 'https://other-resource.webpubsub.azure.com';
 
