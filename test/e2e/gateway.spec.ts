@@ -43,6 +43,9 @@ import { http } from '../utils/http.js';
 import { freePort } from '../utils/ports.js';
 import { waitFor } from '../utils/wait.js';
 
+/** Set by `npm run test:nest11`, which maps every @nestjs package to a Nest 11 install. */
+const NEST11 = process.env.NEST11_DIR !== undefined;
+
 interface Peer {
   readonly client: WebPubSubClient;
   readonly messages: ServerDataMessage[];
@@ -281,7 +284,9 @@ describe.each(PLATFORMS)('Nest gateways on Web PubSub (%s)', platform => {
     await one(hank, 'echo', 'types');
     // The global interceptor also wraps the event handler's HTTP route ('http').
     const events = () => record.contextTypes.filter(type => type !== 'http');
-    expect(events()).toEqual(['ws']);
+    // Nest 11's socket module builds its context creators without the app's configuration, so
+    // app.useGlobal*() enhancers reach gateways from Nest 12 on (with any adapter).
+    expect(events()).toEqual(NEST11 ? [] : ['ws']);
     record.contextTypes.length = 0;
     expect(await one(hank, 'plain', 'p')).toMatchObject({ data: 'plain: p' });
     expect(events()).toEqual(['module-guard:webpubsub', 'webpubsub']);
