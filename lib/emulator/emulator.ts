@@ -164,6 +164,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const actualPort = (server.address() as { port: number }).port;
   const urlHost = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
   const endpoint = `http://${urlHost}:${actualPort}`;
+  upstream.setEndpointHost(`${urlHost}:${actualPort}`);
   let closing: Promise<void> | undefined;
   return {
     endpoint,
