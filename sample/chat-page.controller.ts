@@ -5,9 +5,9 @@ import {
   Controller,
   Get,
   Header,
+  HttpCode,
   Inject,
   Post,
-  Redirect,
   Req,
   Res,
   ValidationPipe,
@@ -15,7 +15,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { InjectWebPubSubServiceClient } from 'nestjs-web-pubsub';
-import { ChatSessions, type ChatSession } from './chat-sessions.js';
+import { ChatSessions, type ChatPass, type ChatSession } from './chat-sessions.js';
 import { JoinDto } from './chat.dto.js';
 import { CHAT_APP_OPTIONS, type ChatAppOptions } from './sample-options.js';
 
@@ -24,9 +24,10 @@ type IncomingRequest = { headers: Record<string, string | string[] | undefined> 
 const ASSETS = ['index.html', 'chat.css', 'chat.js'] as const;
 
 /**
- * The page (`/`, `/chat.css`, `/chat.js`), who the visitor is (`GET /session`), and the join form
- * (`POST /join` signs a session cookie in, `POST /leave` signs it out). The negotiate route, which
- * turns the session into an access URL, is the module's (`negotiate` in `AppModule`).
+ * The page (`/`, `/chat.css`, `/chat.js`), who the tab is (`GET /session`), and the join form
+ * (`POST /join` answers a signed pass the tab keeps in `sessionStorage`; leaving is the tab
+ * forgetting it). No cookie: each tab is its own person. The negotiate route, which turns the
+ * tab's bearer token into an access URL, is the module's (`negotiate` in `AppModule`).
  */
 @Controller()
 export class ChatPageController {
@@ -83,7 +84,7 @@ export class ChatPageController {
     return this.assets['chat.js'];
   }
 
-  /** Who the visitor is (`user: null` before joining) and, on the emulator, where its live view is. */
+  /** Who the tab is (its bearer token; `user: null` without a valid one) and, on the emulator, where the live view is. */
   @Get('session')
   @Header('Cache-Control', 'no-store')
   session(@Req() request: IncomingRequest): {
@@ -93,23 +94,13 @@ export class ChatPageController {
     return { user: this.sessions.read(request), liveView: this.options.liveViewUrl ?? null };
   }
 
-  /** The join form: a valid name and room sign the visitor in (303 back to the page). */
+  /** The join form: a valid name and room get a signed pass for this tab (a 400 names what is wrong). */
   @Post('join')
-  @Redirect('/', 303)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   join(
     @Body(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true })) form: JoinDto,
-    @Res({ passthrough: true }) response: unknown,
-  ): void {
-    this.adapterHost.httpAdapter.setHeader(
-      response,
-      'Set-Cookie',
-      this.sessions.signIn({ name: form.name, room: form.room }),
-    );
-  }
-
-  @Post('leave')
-  @Redirect('/', 303)
-  leave(@Res({ passthrough: true }) response: unknown): void {
-    this.adapterHost.httpAdapter.setHeader(response, 'Set-Cookie', this.sessions.signOut());
+  ): ChatPass {
+    return this.sessions.issue({ name: form.name, room: form.room });
   }
 }

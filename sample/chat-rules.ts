@@ -4,7 +4,7 @@ export const NAME_RULE = 'name: 1 to 24 letters, digits, spaces, dots, dashes or
 export const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 export const ROOM_RULE = 'room: 1 to 32 letters, digits, dashes or underscores';
 
-/** What the page receives through the room group. */
+/** What the page receives through the room group (`at`: ISO time; `members`: who is in the room after it). */
 export type ChatEvent =
-  | { type: 'joined' | 'left'; user: string; at: string }
+  | { type: 'joined' | 'left'; user: string; at: string; members: string[] }
   | { type: 'message'; user: string; text: string; at: string };

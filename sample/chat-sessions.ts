@@ -6,12 +6,21 @@ export interface ChatSession {
   readonly room: string;
 }
 
-export const SESSION_COOKIE = 'chat_session';
+/** What `POST /join` answers: the tab keeps `token` (in `sessionStorage`) and sends it as a bearer token. */
+export interface ChatPass {
+  readonly token: string;
+  readonly user: ChatSession;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
 const MAX_AGE_SECONDS = 12 * 60 * 60;
 
 /**
- * The sample's sign-in: the join form's name and room in an HMAC-signed, HttpOnly cookie. The
- * negotiate route reads the user only from here, never from the request's query or body.
+ * The sample's sign-in: the join form's name and room in an HMAC-signed token that the page keeps
+ * per tab and sends as `Authorization: Bearer <token>` on `GET /session` and on negotiate, so two
+ * tabs of one browser can be two people. The server trusts only a token it signed itself and that
+ * has not expired; the negotiate route reads the user only from here, never from the query or body.
  */
 export class ChatSessions {
   private readonly secret: Buffer;
@@ -21,26 +30,28 @@ export class ChatSessions {
     this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
   }
 
-  /** The `Set-Cookie` value that signs `session` in. */
-  signIn(session: ChatSession): string {
+  /** A signed pass for `session`, valid for 12 hours. */
+  issue(session: ChatSession): ChatPass {
+    const expiresAt = now() + MAX_AGE_SECONDS;
     const payload = Buffer.from(
-      JSON.stringify({ name: session.name, room: session.room, exp: now() + MAX_AGE_SECONDS }),
+      JSON.stringify({ name: session.name, room: session.room, exp: expiresAt }),
     ).toString('base64url');
-    return `${SESSION_COOKIE}=${payload}.${this.sign(payload)}; ${ATTRIBUTES}; Max-Age=${MAX_AGE_SECONDS}`;
+    return {
+      token: `${payload}.${this.sign(payload)}`,
+      user: { name: session.name, room: session.room },
+      expiresAt,
+    };
   }
 
-  /** The `Set-Cookie` value that signs out. */
-  signOut(): string {
-    return `${SESSION_COOKIE}=; ${ATTRIBUTES}; Max-Age=0`;
-  }
-
-  /** The session in the request's `Cookie` header, or `null` (none, forged, expired or malformed). */
+  /** The session of the request's bearer token, or `null` (none, forged, expired or malformed). */
   read(request: { headers: Record<string, string | string[] | undefined> }): ChatSession | null {
-    const header = request.headers.cookie;
-    const value = cookieValue(Array.isArray(header) ? header.join('; ') : header, SESSION_COOKIE);
-    if (!value) return null;
-    const dot = value.lastIndexOf('.');
-    if (dot <= 0) return null;
+    const header = request.headers.authorization;
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(
+      Array.isArray(header) ? '' : (header ?? ''),
+    );
+    if (!match) return null;
+    const value = match[1];
+    const dot = value.indexOf('.');
     const payload = value.slice(0, dot);
     const given = Buffer.from(value.slice(dot + 1), 'base64url');
     const expected = Buffer.from(this.sign(payload), 'base64url');
@@ -63,14 +74,4 @@ export class ChatSessions {
   }
 }
 
-const ATTRIBUTES = 'Path=/; HttpOnly; SameSite=Strict';
-
 const now = (): number => Math.floor(Date.now() / 1000);
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}

@@ -14,18 +14,23 @@ import {
   type ConnectionContext,
 } from 'nestjs-web-pubsub';
 import { ROOM_PATTERN, type ChatEvent } from './chat-rules.js';
+import { ChatRooms } from './chat-rooms.js';
 import { ChatMessageDto } from './chat.dto.js';
 
 /**
  * The chat's event handlers. Who a connection is and which room it is in come from its access
  * token (issued by the negotiate route from the signed session); everything a room sees goes out
- * through the injected service client, to the room's group.
+ * through the injected service client, to the room's group. Join and leave notices carry who is
+ * in the room after them (`ChatRooms`), so a page that just connected knows everyone at once.
  */
 @Injectable()
 export class ChatHandlers {
   private readonly logger = new Logger('Chat');
 
-  constructor(@InjectWebPubSubServiceClient() private readonly service: WebPubSubServiceClient) {}
+  constructor(
+    @InjectWebPubSubServiceClient() private readonly service: WebPubSubServiceClient,
+    private readonly rooms: ChatRooms,
+  ) {}
 
   /** The token's `sub` is the user and its group the room; the connection joins the room's group. */
   @OnConnect()
@@ -69,9 +74,10 @@ export class ChatHandlers {
   private async announce(context: ConnectionContext, type: 'joined' | 'left'): Promise<void> {
     const room = roomOf(context);
     const user = context.userId ?? '?';
+    const members = type === 'joined' ? this.rooms.enter(room, user) : this.rooms.leave(room, user);
     this.logger.log(`${user} ${type} ${room}`);
     try {
-      await this.send(room, { type, user, at: new Date().toISOString() });
+      await this.send(room, { type, user, at: new Date().toISOString(), members });
     } catch (error) {
       // A notice that cannot go out (the service is stopping, say) is not worth failing the event for.
       this.logger.warn(`could not tell ${room} that ${user} ${type}: ${(error as Error).message}`);

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     connectionString: env.WebPubSubConnectionString || undefined,
     emulatorPort: Number(env.EMULATOR_PORT ?? 0),
     publicDir: env.SAMPLE_PUBLIC_DIR ?? join(dirname(fileURLToPath(import.meta.url)), 'public'),
-    cookieSecret: env.SAMPLE_COOKIE_SECRET,
+    sessionSecret: env.SAMPLE_SESSION_SECRET,
     logger: ['error', 'warn', 'log'],
   });
   console.log(banner(sample));
@@ -32,7 +32,7 @@ function banner(sample: RunningSample): string {
     return [
       '',
       `Chat sample on ${platform}, with the embedded Web PubSub emulator (hub "${sample.hub}").`,
-      `Open ${sample.url} in two browser windows, join the same room under two names, and chat.`,
+      `Open ${sample.url} in two tabs (each tab is one person), join the same room under two names, and chat.`,
       "The page links the emulator's live view. Ctrl-C stops both.",
       '',
     ].join('\n');
@@ -47,7 +47,7 @@ function banner(sample: RunningSample): string {
     'Then expose this app to the service with the Web PubSub tunnel (it reads WebPubSubConnectionString):',
     '  npm install -g @azure/web-pubsub-tunnel-tool',
     `  awps-tunnel run --hub ${sample.hub} --upstream ${upstream}`,
-    `Open ${sample.url} in two browser windows, join the same room under two names, and chat. Ctrl-C stops the app.`,
+    `Open ${sample.url} in two tabs (each tab is one person), join the same room under two names, and chat. Ctrl-C stops the app.`,
     '',
   ].join('\n');
 }

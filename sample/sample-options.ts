@@ -6,8 +6,8 @@ export interface ChatAppOptions {
   readonly connectionString: string;
   /** Where `index.html`, `chat.css` and the bundled `chat.js` are (`npm run build:sample`). */
   readonly publicDir: string;
-  /** Signs the session cookie; absent: a random secret per process. */
-  readonly cookieSecret?: string;
+  /** Signs the tabs' session tokens; absent: a random secret per process. */
+  readonly sessionSecret?: string;
   /** The emulator's live view, linked from the page; absent on Azure. */
   readonly liveViewUrl?: string;
 }

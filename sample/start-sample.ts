@@ -20,7 +20,8 @@ export interface SampleOptions {
   /** The embedded emulator's port; 0 (the default) picks a free one. */
   readonly emulatorPort?: number;
   readonly publicDir: string;
-  readonly cookieSecret?: string;
+  /** Signs the tabs' session tokens (`SAMPLE_SESSION_SECRET`); absent: a random secret per run. */
+  readonly sessionSecret?: string;
   /** Nest's log levels, or `false` for none. */
   readonly logger?: LogLevel[] | false;
 }
@@ -82,7 +83,7 @@ export async function startSample(options: SampleOptions): Promise<RunningSample
         hub: options.hub,
         connectionString: options.connectionString || emulator!.connectionString,
         publicDir: options.publicDir,
-        cookieSecret: options.cookieSecret,
+        sessionSecret: options.sessionSecret,
         liveViewUrl: emulator && `${emulator.endpoint}/`,
       }),
       options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 const root = join(import.meta.dirname ?? process.cwd(), '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -82,8 +82,9 @@ describe('package manifest', () => {
     expect(manifest.dependencies.jose).toMatch(/^\^5\./);
     const require = createRequire(join(root, 'package.json'));
     for (const name of Object.keys(manifest.dependencies)) {
+      // Some packages' `exports` hide package.json: read it from the folder `require` finds.
       const dependency = JSON.parse(
-        readFileSync(require.resolve(`${name}/package.json`), 'utf8'),
+        readFileSync(join(packageFolder(require.resolve(name), name), 'package.json'), 'utf8'),
       ) as { type?: string; main?: string; exports?: unknown };
       const requirable =
         dependency.type !== 'module' ||
@@ -92,3 +93,11 @@ describe('package manifest', () => {
     }
   });
 });
+
+/** The `node_modules/<name>` folder that holds `resolved`, the entry file `require` found. */
+function packageFolder(resolved: string, name: string): string {
+  const marker = `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`;
+  const at = resolved.lastIndexOf(marker);
+  if (at < 0) throw new Error(`${name} resolved outside node_modules: ${resolved}`);
+  return resolved.slice(0, at + marker.length);
+}

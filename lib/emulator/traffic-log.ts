@@ -1,12 +1,32 @@
 /**
  * The emulator's record of what happened, for its log lines and its live view. Producers (client
- * endpoint, upstream, REST) call `record`; the live view subscribes. Bounded: the newest entries win.
- * Access keys and tokens never enter a record (producers redact `access_token` and `Authorization`).
- * Bodies longer than `maxBodyChars` are cut (with a note of the full length), so the ring's memory is
- * bounded by `capacity × 2 × maxBodyChars` whatever the clients send.
+ * and MQTT sessions, upstream, REST) call `record`; the live view subscribes. Bounded: the newest
+ * entries win. Access keys and tokens never enter a record (producers redact `access_token` and
+ * `Authorization`). Bodies longer than `maxBodyChars` are cut (with a note of the full length), so
+ * the ring's memory is bounded by `capacity × 2 × maxBodyChars` whatever the clients send.
+ *
+ * This file is the one description of a record; the live view shows any record of this shape.
+ *
+ * | kind         | what it is                                   | action                                                                                      | target                  |
+ * | ------------ | -------------------------------------------- | ------------------------------------------------------------------------------------------- | ----------------------- |
+ * | `connection` | a connection's life                          | `connected`, `disconnected`, `dropped`, `recovered`, `rejected`, `refused`                  | —                       |
+ * | `client`     | one frame a client sent to the service       | the frame's type: `joinGroup`, `leaveGroup`, `sendToGroup`, `event`, `invoke`, `message` (simple WebSocket), stream frames, MQTT `publish`/`subscribe`/`unsubscribe`, Socket.IO packets | group, event name, topic |
+ * | `upstream`   | a call to an event handler                   | the event (`connect`, `message`, ...) or `validate`                                         | —                       |
+ * | `rest`       | a call to the REST data plane                | the operation (`sendToGroup`, ...)                                                          | group, user, connection |
+ *
+ * Every kind may carry `request`/`response` (headers and body; a client frame has no headers, its
+ * data is `request.body`), a `preview` (one line of the request body, derived when absent), a
+ * `reach` (how many connections a send was handed to: REST sends, client `sendToGroup`, MQTT
+ * publishes), `dataType` (`json`, `text`, `binary`, `protobuf`...) and `durationMs`, measured with
+ * `performance.now()` (microseconds; see `elapsedMs`) and shown as recorded.
  */
 
-export type TrafficKind = 'connection' | 'upstream' | 'rest';
+export type TrafficKind = 'connection' | 'client' | 'upstream' | 'rest';
+
+export interface TrafficMessage {
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
 
 export interface TrafficRecord {
   readonly kind: TrafficKind;
@@ -15,55 +35,96 @@ export interface TrafficRecord {
   /** Epoch milliseconds when it started. */
   readonly time: number;
   readonly hub: string;
-  /** `connection`: 'connected' | 'disconnected' | 'recovered' | 'rejected'; upstream: the event ('connect', 'message', ...); rest: the operation. */
+  /** See the table above. */
   readonly action: string;
+  /** What the frame or call addresses: a group, an event name, an MQTT topic, a user or connection id. */
+  readonly target?: string;
   readonly method?: string;
   readonly url?: string;
   readonly status?: number;
+  /** Milliseconds, to the microsecond (`elapsedMs`). */
   readonly durationMs?: number;
   readonly connectionId?: string;
   readonly userId?: string;
   readonly subprotocol?: string;
-  /** Free text: an error, a close reason. */
+  /** How the body is typed: `json`, `text`, `binary`, `protobuf`... */
+  readonly dataType?: string;
+  /** How many connections a send was handed to. */
+  readonly reach?: number;
+  /** One line of the body for the list: given, or derived from `request.body` (at most `PREVIEW_CHARS`). */
+  readonly preview?: string;
+  /** Free text: an error, a refusal, a close reason. */
   readonly detail?: string;
-  readonly request?: { readonly headers: Record<string, string>; readonly body?: string };
-  readonly response?: { readonly headers: Record<string, string>; readonly body?: string };
+  readonly request?: TrafficMessage;
+  readonly response?: TrafficMessage;
 }
 
 export type TrafficInput = Omit<TrafficRecord, 'id' | 'time'> & { readonly time?: number };
 
 export type TrafficListener = (record: TrafficRecord) => void;
 
+/** Characters a record's `preview` keeps. */
+export const PREVIEW_CHARS = 160;
+
+/** Milliseconds since `startedAt` (a `performance.now()` value), to the microsecond. */
+export function elapsedMs(startedAt: number): number {
+  return Math.round((performance.now() - startedAt) * 1000) / 1000;
+}
+
+/** One line of `body`: white space runs as one space, cut at `PREVIEW_CHARS` with an ellipsis. */
+export function previewOf(body: string | undefined): string | undefined {
+  if (body === undefined || body === '') return undefined;
+  const head = body.length > PREVIEW_CHARS * 4 ? body.slice(0, PREVIEW_CHARS * 4) : body;
+  const line = head.replace(/\s+/g, ' ').trim();
+  return line.length > PREVIEW_CHARS || head.length < body.length
+    ? `${line.slice(0, PREVIEW_CHARS - 1)}…`
+    : line;
+}
+
 /** A ring of the newest records, with listeners for the live view. */
 export class TrafficLog {
   readonly #capacity: number;
   readonly #maxBodyChars: number;
-  readonly #records: TrafficRecord[] = [];
+  readonly #records: (TrafficRecord | undefined)[];
+  /** Where the next record goes in the ring. */
+  #next = 0;
+  #size = 0;
   readonly #listeners = new Set<TrafficListener>();
   #nextId = 1;
 
   constructor(capacity = 500, maxBodyChars = 64 * 1024) {
-    this.#capacity = capacity;
+    this.#capacity = Math.max(0, Math.floor(capacity));
     this.#maxBodyChars = maxBodyChars;
+    this.#records = new Array<TrafficRecord | undefined>(this.#capacity);
   }
 
   record(input: TrafficInput): TrafficRecord {
+    const preview = input.preview ?? previewOf(input.request?.body);
     const record: TrafficRecord = {
       ...input,
       id: this.#nextId++,
       time: input.time ?? Date.now(),
+      ...(preview === undefined ? {} : { preview: previewOf(preview) }),
       ...(input.request === undefined ? {} : { request: this.#bound(input.request) }),
       ...(input.response === undefined ? {} : { response: this.#bound(input.response) }),
     };
-    this.#records.push(record);
-    if (this.#records.length > this.#capacity) this.#records.shift();
+    if (this.#capacity > 0) {
+      this.#records[this.#next] = record;
+      this.#next = (this.#next + 1) % this.#capacity;
+      if (this.#size < this.#capacity) this.#size++;
+    }
     for (const listener of this.#listeners) listener(record);
     return record;
   }
 
   /** Oldest first. */
   snapshot(): readonly TrafficRecord[] {
-    return this.#records.slice();
+    const result: TrafficRecord[] = [];
+    const start = (this.#next - this.#size + this.#capacity) % this.#capacity;
+    for (let i = 0; i < this.#size; i++) {
+      result.push(this.#records[(start + i) % this.#capacity]!);
+    }
+    return result;
   }
 
   subscribe(listener: TrafficListener): () => void {

@@ -3,7 +3,7 @@
  * handshake once per URL, then CloudEvents in HTTP binary mode, signed with the access key.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   writeCloudEvent,
@@ -71,12 +71,19 @@ export interface UpstreamOptions {
   readonly timings: UpstreamTimings;
 }
 
+/**
+ * An answer's headers, one value per header line (`IncomingMessage.headersDistinct`): a header sent
+ * on several lines (`WebHook-Allowed-Origin` from `@azure/web-pubsub-express`, `ce-connectionState`,
+ * `mqtt-<name>`) is several values, never Node's comma-joined string.
+ */
+export type AnswerHeaders = Readonly<Record<string, readonly string[] | undefined>>;
+
 /** A handler's answer, or why there was none. */
 export type CallResult =
   | {
       readonly ok: true;
       readonly status: number;
-      readonly headers: IncomingHttpHeaders;
+      readonly headers: AnswerHeaders;
       readonly body: Buffer;
     }
   | {
@@ -84,7 +91,7 @@ export type CallResult =
       readonly status?: number;
       readonly reason: string;
       readonly body?: Buffer;
-      readonly headers?: IncomingHttpHeaders;
+      readonly headers?: AnswerHeaders;
     };
 
 export type ConnectOutcome =
@@ -170,6 +177,7 @@ export class Upstream {
   readonly #httpsAgent = new HttpsAgent({ keepAlive: true });
   readonly #inFlight = new Set<AbortController>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  #endpointHost: string | undefined;
   #closed = false;
 
   constructor(hubs: Readonly<Record<string, HubSettings>>, options: UpstreamOptions) {
@@ -311,7 +319,7 @@ export class Upstream {
       mqttUserProperties: options.userProperties,
     }));
     const headers = result.headers;
-    const contentType = headers?.['content-type'];
+    const contentType = headers?.['content-type']?.[0];
     const userProperties = headers ? readMqttUserProperties(headers) : [];
     if (result.ok) {
       return {
@@ -372,6 +380,22 @@ export class Upstream {
       if (!this.#closed) await attempt(index + 1);
     };
     void attempt(0);
+  }
+
+  /**
+   * The emulator's own `host:port` once it listens. A handshake answer may name it instead of the
+   * bare host the events carry: `@azure/web-pubsub-express` with `allowedEndpoints: [endpoint]`
+   * answers with `new URL(endpoint).host`, which keeps a port that is not the scheme's default.
+   */
+  setEndpointHost(host: string): void {
+    this.#endpointHost = host.toLowerCase();
+  }
+
+  /** The names a `WebHook-Allowed-Origin` value may use for this emulator (besides `*`). */
+  #originNames(): string[] {
+    const origin = this.#options.origin;
+    const host = this.#endpointHost;
+    return host === undefined || host === origin.toLowerCase() ? [origin] : [origin, host];
   }
 
   /** Aborts every call and retry; later calls fail at once. */
@@ -528,8 +552,12 @@ export class Upstream {
     const result = readHandshakeResult(answer as WireAnswer);
     if (!result.allowed)
       return `the handshake answered ${result.status}: ${result.message.slice(0, 200)}`;
-    if (!handshakeAllows(result, this.#options.origin)) {
-      return `WebHook-Allowed-Origin ${JSON.stringify(result.allowedOrigins.join(', '))} allows neither * nor ${this.#options.origin}`;
+    const names = this.#originNames();
+    if (!names.some(name => handshakeAllows(result, name))) {
+      return (
+        `WebHook-Allowed-Origin ${result.allowedOrigins.map(value => JSON.stringify(value)).join(', ')} ` +
+        `allows neither * nor ${names.join(' nor ')}`
+      );
     }
     return undefined;
   }
@@ -596,7 +624,7 @@ export class Upstream {
             finish({
               ok: true,
               status: response.statusCode ?? 0,
-              headers: response.headers,
+              headers: response.headersDistinct,
               body: Buffer.concat(chunks),
             }),
           );
@@ -662,21 +690,20 @@ export function expandTemplate(template: string, hub: string, event: string): st
     .replaceAll('{event}', encodeURIComponent(event));
 }
 
-function flattenIncoming(headers: IncomingHttpHeaders): Record<string, string> {
+function flattenIncoming(headers: AnswerHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined) out[name] = value.join(', ');
   }
   return out;
 }
 
 function recordedBody(
   body: Buffer,
-  contentType: string | string[] | undefined,
+  contentType: string | readonly string[] | undefined,
 ): string | undefined {
   if (body.length === 0) return undefined;
-  const media = (Array.isArray(contentType) ? contentType[0] : contentType)
+  const media = (typeof contentType === 'string' ? contentType : contentType?.[0])
     ?.split(';')[0]
     .trim()
     .toLowerCase();

@@ -315,7 +315,7 @@ export function mqttUserPropertyHeaders(
  * `a, b` value; a header given as an array yields one property per element.
  */
 export function readMqttUserProperties(
-  headers: Readonly<Record<string, string | string[] | undefined>>,
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
 ): MqttUserProperty[] {
   const properties: MqttUserProperty[] = [];
   for (const header in headers) {

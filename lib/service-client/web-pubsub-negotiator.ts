@@ -41,14 +41,19 @@ export class WebPubSubNegotiator implements OnModuleInit {
     private readonly clients: WebPubSubServiceClients,
   ) {}
 
-  /** Every hub the route serves must have a working client before the app takes requests. */
+  /**
+   * Every hub the route serves must have a working client before the app takes requests. The
+   * client is the one behind the hub's token (`getWebPubSubServiceClientToken(hub)`), so a client
+   * put in its place (`overrideProvider(...).useValue(fake)`) serves the route and no credentials
+   * are needed for it.
+   */
   onModuleInit(): void {
     if (this.clients.hubs.length === 0) {
       throw new WebPubSubOptionsError([
         'negotiate needs the hubs it hands out tokens for: give hub (in forRootAsync(), next to useFactory)',
       ]);
     }
-    for (const hub of this.clients.hubs) this.clients.create(hub);
+    for (const hub of this.clients.hubs) this.clients.get(hub);
     this.logger.log(
       ServiceClientMessages.negotiateRoute(
         this.options.path ?? DEFAULT_NEGOTIATE_PATH,

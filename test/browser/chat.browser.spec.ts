@@ -10,19 +10,21 @@ import { PLATFORMS } from '../utils/app.js';
 const ARTIFACTS = join(import.meta.dirname ?? process.cwd(), '..', 'artifacts');
 const WAIT = { timeout: 10_000 };
 
-/** One person: a browser context of their own (own cookies), one page, its console errors. */
+/** One person: one tab of the shared browser context (same cookies and storage origin), its console errors. */
 interface Person {
   readonly name: string;
-  readonly context: BrowserContext;
   readonly page: Page;
   readonly errors: string[];
   negotiations: number;
 }
 
 /**
- * The chat sample's page in headless Chromium, against the sample app and its embedded emulator:
- * two people in a room see each other join, chat and leave; a third in another room sees none of
- * it; a reload and a connection closed by the service both come back with a fresh token.
+ * The chat sample's page in headless Chromium, against the sample app and its embedded emulator.
+ * Everyone is a tab of ONE browser context (one profile: shared cookies), so each tab being its own
+ * person proves the identity is per tab: two people in a room see each other join, chat, who is in
+ * the room, their own messages set apart and timestamps; a third in another room sees none of it;
+ * a reload keeps the tab's person and comes back with a fresh token, as does a connection closed by
+ * the service; a new tab starts signed out; Leave signs only that tab out.
  */
 describe('the chat page in Chromium', () => {
   let browser: Browser;
@@ -46,15 +48,17 @@ describe('the chat page in Chromium', () => {
 
   describe.each(PLATFORMS)('on %s', platform => {
     let sample: RunningSample;
+    let context: BrowserContext;
     const people: Person[] = [];
     let step = 0;
 
     beforeAll(async () => {
       sample = await startChatSample(platform, page);
+      context = await browser.newContext({ viewport: { width: 900, height: 640 } });
     });
 
     afterAll(async () => {
-      for (const person of people) await person.context.close();
+      await context?.close();
       await sample?.close();
     });
 
@@ -75,9 +79,8 @@ describe('the chat page in Chromium', () => {
     });
 
     async function open(name: string, room: string): Promise<Person> {
-      const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
       const tab = await context.newPage();
-      const person: Person = { name, context, page: tab, errors: [], negotiations: 0 };
+      const person: Person = { name, page: tab, errors: [], negotiations: 0 };
       tab.on('console', message => {
         if (message.type() === 'error') person.errors.push(`console: ${message.text()}`);
       });
@@ -102,13 +105,13 @@ describe('the chat page in Chromium', () => {
       person.page.locator('#log li.notice', { hasText: text }).last();
     const message = (person: Person, user: string, text: string) =>
       person.page.locator(`#log li.message[data-user="${user}"]`, { hasText: text }).last();
+    const members = (person: Person) => person.page.locator('#members li').allTextContents();
     /** Waits until `person` has seen `text` once more than `before` times. */
     async function noticeAgain(person: Person, text: string, before: number): Promise<void> {
       await person.page.locator('#log li.notice', { hasText: text }).nth(before).waitFor(WAIT);
     }
     const count = (person: Person, text: string) =>
       person.page.locator('#log li.notice', { hasText: text }).count();
-    const log = (person: Person) => person.page.locator('#log li').allTextContents();
 
     async function say(person: Person, text: string): Promise<void> {
       await person.page.fill('#send input[name=text]', text);
@@ -124,27 +127,56 @@ describe('the chat page in Chromium', () => {
       );
     });
 
-    it('alice and bob join room a and each sees the other join', async () => {
+    it('alice and bob, two tabs of the same browser, join room a as two people and see who is in the room', async () => {
       const alice = await open('alice', 'a');
-      await open('bob', 'a');
+      const bob = await open('bob', 'a');
       await notice(alice, 'bob joined').waitFor(WAIT);
+      expect(await bob.page.locator('#me').textContent()).toBe('bob');
+      expect(await alice.page.locator('#me').textContent()).toBe('alice');
+      await alice.page.locator('#members li[data-user=bob]').waitFor(WAIT);
+      expect(await members(alice)).toEqual(['alice (you)', 'bob']);
+      expect(await members(bob)).toEqual(['alice', 'bob (you)']);
+      expect(await alice.page.locator('#member-count').textContent()).toBe('2');
+      // One browser context, one cookie jar: the sign-in is not a cookie.
+      expect(await context.cookies()).toEqual([]);
     });
 
-    it('alice and bob exchange messages (text reaches the page as text)', async () => {
+    it('alice and bob exchange messages: text as text, own messages set apart, each with its time', async () => {
       const [, alice, bob] = people;
       await say(alice, 'hi bob <b>not bold</b>');
       await message(bob, 'alice', 'hi bob <b>not bold</b>').waitFor(WAIT);
       expect(await bob.page.locator('#log li.message b').count()).toBe(0);
       await say(bob, 'hi alice');
       await message(alice, 'bob', 'hi alice').waitFor(WAIT);
+      await message(bob, 'bob', 'hi alice').waitFor(WAIT);
+      // Own messages carry the class "mine" and read "You"; the other's do not.
+      expect(await message(alice, 'alice', 'not bold').getAttribute('class')).toBe('message mine');
+      expect(await message(alice, 'bob', 'hi alice').getAttribute('class')).toBe('message');
+      expect(await message(alice, 'alice', 'not bold').locator('.user').textContent()).toBe('You');
+      const mine = await message(alice, 'alice', 'not bold').boundingBox();
+      const theirs = await message(alice, 'bob', 'hi alice').boundingBox();
+      expect(mine!.x).toBeGreaterThan(theirs!.x);
+      // Every message and notice shows when it happened, from the event's ISO time.
+      const times = await alice.page.locator('#log li time').evaluateAll(nodes =>
+        nodes.map(node => ({
+          iso: node.getAttribute('datetime'),
+          text: node.textContent,
+        })),
+      );
+      expect(times.length).toBe(await alice.page.locator('#log li').count());
+      for (const time of times) {
+        expect(Math.abs(Date.parse(time.iso!) - Date.now())).toBeLessThan(60_000);
+        expect(time.text).toMatch(/\d{1,2}:\d{2}/);
+      }
     });
 
-    it('a reload reconnects alice with a fresh token, bob sees her leave and come back, and they still chat', async () => {
+    it('a reload keeps the tab alice and reconnects her with a fresh token; bob sees her leave and come back, and they still chat', async () => {
       const [, alice, bob] = people;
       const before = alice.negotiations;
       const joins = await count(bob, 'alice joined');
       await alice.page.reload();
       await alice.page.locator('#status[data-state=connected]').waitFor(WAIT);
+      expect(await alice.page.locator('#me').textContent()).toBe('alice');
       await notice(bob, 'alice left').waitFor(WAIT);
       await noticeAgain(bob, 'alice joined', joins);
       expect(alice.negotiations).toBe(before + 1);
@@ -165,10 +197,32 @@ describe('the chat page in Chromium', () => {
       await message(bob, 'alice', 'still here').waitFor(WAIT);
     });
 
-    it('bob closes his page and alice sees him leave', async () => {
+    it('a new tab of the same browser starts signed out', async () => {
+      const tab = await context.newPage();
+      try {
+        await tab.goto(sample.url);
+        await tab.locator('#join').waitFor(WAIT);
+        expect(await tab.locator('#chat').isVisible()).toBe(false);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('bob closes his tab and alice sees him leave and the room list shrink', async () => {
       const [, alice, bob] = people;
       await bob.page.close();
       await notice(alice, 'bob left').waitFor(WAIT);
+      expect(await members(alice)).toEqual(['alice (you)']);
+    });
+
+    it('alice leaves: her tab shows the join form again, and carol, in another room, is still signed in', async () => {
+      const [carol, alice] = people;
+      await alice.page.click('#leave');
+      await alice.page.locator('#join').waitFor(WAIT);
+      expect(await alice.page.evaluate(() => sessionStorage.length)).toBe(0);
+      await carol.page.reload();
+      await carol.page.locator('#status[data-state=connected]').waitFor(WAIT);
+      expect(await carol.page.locator('#me').textContent()).toBe('carol');
     });
 
     it('carol, in room b, saw none of room a', async () => {
@@ -176,7 +230,14 @@ describe('the chat page in Chromium', () => {
       // Positive sync point: room a's traffic all went out before carol's own message did.
       await say(carol, 'anyone?');
       await message(carol, 'carol', 'anyone?').waitFor(WAIT);
-      expect(await log(carol)).toEqual(['carol joined', 'carolanyone?']);
+      const seen = await carol.page
+        .locator('#log li')
+        .evaluateAll(nodes =>
+          nodes.map(node => (node.querySelector('.what, .text') as HTMLElement).textContent),
+        );
+      // Her reload shows a fresh page: her own join, then her message.
+      expect(seen).toEqual(['carol joined', 'anyone?']);
+      expect(await members(carol)).toEqual(['carol (you)']);
     });
   });
 });

@@ -65,7 +65,7 @@ describe('live view page (Chromium)', () => {
 
     const entry = page.locator('#traffic > li').first();
     expect(await entry.locator('.action').textContent()).toBe(HOSTILE);
-    expect(await entry.locator('.summary > span').nth(4).textContent()).toBe(`chat${HOSTILE}`);
+    expect(await entry.locator('.summary > .hub').textContent()).toBe(`chat${HOSTILE}`);
     await entry.locator('.summary').click();
     const details = entry.locator('.details');
     await details.waitFor();
@@ -145,6 +145,79 @@ describe('live view page (Chromium)', () => {
     live.hubs.remove('chat', 'c-1');
     await page.waitForSelector('#connections tr[data-connection-id="c-1"]', { state: 'detached' });
     expect(loads).toBe(0);
+    await page.close();
+  });
+
+  it('shows body previews, reach and durations as recorded; filters on a word of a body; pauses', async () => {
+    const page = await openPage(browser, live.url);
+    live.traffic.record({
+      kind: 'client',
+      hub: 'chat',
+      action: 'sendToGroup',
+      target: 'room',
+      connectionId: 'c-1',
+      userId: 'alice',
+      dataType: 'json',
+      reach: 2,
+      request: { headers: {}, body: '{\n  "text": "the   quokka smiles"\n}' },
+    });
+    live.traffic.record({
+      kind: 'rest',
+      hub: 'chat',
+      action: 'sendToGroup',
+      target: 'room',
+      method: 'POST',
+      status: 202,
+      durationMs: 0.412,
+      reach: 0,
+      request: { headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(300) },
+      response: { headers: { 'content-length': '0' }, body: '{"hidden":"wombat"}' },
+    });
+    await page.waitForSelector('#traffic > li >> nth=1');
+    const client = page.locator('#traffic > li[data-kind="client"]');
+    // The preview is one line of the body; the full body is in the details, as a frame (no headers).
+    expect(await client.locator('.body-preview').textContent()).toBe(
+      '{ "text": "the quokka smiles" }',
+    );
+    expect(await client.locator('.target').textContent()).toBe('room');
+    expect(await client.locator('.reach').textContent()).toBe('→2');
+    const rest = page.locator('#traffic > li[data-kind="rest"]');
+    expect(await rest.locator('.reach').textContent()).toBe('→0');
+    expect(await rest.locator('.duration').textContent()).toBe('0.412 ms');
+    expect(await rest.locator('.body-preview').textContent()).toBe(`${'x'.repeat(159)}…`);
+    await client.locator('.summary').click();
+    expect(await client.locator('.details h3').allTextContents()).toEqual(['Frame']);
+    expect(await client.locator('.details pre.body').textContent()).toBe(
+      JSON.stringify({ text: 'the   quokka smiles' }, null, 2),
+    );
+    expect(await client.locator('.details table.headers').count()).toBe(0);
+    await rest.locator('.summary').click();
+    expect(await rest.locator('.details table.headers td').allTextContents()).toContain(
+      'content-length',
+    );
+
+    // The filter looks into request and response bodies, not only the columns.
+    await page.fill('#search', 'QUOKKA');
+    expect(await page.locator('#traffic > li:visible').count()).toBe(1);
+    expect(await page.locator('#traffic > li:visible').getAttribute('data-kind')).toBe('client');
+    await page.fill('#search', 'wombat');
+    expect(await page.locator('#traffic > li:visible').getAttribute('data-kind')).toBe('rest');
+    await page.fill('#search', 'no such word');
+    expect(await page.locator('#traffic > li:visible').count()).toBe(0);
+    expect(await page.locator('#no-traffic').isVisible()).toBe(true);
+    await page.fill('#search', '');
+    await page.click('.filters button[data-kind="client"]');
+    expect(await page.locator('#traffic > li:visible').count()).toBe(1);
+    await page.click('.filters button[data-kind="all"]');
+
+    // Paused, new records wait (counted on the button) and appear on resume.
+    await page.click('#pause');
+    live.traffic.record({ kind: 'rest', hub: 'chat', action: 'held-back', status: 202 });
+    await page.waitForSelector('#pause:text("Resume (1 new)")');
+    expect(await page.locator('#traffic > li').count()).toBe(2);
+    await page.click('#pause');
+    await page.waitForSelector('#traffic > li .action:text-is("held-back")');
+    expect(await page.locator('#pause').textContent()).toBe('Pause');
     await page.close();
   });
 

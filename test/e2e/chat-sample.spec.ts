@@ -4,7 +4,9 @@ import {
   type OnGroupDataMessageArgs,
 } from '@azure/web-pubsub-client';
 import { WebPubSubServiceClients } from '../../lib/index.js';
+import { jest } from '@jest/globals';
 import type { ChatEvent } from '../../sample/chat-rules.js';
+import { ChatSessions } from '../../sample/chat-sessions.js';
 import type { RunningSample } from '../../sample/start-sample.js';
 import { PLATFORMS } from '../utils/app.js';
 import { buildChatPage, joinChat, startChatSample, type BuiltPage } from '../utils/chat-sample.js';
@@ -38,7 +40,7 @@ const lines = (person: Person): string[] =>
 
 /**
  * The chat sample's whole flow below the browser, on both platforms against the embedded
- * emulator: the page and its sign-in, the negotiate route reading only the signed cookie, join and
+ * emulator: the page and its sign-in, the negotiate route reading only the tab's signed bearer token, join and
  * leave notices and messages confined to a room, validation of messages, and a reconnect that
  * negotiates a fresh token.
  */
@@ -59,7 +61,7 @@ describe.each(PLATFORMS)('the chat sample on %s', platform => {
   });
 
   async function person(name: string, room: string, retries = 3): Promise<Person> {
-    const cookie = await joinChat(sample, name, room);
+    const authorization = await joinChat(sample, name, room);
     const entry: Person = { name, client: undefined!, seen: [], negotiations: 0 };
     const client = new WebPubSubClient(
       {
@@ -67,7 +69,7 @@ describe.each(PLATFORMS)('the chat sample on %s', platform => {
           entry.negotiations++;
           const response = await http(`${sample.url}negotiate`, {
             method: 'POST',
-            headers: { cookie },
+            headers: { authorization },
           });
           if (response.status !== 200) throw new Error(`negotiate ${response.status}`);
           return (JSON.parse(response.text) as { url: string }).url;
@@ -107,30 +109,59 @@ describe.each(PLATFORMS)('the chat sample on %s', platform => {
     expect(script.text).not.toMatch(/process\.env/);
   });
 
-  it('signs in only through the form: negotiate refuses no cookie, a forged one and a bare query', async () => {
+  it('signs in only through the form: negotiate refuses no token, a forged one, a cookie and a bare query; a pass expires after 12 hours', async () => {
     expect((await http(`${sample.url}negotiate`, { method: 'POST' })).status).toBe(401);
     expect((await http(`${sample.url}negotiate?userId=alice&user=alice`)).status).toBe(401);
-    const cookie = await joinChat(sample, 'alice', 'room-a');
-    const [name, value] = cookie.split('=');
-    const [payload, signature] = value.split('.');
-    const forged = Buffer.from(
-      JSON.stringify({ name: 'mallory', room: 'room-a', exp: 4102444800 }),
-    ).toString('base64url');
-    for (const bad of [`${name}=${forged}.${signature}`, `${name}=${payload}.x${signature}`]) {
-      expect((await http(`${sample.url}negotiate`, { headers: { cookie: bad } })).status).toBe(401);
+    const authorization = await joinChat(sample, 'alice', 'room-a');
+    const [payload, signature] = authorization.slice('Bearer '.length).split('.');
+    const claims = (body: object) => Buffer.from(JSON.stringify(body)).toString('base64url');
+    const forged = claims({ name: 'mallory', room: 'room-a', exp: 4102444800 });
+    for (const bad of [
+      `Bearer ${forged}.${signature}`,
+      `Bearer ${payload}.x${signature}`,
+      `Bearer ${payload}`,
+      `Basic ${payload}.${signature}`,
+    ]) {
+      const refused = await http(`${sample.url}negotiate`, {
+        method: 'POST',
+        headers: { authorization: bad },
+      });
+      expect(refused.status).toBe(401);
     }
-    const ok = await http(`${sample.url}negotiate`, { method: 'POST', headers: { cookie } });
+    // A session cookie is not a way in: the identity is the tab's bearer token only.
+    const asCookie = await http(`${sample.url}negotiate`, {
+      method: 'POST',
+      headers: { cookie: `chat_session=${payload}.${signature}` },
+    });
+    expect(asCookie.status).toBe(401);
+    const ok = await http(`${sample.url}negotiate`, { method: 'POST', headers: { authorization } });
     expect(ok.status).toBe(200);
     expect(ok.headers['cache-control']).toBe('no-store');
     expect(JSON.parse(ok.text).url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/client\/hubs\/chat\?/);
-    const session = JSON.parse((await http(`${sample.url}session`, { headers: { cookie } })).text);
+    const session = JSON.parse(
+      (await http(`${sample.url}session`, { headers: { authorization } })).text,
+    );
     expect(session).toEqual({
       user: { name: 'alice', room: 'room-a' },
       liveView: `${sample.emulator!.endpoint}/`,
     });
+    const anonymous = JSON.parse((await http(`${sample.url}session`)).text);
+    expect(anonymous.user).toBeNull();
+
+    const sessions = new ChatSessions('a secret');
+    const pass = sessions.issue({ name: 'alice', room: 'room-a' });
+    const request = { headers: { authorization: `Bearer ${pass.token}` } };
+    expect(sessions.read(request)).toEqual({ name: 'alice', room: 'room-a' });
+    expect(new ChatSessions('another secret').read(request)).toBeNull();
+    const later = jest.spyOn(Date, 'now').mockReturnValue((pass.expiresAt + 1) * 1000);
+    try {
+      expect(sessions.read(request)).toBeNull();
+    } finally {
+      later.mockRestore();
+    }
   });
 
-  it('refuses a bad join form with a 400 naming the field, and sets the cookie HttpOnly and SameSite', async () => {
+  it('refuses a bad join form with a 400 naming the field; a good one gets a pass and no cookie', async () => {
     const bad = await http(`${sample.url}join`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -144,12 +175,13 @@ describe.each(PLATFORMS)('the chat sample on %s', platform => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Zoë', room: 'lobby' }),
     });
-    expect(good.status).toBe(303);
-    expect(good.headers.location).toBe('/');
-    expect(good.headerLines['set-cookie'][0]).toMatch(/; Path=\/; HttpOnly; SameSite=Strict;/);
-    const left = await http(`${sample.url}leave`, { method: 'POST' });
-    expect(left.status).toBe(303);
-    expect(left.headerLines['set-cookie'][0]).toMatch(/^chat_session=; .*Max-Age=0/);
+    expect(good.status).toBe(200);
+    expect(good.headers['cache-control']).toBe('no-store');
+    expect(good.headerLines['set-cookie']).toBeUndefined();
+    const pass = JSON.parse(good.text);
+    expect(pass.user).toEqual({ name: 'Zoë', room: 'lobby' });
+    expect(pass.token).toMatch(/^[\w-]+\.[\w-]+$/);
+    expect(pass.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
 
   it('two people in a room chat and see each other join and leave; a third in another room sees none of it', async () => {
@@ -163,8 +195,16 @@ describe.each(PLATFORMS)('the chat sample on %s', platform => {
     await bob.client.sendEvent('message', { text: 'hi alice' }, 'json');
     await waitFor(() => lines(alice).includes('bob: hi alice'));
 
+    const joinedNotices = alice.seen.filter(event => event.type === 'joined');
+    expect(joinedNotices.map(event => event.type !== 'message' && event.members)).toEqual([
+      ['alice'],
+      ['alice', 'bob'],
+    ]);
+
     bob.client.stop();
     await waitFor(() => lines(alice).includes('bob left'));
+    const leftNotice = alice.seen.find(event => event.type === 'left');
+    expect(leftNotice?.type === 'left' && leftNotice.members).toEqual(['alice']);
     expect(lines(alice)).toEqual([
       'alice joined',
       'bob joined',

@@ -97,7 +97,7 @@ describe('the sample entry (npm start)', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'name=ann&room=lobby',
       });
-      const cookie = joined.headerLines['set-cookie'][0].split(';')[0];
+      const authorization = `Bearer ${JSON.parse(joined.text).token}`;
       const { liveView } = JSON.parse((await http(`${url}session`)).text) as { liveView: string };
       expect(liveView).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect((await http(liveView)).status).toBe(200);
@@ -105,7 +105,7 @@ describe('the sample entry (npm start)', () => {
         {
           getClientAccessUrl: async () =>
             JSON.parse(
-              (await http(`${url}negotiate`, { method: 'POST', headers: { cookie } })).text,
+              (await http(`${url}negotiate`, { method: 'POST', headers: { authorization } })).text,
             ).url,
         },
         {

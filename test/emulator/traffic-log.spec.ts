@@ -1,4 +1,4 @@
-import { TrafficLog } from '../../lib/emulator/traffic-log.js';
+import { elapsedMs, PREVIEW_CHARS, TrafficLog } from '../../lib/emulator/traffic-log.js';
 
 describe('TrafficLog', () => {
   it('keeps the newest records, numbered, and tells its listeners', () => {
@@ -28,5 +28,50 @@ describe('TrafficLog', () => {
     });
     expect(record.response).toEqual({ headers: {}, body: 'short' });
     expect(log.snapshot()[0]).toBe(record);
+  });
+
+  it('derives a one-line preview from the request body unless one is given', () => {
+    const log = new TrafficLog(10);
+    const spaced = log.record({
+      kind: 'client',
+      hub: 'chat',
+      action: 'sendToGroup',
+      request: { headers: {}, body: '{\n  "a":\t1 }' },
+    });
+    expect(spaced.preview).toBe('{ "a": 1 }');
+    const long = log.record({
+      kind: 'rest',
+      hub: 'chat',
+      action: 'sendToAll',
+      request: { headers: {}, body: 'y'.repeat(PREVIEW_CHARS + 1) },
+    });
+    expect(long.preview).toBe(`${'y'.repeat(PREVIEW_CHARS - 1)}…`);
+    expect(
+      log.record({ kind: 'client', hub: 'chat', action: 'joinGroup' }).preview,
+    ).toBeUndefined();
+    const given = log.record({ kind: 'client', hub: 'chat', action: 'publish', preview: 'own' });
+    expect(given.preview).toBe('own');
+  });
+
+  it('keeps its ring in order past many wraps, and keeps nothing with capacity 0', () => {
+    const log = new TrafficLog(4);
+    for (let i = 0; i < 1003; i++) log.record({ kind: 'rest', hub: 'chat', action: `op-${i}` });
+    expect(log.snapshot().map(r => r.action)).toEqual(['op-999', 'op-1000', 'op-1001', 'op-1002']);
+    const none = new TrafficLog(0);
+    let heard = 0;
+    none.subscribe(() => heard++);
+    none.record({ kind: 'rest', hub: 'chat', action: 'x' });
+    expect(none.snapshot()).toEqual([]);
+    expect(heard).toBe(1);
+  });
+
+  it('measures durations to the microsecond, not the millisecond', () => {
+    // 12.3 µs ago: a millisecond clock would say 0.
+    const ms = elapsedMs(performance.now() - 0.0123);
+    expect(ms).toBeGreaterThanOrEqual(0.012);
+    expect(ms).toBeLessThan(1);
+    expect(Number.isInteger(ms * 1000) || Math.abs(ms * 1000 - Math.round(ms * 1000)) < 1e-6).toBe(
+      true,
+    );
   });
 });

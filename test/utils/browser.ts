@@ -1,14 +1,13 @@
 /**
  * Headless Chromium for the browser specs, through `playwright-core` (no bundled browser).
- * The browser is `CHROMIUM_PATH`, else Debian's `/usr/bin/chromium`, else `/usr/bin/chromium-browser`.
+ * The browser is `CHROMIUM_PATH`, else `chromium` or `chromium-browser` on PATH.
  * When none exists the spec fails with the paths it tried: a browser test is never skipped.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-
-export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+import { locateChromium } from '../../scripts/test-prerequisites.mjs';
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -21,20 +20,15 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** The Chromium executable to use; throws naming every path tried when there is none. */
-export function findChromium(
-  env: NodeJS.ProcessEnv = process.env,
-  exists: (path: string) => boolean = existsSync,
-): string {
-  const tried: string[] = [];
-  const fromEnv = env.CHROMIUM_PATH;
-  const candidates = fromEnv ? [fromEnv, ...CHROMIUM_CANDIDATES] : CHROMIUM_CANDIDATES;
-  for (const path of candidates) {
-    if (exists(path)) return path;
-    tried.push(path === fromEnv ? `${path} (CHROMIUM_PATH)` : path);
-  }
+/**
+ * The Chromium executable to use (the rule lives in scripts/test-prerequisites.mjs, which `npm test`
+ * runs first); throws naming what was looked for when there is none.
+ */
+export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
+  const found = locateChromium(env);
+  if (found.path) return found.path;
   throw new Error(
-    `No Chromium found; tried ${tried.join(', ')}. Install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`,
+    `No Chromium found; looked for ${(found.tried ?? []).join(', ')}. Install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`,
   );
 }
 

@@ -18,6 +18,7 @@ const STYLE = String.raw`
   --bg: #f6f7f9; --panel: #ffffff; --text: #1d2330; --muted: #667085; --line: #e3e6eb;
   --accent: #2f6fed; --accent-soft: #e8efff; --ok: #137a3f; --ok-soft: #e3f5ea;
   --warn: #9a5b00; --warn-soft: #fdf1dc; --err: #b42318; --err-soft: #fde7e5;
+  --client: #7a3fc4; --client-soft: #f1e9fc;
   --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
 }
 @media (prefers-color-scheme: dark) {
@@ -25,6 +26,7 @@ const STYLE = String.raw`
     --bg: #0f1216; --panel: #171b21; --text: #e4e7ec; --muted: #98a2b3; --line: #2a303a;
     --accent: #6d9bff; --accent-soft: #1c2740; --ok: #5fd08c; --ok-soft: #15291e;
     --warn: #f2b25c; --warn-soft: #2e2414; --err: #ff8a80; --err-soft: #331a18;
+    --client: #c39bff; --client-soft: #2a1f3d;
   }
 }
 * { box-sizing: border-box; }
@@ -67,12 +69,13 @@ tr:last-child td { border-bottom: 0; }
 .filters button.selected { background: var(--accent-soft); color: var(--accent); }
 .toolbar input { flex: 1; min-width: 160px; max-width: 320px; padding: 5px 9px; border: 1px solid var(--line); border-radius: 7px;
   background: var(--bg); color: inherit; font: inherit; font-size: 13px; }
-.toolbar .clear { margin-left: auto; border: 1px solid var(--line); background: none; color: var(--muted); border-radius: 7px;
+.toolbar .rate { margin-left: auto; }
+.toolbar .clear { border: 1px solid var(--line); background: none; color: var(--muted); border-radius: 7px;
   font: inherit; font-size: 12.5px; padding: 4px 10px; cursor: pointer; }
 #traffic { list-style: none; margin: 0; padding: 0; }
-#traffic > li { border-bottom: 1px solid var(--line); }
+#traffic > li { border-bottom: 1px solid var(--line); content-visibility: auto; contain-intrinsic-size: auto 32px; }
 #traffic > li:last-child { border-bottom: 0; }
-.summary, .columns { display: grid; grid-template-columns: 92px 88px 62px minmax(110px, 1.2fr) minmax(70px, 0.6fr) 50px 66px minmax(0, 1.8fr);
+.summary, .columns { display: grid; grid-template-columns: 88px 52px 40px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 34px 40px 76px minmax(0, 2.2fr);
   gap: 8px; align-items: baseline; width: 100%; padding: 6px 4px; border: 0; background: none; color: inherit; font: inherit;
   text-align: left; cursor: pointer; border-radius: 6px; }
 .summary:hover { background: var(--bg); }
@@ -84,6 +87,18 @@ tr:last-child td { border-bottom: 0; }
 .kind-upstream { background: var(--accent-soft); color: var(--accent); }
 .kind-rest { background: var(--ok-soft); color: var(--ok); }
 .kind-connection { background: var(--warn-soft); color: var(--warn); }
+.kind-client { background: var(--client-soft); color: var(--client); }
+.target { font-family: var(--mono); font-size: 12px; color: var(--accent); }
+.reach { font-family: var(--mono); font-size: 12px; color: var(--muted); text-align: right; }
+.reach.none { color: var(--warn); }
+.preview { font-family: var(--mono); font-size: 12px; }
+.preview .detail { color: var(--err); font-family: inherit; }
+.preview .detail:not(:first-child) { margin-left: 8px; }
+.preview .who { color: var(--muted); }
+.toolbar .pause { border: 1px solid var(--line); background: none; color: var(--muted); border-radius: 7px;
+  font: inherit; font-size: 12.5px; padding: 4px 10px; cursor: pointer; }
+.toolbar .pause[aria-pressed="true"] { background: var(--warn-soft); color: var(--warn); border-color: var(--warn-soft); }
+.rate { font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; }
 .method { font-family: var(--mono); font-size: 12px; color: var(--muted); }
 .action { font-weight: 600; }
 .status { font-family: var(--mono); font-size: 12.5px; font-weight: 650; }
@@ -213,22 +228,45 @@ const SCRIPT = String.raw`
   }
 
   // ---- traffic ----
+  // Records arrive one server-sent event each; they are queued and drawn once per animation frame,
+  // so a flood costs a few DOM insertions per frame, never one layout per record.
+  var pending = [];
+  var paused = false;
+  var drawScheduled = false;
+  var arrivals = [];
+
   function statusClass(record) {
-    if (typeof record.status !== 'number') return record.detail ? 'status fail' : 'status';
+    if (typeof record.status !== 'number') return record.detail && record.kind !== 'connection' ? 'status fail' : 'status';
     return 'status s' + String(record.status).charAt(0);
   }
   function statusText(record) {
     if (typeof record.status === 'number') return record.status;
-    if (record.kind === 'connection') return '';
+    if (record.kind === 'connection' || record.kind === 'client') return record.detail ? 'error' : '';
     return record.detail ? 'error' : '…';
+  }
+  /** The duration as recorded (microseconds when measured so), never rounded for display. */
+  function durationText(record) {
+    return typeof record.durationMs === 'number' ? String(record.durationMs) + ' ms' : '';
+  }
+  function who(record) {
+    return [record.connectionId, record.userId ? 'user ' + record.userId : ''].filter(Boolean).join(' · ');
+  }
+  /** Lower-case text the filter looks in: every field shown, and the request and response bodies. */
+  function haystack(record) {
+    if (record._text === undefined) {
+      var parts = [record.kind, record.hub, record.action, record.target, record.method, record.url, record.status,
+        record.connectionId, record.userId, record.subprotocol, record.dataType, record.detail, record.preview];
+      if (record.request && record.request.body) parts.push(record.request.body);
+      if (record.response && record.response.body) parts.push(record.response.body);
+      Object.defineProperty(record, '_text', { value: parts.join(' ').toLowerCase() });
+    }
+    return record._text;
   }
   function matches(record) {
     if (kindFilter !== 'all' && record.kind !== kindFilter) return false;
     if (hubFilter !== null && !sameHub(hubFilter, record.hub)) return false;
     if (!search) return true;
-    var text = [record.hub, record.action, record.method, record.url, record.status, record.connectionId, record.userId, record.detail]
-      .join(' ').toLowerCase();
-    return text.indexOf(search) !== -1;
+    return haystack(record).indexOf(search) !== -1;
   }
 
   function prettyBody(body) {
@@ -248,11 +286,11 @@ const SCRIPT = String.raw`
     });
     return names.length ? table : el('p', 'empty', 'no headers');
   }
-  function part(title, message) {
+  function part(title, message, withHeaders) {
     var fragment = document.createDocumentFragment();
     fragment.append(el('h3', '', title));
     if (!message) { fragment.append(el('p', 'empty', 'not recorded')); return fragment; }
-    fragment.append(headersTable(message.headers));
+    if (withHeaders) fragment.append(headersTable(message.headers));
     if (message.body !== undefined && message.body !== null && message.body !== '') {
       fragment.append(el('pre', 'body', prettyBody(message.body)));
     } else {
@@ -269,14 +307,23 @@ const SCRIPT = String.raw`
     }
     item('Time', new Date(record.time).toISOString());
     item('Hub', record.hub);
+    item('Target', record.target);
     item('URL', record.url);
     item('Connection', record.connectionId);
     item('User', record.userId);
     item('Subprotocol', record.subprotocol);
+    item('Data type', record.dataType);
+    if (typeof record.reach === 'number') item('Reach', record.reach + (record.reach === 1 ? ' connection' : ' connections'));
+    item('Duration', durationText(record));
     item('Detail', record.detail);
     box.append(dl);
-    if (record.request || record.kind !== 'connection') box.append(part('Request', record.request));
-    if (record.response || record.kind !== 'connection') box.append(part('Response', record.response));
+    if (record.kind === 'client') {
+      box.append(part('Frame', record.request, false));
+      if (record.response) box.append(part('Answer', record.response, false));
+      return box;
+    }
+    if (record.request || record.kind !== 'connection') box.append(part('Request', record.request, true));
+    if (record.response || record.kind !== 'connection') box.append(part('Response', record.response, true));
     return box;
   }
 
@@ -287,17 +334,26 @@ const SCRIPT = String.raw`
     var summary = el('button', 'summary');
     summary.type = 'button';
     summary.setAttribute('aria-expanded', 'false');
+    var reach = el('span', typeof record.reach === 'number' ? (record.reach === 0 ? 'reach none' : 'reach') : 'reach',
+      typeof record.reach === 'number' ? '→' + record.reach : '');
+    if (typeof record.reach === 'number') reach.title = 'handed to ' + record.reach + (record.reach === 1 ? ' connection' : ' connections');
+    var preview = el('span', 'preview');
+    if (record.preview) preview.append(el('span', 'body-preview', record.preview));
+    if (record.detail) preview.append(el('span', 'detail', record.detail));
+    if (!record.preview && !record.detail) preview.append(el('span', 'who', who(record)));
+    preview.title = [record.preview, record.detail, who(record)].filter(Boolean).join('\n');
     summary.append(
       el('span', 'time', clock(record.time)),
       el('span', 'kind kind-' + record.kind, record.kind === 'connection' ? 'conn' : record.kind),
       el('span', 'method', record.method || ''),
       el('span', 'action', record.action),
-      el('span', 'mono muted', record.hub),
+      el('span', 'target', record.target || ''),
+      el('span', 'hub mono muted', record.hub),
       el('span', statusClass(record), statusText(record)),
-      el('span', 'duration', typeof record.durationMs === 'number' ? (record.durationMs < 10 ? record.durationMs.toFixed(1) : Math.round(record.durationMs)) + ' ms' : ''),
-      el('span', 'who', [record.connectionId, record.userId ? 'user ' + record.userId : '', record.detail || ''].filter(Boolean).join(' · ')),
+      reach,
+      el('span', 'duration', durationText(record)),
+      preview,
     );
-    summary.title = record.url || record.action;
     summary.addEventListener('click', function () { toggle(record.id); });
     item.append(summary);
     if (expanded.has(record.id)) open(item, record);
@@ -323,19 +379,34 @@ const SCRIPT = String.raw`
     open(item, record);
   }
 
-  function addEntry(record) {
+  function receive(record) {
+    arrivals.push(Date.now());
+    pending.push(record);
+    // Only the newest MAX_ENTRIES can ever be shown: older queued ones are dropped unseen.
+    if (pending.length > MAX_ENTRIES * 2) pending.splice(0, pending.length - MAX_ENTRIES);
+    if (paused) { showPaused(); return; }
+    scheduleDraw();
+  }
+  function scheduleDraw() {
+    if (drawScheduled) return;
+    drawScheduled = true;
+    // A hidden tab gets no animation frames: a timer keeps the queue short there.
+    if (document.hidden) setTimeout(draw, 250); else requestAnimationFrame(draw);
+  }
+  function draw() {
+    drawScheduled = false;
+    if (paused || pending.length === 0) return;
+    var batch = pending.length > MAX_ENTRIES ? pending.slice(pending.length - MAX_ENTRIES) : pending;
+    pending = [];
     var list = $('traffic');
-    var index = -1;
-    for (var i = 0; i < entries.length; i++) if (entries[i].id === record.id) { index = i; break; }
-    var node = entryNode(record);
-    if (index !== -1) {
-      entries[index] = record;
-      var old = list.querySelector('li[data-id="' + record.id + '"]');
-      if (old) old.replaceWith(node);
-      return;
+    var fragment = document.createDocumentFragment();
+    var fresh = [];
+    for (var i = batch.length - 1; i >= 0; i--) {
+      fresh.push(batch[i]);
+      fragment.append(entryNode(batch[i]));
     }
-    entries.unshift(record);
-    list.prepend(node);
+    list.prepend(fragment);
+    entries = fresh.concat(entries);
     while (entries.length > MAX_ENTRIES) {
       var dropped = entries.pop();
       expanded.delete(dropped.id);
@@ -344,6 +415,7 @@ const SCRIPT = String.raw`
     updateTrafficEmpty();
   }
   function resetEntries(records) {
+    pending = [];
     entries = [];
     var list = $('traffic');
     list.replaceChildren();
@@ -370,6 +442,16 @@ const SCRIPT = String.raw`
     $('traffic-count').textContent = String(visible);
     $('no-traffic').hidden = visible > 0;
   }
+  function showPaused() {
+    var button = $('pause');
+    button.setAttribute('aria-pressed', paused ? 'true' : 'false');
+    button.textContent = paused ? 'Resume' + (pending.length ? ' (' + pending.length + ' new)' : '') : 'Pause';
+  }
+  function tickRate() {
+    var now = Date.now();
+    while (arrivals.length && arrivals[0] < now - 60000) arrivals.shift();
+    $('rate').textContent = arrivals.length ? arrivals.length + ' in the last minute' : '';
+  }
 
   // ---- controls ----
   document.querySelectorAll('.filters button').forEach(function (button) {
@@ -380,7 +462,12 @@ const SCRIPT = String.raw`
     });
   });
   $('search').addEventListener('input', function (event) { search = event.target.value.trim().toLowerCase(); applyFilters(); });
-  $('clear').addEventListener('click', function () { entries = []; expanded.clear(); $('traffic').replaceChildren(); updateTrafficEmpty(); });
+  $('clear').addEventListener('click', function () { entries = []; pending = []; expanded.clear(); $('traffic').replaceChildren(); updateTrafficEmpty(); showPaused(); });
+  $('pause').addEventListener('click', function () {
+    paused = !paused;
+    showPaused();
+    if (!paused) scheduleDraw();
+  });
 
   // ---- feed ----
   $('endpoint').textContent = location.host;
@@ -389,7 +476,7 @@ const SCRIPT = String.raw`
     source.addEventListener('open', function () { setStatus(true, 'live'); });
     source.addEventListener('error', function () { setStatus(false, source.readyState === 2 ? 'disconnected' : 'reconnecting…'); });
     source.addEventListener('backlog', function (event) { resetEntries(JSON.parse(event.data)); });
-    source.addEventListener('traffic', function (event) { addEntry(JSON.parse(event.data)); });
+    source.addEventListener('traffic', function (event) { receive(JSON.parse(event.data)); });
     source.addEventListener('connections', function (event) {
       hubsState = JSON.parse(event.data).hubs;
       renderHubs();
@@ -400,7 +487,7 @@ const SCRIPT = String.raw`
   renderHubs();
   renderConnections();
   updateTrafficEmpty();
-  setInterval(tickSince, 1000);
+  setInterval(function () { tickSince(); tickRate(); }, 1000);
   connect();
 })();
 `;
@@ -454,16 +541,19 @@ export const LIVE_VIEW_PAGE = `<!doctype html>
       <h2 id="traffic-title">Traffic<span class="count" id="traffic-count">0</span></h2>
       <div class="filters" role="group" aria-label="Kind">
         <button type="button" class="selected" data-kind="all">All</button>
+        <button type="button" data-kind="client">Client</button>
         <button type="button" data-kind="upstream">Upstream</button>
         <button type="button" data-kind="rest">REST</button>
         <button type="button" data-kind="connection">Connections</button>
       </div>
-      <input id="search" type="search" placeholder="Filter: event, operation, connection, user, status" aria-label="Filter">
+      <input id="search" type="search" placeholder="Filter: body text, group, event, operation, connection, user, status" aria-label="Filter">
+      <span class="rate" id="rate"></span>
+      <button type="button" class="pause" id="pause" aria-pressed="false">Pause</button>
       <button type="button" class="clear" id="clear">Clear</button>
     </div>
-    <div class="columns" aria-hidden="true"><span>Time</span><span>Kind</span><span>Method</span><span>Event / operation</span><span>Hub</span><span>Status</span><span class="right">Duration</span><span>Connection · user · detail</span></div>
+    <div class="columns" aria-hidden="true"><span>Time</span><span>Kind</span><span>Method</span><span>Frame / event / operation</span><span>Target</span><span>Hub</span><span>Status</span><span class="right">Reach</span><span class="right">Duration</span><span>Body · detail</span></div>
     <ul id="traffic"></ul>
-    <p class="empty" id="no-traffic">No traffic yet. Upstream calls, REST calls and connections appear here, newest first; click one for its headers and body.</p>
+    <p class="empty" id="no-traffic">No traffic yet. Client frames, upstream calls, REST calls and connections appear here, newest first, with their body and how many connections a send reached; click one for its headers and body.</p>
   </section>
 </main>
 <footer>The newest ${PAGE_MAX_ENTRIES} entries are kept. Access tokens are never recorded.</footer>
