@@ -60,10 +60,13 @@ try {
       for (const { id } of order) {
         const url = servers[id].url;
         await runLoad({ url, scenario: name, duration: warmup, connections, latencies: false });
+        const cpuBefore = cpuMillis(servers[id].pid);
         const run = await runLoad({ url, scenario: name, duration, connections });
+        // Server CPU per request: steadier than throughput when other work shares the cores.
+        run.cpuMicros = ((cpuMillis(servers[id].pid) - cpuBefore) * 1000) / run.requests;
         ((results[name] ??= {})[id] ??= []).push(run);
         log(
-          `round ${round + 1}/${rounds} ${name.padEnd(6)} ${id.padEnd(16)} ${run.rps.toFixed(0)} req/s, p99 ${run.p99.toFixed(1)} ms, ${failuresOf(run)} wrong`,
+          `round ${round + 1}/${rounds} ${name.padEnd(6)} ${id.padEnd(16)} ${run.rps.toFixed(0)} req/s, ${run.cpuMicros.toFixed(0)} µs CPU/request, p99 ${run.p99.toFixed(1)} ms, ${failuresOf(run)} wrong`,
         );
       }
     }
@@ -78,6 +81,7 @@ try {
         rps: median(runs.map(run => run.rps)),
         p50: median(runs.map(run => run.p50)),
         p99: median(runs.map(run => run.p99)),
+        cpu: median(runs.map(run => run.cpuMicros)),
         failures: runs.reduce((sum, run) => sum + failuresOf(run), 0),
         runs: runs.map(run => run.rps),
       };
@@ -99,21 +103,29 @@ try {
   await Promise.all(Object.values(servers).map(server => server.stop()));
 }
 
+/** User + system CPU time of a process, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMillis(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command name: field 3 is the state, so utime and stime (fields 14, 15) are at 11, 12.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function report(rows, [before, after]) {
   const cpus = os.cpus();
   const lines = [
     START,
     '## Gateway path vs decorator path (`npm run bench:gateway`)',
     '',
-    `The same user event, echoed, through \`@SubscribeMessage('message')\` with \`@MessageBody()\` on a gateway (\`WebPubSubWsAdapter\`) and through \`@OnUserEvent('message')\`: two Fastify apps built from \`dist/\`, each in its own process, loaded by autocannon (${connections} connections, a pool of warm connection ids) from this process, ${rounds} rounds of ${warmup} s warm-up + ${duration} s measured per app and scenario, the order alternating per round. Medians over the rounds; floor: gateway ≥ ${FLOOR}× module, in the same run.`,
+    `The same user event, echoed, through \`@SubscribeMessage('message')\` with \`@MessageBody()\` on a gateway (\`WebPubSubWsAdapter\`) and through \`@OnUserEvent('message')\`: two Fastify apps built from \`dist/\`, each in its own process, loaded by autocannon (${connections} connections, a pool of warm connection ids) from this process, ${rounds} rounds of ${warmup} s warm-up + ${duration} s measured per app and scenario, the order alternating per round. Medians over the rounds; floor: gateway ≥ ${FLOOR}× module, in the same run. The server's CPU time per request (from /proc, user + system) is shown beside: steadier than throughput when other work shares the cores.`,
     '',
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${cpus.length} × ${cpus[0]?.model?.trim() ?? 'CPU'}; load average ${before.toFixed(2)} before, ${after.toFixed(2)} after: ${before > 1 || after > 1 ? 'the machine was busy (other work shares these cores), so compare the ratio, not the absolute figures' : 'the machine was quiet'}.`,
     '',
-    '| Scenario | @OnUserEvent req/s (p50 / p99 ms) | @SubscribeMessage req/s (p50 / p99 ms) | gateway ÷ module | floor 0.9 |',
-    '| --- | --- | --- | --- | --- |',
+    '| Scenario | @OnUserEvent req/s (p50 / p99 ms) | @SubscribeMessage req/s (p50 / p99 ms) | gateway ÷ module | floor 0.9 | server CPU µs/request: module / gateway |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       ({ name, module, gateway, ratio, ok }) =>
-        `| ${SCENARIOS[name].title} | ${module.rps.toFixed(0)} (${module.p50.toFixed(1)} / ${module.p99.toFixed(1)}) | ${gateway.rps.toFixed(0)} (${gateway.p50.toFixed(1)} / ${gateway.p99.toFixed(1)}) | ${ratio.toFixed(2)} | ${ok ? 'met' : '**not met**'}${module.failures + gateway.failures ? `, ${module.failures + gateway.failures} wrong answers` : ''} |`,
+        `| ${SCENARIOS[name].title} | ${module.rps.toFixed(0)} (${module.p50.toFixed(1)} / ${module.p99.toFixed(1)}) | ${gateway.rps.toFixed(0)} (${gateway.p50.toFixed(1)} / ${gateway.p99.toFixed(1)}) | ${ratio.toFixed(2)} | ${ok ? 'met' : '**not met**'}${module.failures + gateway.failures ? `, ${module.failures + gateway.failures} wrong answers` : ''} | ${module.cpu.toFixed(0)} / ${gateway.cpu.toFixed(0)} |`,
     ),
     '',
     'Per-round req/s: ' +
