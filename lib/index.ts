@@ -38,6 +38,7 @@ export {
   MqttV500ConnectReasonCode,
 } from './protocol/mqtt.js';
 export type { ConnectionStates } from './protocol/connection-state.js';
+export { packAny, unpackAny, type ProtobufAny } from './protocol/protobuf-any.js';
 export type { UserEventDataType, EventKind } from './protocol/headers.js';
 export {
   getWebPubSubServiceClientToken,
@@ -45,3 +46,14 @@ export {
 } from './service-client/web-pubsub-service-client.token.js';
 export { InjectWebPubSubServiceClient } from './service-client/inject-web-pubsub-service-client.decorator.js';
 export { WebPubSubServiceClients } from './service-client/web-pubsub-service-clients.js';
+export {
+  WebPubSubWsAdapter,
+  type WebPubSubWsAdapterOptions,
+} from './gateway/web-pubsub-ws.adapter.js';
+export type { WebPubSubSocket } from './gateway/web-pubsub-socket.js';
+export type {
+  WebPubSubBroadcast,
+  WebPubSubExcludingBroadcast,
+  WebPubSubServer,
+} from './gateway/web-pubsub-server.js';
+export type { WebPubSubMessage } from './gateway/outgoing-message.js';
