@@ -4,20 +4,20 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ClientEndpoint } from './client-endpoint.js';
-import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js';
-import type { HubOperations } from './hub-operations.js';
-import { HubRegistry } from './hubs.js';
-import { createRestApi } from './rest-api.js';
+import { ClientEndpoint } from './clients/client-endpoint.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './clients/session-limits.js';
+import type { HubOperations } from './state/hub-operations.js';
+import { HubRegistry } from './state/hubs.js';
+import { createRestApi } from './rest/rest-api.js';
 import { createLiveView } from './live-view/live-view.js';
-import { MqttEndpoint } from './mqtt-endpoint.js';
+import { MqttEndpoint } from './mqtt/mqtt-endpoint.js';
 import { createSocketIoMode } from './socket-io/socket-io-mode.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
   type EmulatorOptions as EmulatorSettings,
 } from './emulator-options.js';
-import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream.js';
+import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream/upstream.js';
 
 /** The development access key the emulator uses unless told otherwise. Not a secret: it is printed. */
 export const EMULATOR_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
