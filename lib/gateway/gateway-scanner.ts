@@ -1,7 +1,7 @@
 import type { ModulesContainer } from '@nestjs/core';
 import { MetadataScanner } from '@nestjs/core';
 import { InvalidWebPubSubHandlerError } from '../errors/invalid-web-pubsub-handler.error.js';
-import type { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import type { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { HUB_NAME_PATTERN } from '../protocol/names.js';
 import {
   GATEWAY_METADATA,

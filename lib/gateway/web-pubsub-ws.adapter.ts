@@ -14,7 +14,7 @@ import type {
   DisconnectedRequest,
   UserEventRequest,
 } from '../interfaces/web-pubsub-request.interface.js';
-import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { WebPubSubServiceClients } from '../service-client/web-pubsub-service-clients.js';
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { GatewayHub } from './gateway-hub.js';
