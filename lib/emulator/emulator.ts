@@ -80,6 +80,15 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
+/**
+ * The message of a port already taken, naming the setting to change: the option `port` for code,
+ * `--port` for the command line.
+ */
+export function portInUse(port: number, host: string, setting: 'port' | '--port'): string {
+  const free = setting === 'port' ? 'port: 0' : '--port 0';
+  return `emulator port ${port} on ${host} is in use (pick another with ${setting}, or ${free} for a free one)`;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const { timings: given, trafficCapacity, restApi, liveView, ...settings } = options;
   validateEmulatorOptions(settings);
@@ -162,12 +171,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
 
   await new Promise<void>((resolve, reject) => {
+    // The error's cause keeps the system error, so the command line can name its own flag.
     const onError = (error: NodeJS.ErrnoException) => {
       reject(
         new Error(
           error.code === 'EADDRINUSE'
-            ? `emulator port ${port} on ${host} is in use (pick another with port, or 0 for a free one)`
+            ? portInUse(port, host, 'port')
             : `emulator cannot listen on ${host}:${port}: ${error.message}`,
+          { cause: error },
         ),
       );
     };

@@ -21,6 +21,7 @@ import {
   type AckErrorName,
   type ClientMessage,
 } from './json-protocol.js';
+import type { RawSendToGroup } from './raw-send-mode.js';
 import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 import type { SessionLimits } from './session-limits.js';
@@ -81,6 +82,8 @@ export class ClientSession implements ClientSink {
   constructor(
     readonly context: SessionContext,
     subject: EventSubject,
+    /** A client without subprotocol that publishes its frames to a group (`webpubsub_mode=sendToGroup`). */
+    readonly rawSend?: RawSendToGroup,
   ) {
     this.subject = subject;
     this.kind = clientKind(subject.subprotocol);
@@ -274,7 +277,8 @@ export class ClientSession implements ClientSink {
     if (this.#ended || this.#ws !== ws) return;
     if (this.kind === 'simple') {
       const message: OutboundMessage = { dataType: isBinary ? 'binary' : 'text', data };
-      this.#enqueue(() => this.#simpleMessage(message));
+      if (this.rawSend) this.#enqueue(() => this.#rawSendToGroup(this.rawSend!, message));
+      else this.#enqueue(() => this.#simpleMessage(message));
       return;
     }
     if (isBinary) {
@@ -330,6 +334,18 @@ export class ClientSession implements ClientSink {
       drop++;
     }
     if (drop > 0) this.#unacked.splice(0, drop);
+  }
+
+  /** A raw frame published to the client's group; without the permission (revoked over REST) the client is closed with 1008. */
+  #rawSendToGroup({ group, noEcho }: RawSendToGroup, message: OutboundMessage): void {
+    if (!this.connection.can('sendToGroup', group)) {
+      this.#finish(
+        CloseCode.policyViolation,
+        `no permission to send to group ${JSON.stringify(group)} (webpubsub_mode=sendToGroup)`,
+      );
+      return;
+    }
+    this.context.hubs.publishFromClient(this.connection, group, message, noEcho);
   }
 
   async #simpleMessage(message: OutboundMessage): Promise<void> {
