@@ -16,7 +16,7 @@ import {
   signClientAccessToken,
   verifyAccessToken,
 } from '../../protocol/client-access-token.js';
-import { groupNameProblem, HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { groupNameProblem, hubNameProblem } from '../../protocol/names.js';
 import { quote } from '../../protocol/text.js';
 import {
   OperationNotImplementedError,
@@ -802,12 +802,8 @@ export function createRestApi(options: RestApiOptions): RestApi {
         const params = matched.params as Map<string, string>;
         operation = route.operation;
         await authenticate(req, rawPath);
-        if (!HUB_NAME_PATTERN.test(hub)) {
-          throw invalidParameter(
-            'hub',
-            `Hub name ${quote(hub)} is invalid: it starts with a letter and has at most 128 letters, digits or _\`,.[]`,
-          );
-        }
+        const hubProblem = hubNameProblem(hub);
+        if (hubProblem) throw invalidParameter('hub', hubProblem);
         for (const [name, value] of params) {
           if (name === 'group') checkGroupName(value);
           else if (value === '') throw badRequest(`${name} is empty`);

@@ -874,7 +874,7 @@ describe('REST data plane refusals', () => {
     const badHub = await restError(h.client('1chat').sendToAll('x'));
     expect([badHub.statusCode, JSON.parse(badHub.message).message]).toEqual([
       400,
-      expect.stringContaining('Hub name "1chat" is invalid'),
+      expect.stringContaining('"1chat" is not a valid hub name'),
     ]);
     const cases: [string, string, string][] = [
       [
