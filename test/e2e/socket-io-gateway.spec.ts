@@ -341,7 +341,7 @@ describe('WebPubSubSocketIoAdapter start-up and shutdown', () => {
     ).rejects.toThrow(/asks for a port of its own/);
   });
 
-  it('closes the tunnel on app.close(), with forceCloseConnections too', async () => {
+  it('closes the tunnel and its clients on app.close()', async () => {
     const emulator = await startEmulator({ port: 0, log: () => undefined });
     const tunnels: string[] = [];
     emulator.traffic.subscribe(record => {
