@@ -3,7 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { useAzureSocketIO } from '@azure/web-pubsub-socket.io';
 import type { WebPubSubCredential } from '../interfaces/web-pubsub-service-client.interface.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
-import { serviceEndpoints, WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { serviceEndpoints, WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { resolveServiceClientSource } from '../service-client/service-client.builder.js';
 import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 
