@@ -38,6 +38,7 @@ export {
   MqttV500ConnectReasonCode,
 } from './protocol/mqtt.js';
 export type { ConnectionStates } from './protocol/connection-state.js';
+export { packAny, unpackAny, type ProtobufAny } from './protocol/protobuf-any.js';
 export type { UserEventDataType, EventKind } from './protocol/headers.js';
 export {
   getWebPubSubServiceClientToken,

@@ -6,12 +6,12 @@ import { AppModule } from './fixtures/readme-curl/curl-app.module.js';
 import { PLATFORMS, startApp, type TestApp } from './utils/app.js';
 
 /**
- * The README's "Testing your handlers" curl script, run with the real curl, bash and openssl
- * against an app with the README's handlers, with and without a connection string.
+ * The curl script of docs/testing.md ("Events with curl"), run with the real curl, bash and
+ * openssl against an app with the Quick start's answers, with and without a connection string.
  */
 const root = join(import.meta.dirname ?? process.cwd(), '..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Testing your handlers'));
+const guide = readFileSync(join(root, 'docs/testing.md'), 'utf8');
+const section = guide.slice(guide.indexOf('## Events with curl'));
 const script = /```bash\n([\s\S]*?)```/.exec(section)![1];
 
 const HOST = 'my-pubsub.webpubsub.azure.com';
@@ -49,7 +49,7 @@ async function runCurl(
     });
 }
 
-describe.each(PLATFORMS)('README curl commands on %s', platform => {
+describe.each(PLATFORMS)('the curl script of docs/testing.md on %s', platform => {
   let app: TestApp | undefined;
   const saved = process.env.WebPubSubConnectionString;
 
@@ -67,28 +67,28 @@ describe.each(PLATFORMS)('README curl commands on %s', platform => {
     else process.env.WebPubSubConnectionString = saved;
   });
 
-  const readmeScript = (url: string) =>
+  const guideScript = (url: string) =>
     script.replaceAll('http://localhost:3000/eventhandler', `${url}/eventhandler`);
 
   it.each([
     ['with a connection string', CONNECTION_STRING],
     ['without a connection string', undefined],
-  ])('the README script works %s', async (_case, connectionString) => {
+  ])('the script works %s', async (_case, connectionString) => {
     const { url } = await start(connectionString);
-    const answers = await runCurl(readmeScript(url), {
+    const answers = await runCurl(guideScript(url), {
       WebPubSubConnectionString: connectionString,
     });
     expect(answers.map(answer => answer.status)).toEqual([200, 200, 204, 200, 204]);
     expect(answers[0].headers['webhook-allowed-origin']).toBe(connectionString ? HOST : '*');
     expect(JSON.parse(answers[1].body)).toEqual({ userId: 'alice', groups: ['lobby'] });
-    expect(answers[3].body).toBe('echo: hello');
+    expect(answers[3].body).toBe('message 1 received');
     const state = Buffer.from(answers[3].headers['ce-connectionstate'], 'base64').toString();
-    expect(JSON.parse(state)).toEqual({ visits: 1, messages: 1 });
+    expect(JSON.parse(state)).toEqual({ visits: 1, count: 1 });
   });
 
-  it('the README script is refused with a key the app does not have (401)', async () => {
+  it('the script is refused with a key the app does not have (401)', async () => {
     const { url } = await start(CONNECTION_STRING);
-    const answers = await runCurl(readmeScript(url), { WebPubSubConnectionString: OTHER_KEY });
+    const answers = await runCurl(guideScript(url), { WebPubSubConnectionString: OTHER_KEY });
     expect(answers.map(answer => answer.status)).toEqual([200, 401, 401, 401, 401]);
   });
 });

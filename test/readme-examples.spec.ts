@@ -1,15 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  documentationFiles,
+  GUIDE_PATH,
+  guideAppSteps,
+  ROOT,
+  tsBlocks,
+  type TsBlock,
+} from './utils/markdown.js';
 
 /**
- * Every ```ts block of README.md compiles against the sources (`nestjs-web-pubsub` mapped to
- * lib/index.ts), type-checked like a Nest app's code (strict, unused imports and locals refused).
+ * Every ```ts block of README.md and of every docs/*.md compiles against the sources
+ * (`nestjs-web-pubsub` mapped to lib/index.ts), type-checked like a Nest app's code (strict,
+ * unused imports and locals refused). A new guide under docs/ is checked without being listed.
  *
- * Conventions for README authors:
- * - A block whose first line is `// name.ts` is the file `name.ts`; such files share one folder,
- *   so the Quick start's files import each other (`./chat.handlers`). Other blocks are files of
- *   their own.
+ * Conventions for authors:
+ * - A block whose first line is `// src/<file>.ts`, `// test/<file>.ts` or `// scripts/<file>.ts`
+ *   is a file of the app that grows through the guides (README's Quick start is step 1, a
+ *   heading `Step N: ...` starts each later step, in the documents of `GUIDE_PATH`). The app is
+ *   compiled as it stands after every step, each file as the latest step shows it.
+ * - Another block whose first line is `// name.ts` is the file `name.ts` of its document's folder
+ *   (files of one document may import each other). Other blocks are files of their own.
  * - Context the reader does not need (imports, a class around method snippets, an `app`) goes in
  *   an HTML comment right before the block, invisible on GitHub and npm:
  *       <!-- ts
@@ -21,53 +33,67 @@ import { join } from 'node:path';
  *   `$BLOCK` marks where the block goes (default: after the preamble); the block's leading
  *   `import` declarations are then moved above the preamble, so it may wrap the rest in a class.
  */
-const root = join(import.meta.dirname ?? process.cwd(), '..');
-const dir = join(root, '.tmp', `readme-${process.pid}`);
+const dir = join(ROOT, '.tmp', `docs-examples-${process.pid}`);
 
-export interface ReadmeBlock {
-  line: number;
-  file: string;
-  code: string;
+/** Where each compiled file comes from, to name it in errors. */
+interface Placed {
+  path: string;
+  block: TsBlock;
 }
 
-export function readmeTsBlocks(markdown: string): ReadmeBlock[] {
-  const blocks: ReadmeBlock[] = [];
-  const pattern = /(?:<!--\s*ts\n([\s\S]*?)-->\s*\n)?```ts\n([\s\S]*?)```/g;
-  for (const match of markdown.matchAll(pattern)) {
-    const [, preamble, body] = match;
-    const line = markdown.slice(0, match.index + match[0].indexOf('```ts')).split('\n').length;
-    const named = /^\/\/ ([\w.-]+\.ts)\n/.exec(body);
-    const file = named ? named[1] : `readme-line-${line}.ts`;
-    let code = body;
-    if (preamble && preamble.includes('$BLOCK')) {
-      // The block's own imports go first, so a preamble may wrap the rest in a class.
-      const imports = /^(?:\s*import\s[\s\S]*?from\s+'[^']+';[^\n]*\n)*/.exec(body)![0];
-      code = `${imports}${preamble.replace('$BLOCK', () => body.slice(imports.length))}`;
-    } else if (preamble) {
-      code = `${preamble}\n${body}`;
+function placeBlocks(): Placed[] {
+  const placed: Placed[] = [];
+  for (const document of documentationFiles()) {
+    const folder = document.replace(/\.md$/, '').replaceAll('/', '-');
+    for (const block of tsBlocks(document)) {
+      if (block.appFile !== undefined) continue;
+      placed.push({ path: `${folder}/${block.name ?? `line-${block.line}.ts`}`, block });
     }
-    if (!/^\s*(import|export)\s/m.test(code)) code += '\nexport {};\n';
-    blocks.push({ line, file, code });
   }
-  return blocks;
+  for (const [step, files] of guideAppSteps()) {
+    for (const [path, block] of files) placed.push({ path: `app-step-${step}/${path}`, block });
+  }
+  return placed;
 }
 
-describe('README.md TypeScript examples', () => {
-  const blocks = readmeTsBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
+describe('TypeScript examples of README.md and docs/*.md', () => {
+  const placed = placeBlocks();
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('finds the examples, the Quick start with its main.ts among them', () => {
-    expect(blocks.length).toBeGreaterThan(10);
-    expect(blocks.map(block => block.file)).toEqual(
-      expect.arrayContaining(['main.ts', 'app.module.ts', 'chat.handlers.ts']),
-    );
-    expect(new Set(blocks.map(block => block.file)).size).toBe(blocks.length);
+  it('finds the examples of every document, the Quick start among them', () => {
+    const documents = documentationFiles();
+    expect(documents).toEqual(expect.arrayContaining(GUIDE_PATH));
+    expect(placed.length).toBeGreaterThan(30);
+    const quickStart = tsBlocks('README.md').filter(block => block.appFile !== undefined);
+    expect(quickStart.map(block => [block.appFile, block.step])).toEqual([
+      ['src/main.ts', 1],
+      ['src/app.module.ts', 1],
+      ['src/chat.handlers.ts', 1],
+    ]);
+    expect(new Set(placed.map(item => item.path)).size).toBe(placed.length);
   });
 
-  it('compiles every block', () => {
+  it('shows app files only along the guide path, in the order of the steps', () => {
+    const outside = documentationFiles()
+      .filter(document => !GUIDE_PATH.includes(document))
+      .flatMap(document => tsBlocks(document))
+      .filter(block => block.appFile !== undefined)
+      .map(block => `${block.document}:${block.line}`);
+    expect(outside).toEqual([]);
+    const steps = GUIDE_PATH.flatMap(document => tsBlocks(document))
+      .filter(block => block.appFile !== undefined)
+      .map(block => block.step!);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect([...guideAppSteps().keys()]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('compiles every block, and the app after every step', () => {
     mkdirSync(dir, { recursive: true });
-    for (const block of blocks) writeFileSync(join(dir, block.file), block.code);
+    for (const { path, block } of placed) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), block.code);
+    }
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
@@ -83,32 +109,32 @@ describe('README.md TypeScript examples', () => {
           skipLibCheck: true,
           noEmit: true,
           types: ['node', 'jest'],
-          typeRoots: [join(root, 'node_modules/@types')],
+          typeRoots: [join(ROOT, 'node_modules/@types')],
           paths: {
-            'nestjs-web-pubsub': [join(root, 'lib/index.ts')],
-            'nestjs-web-pubsub/testing': [join(root, 'lib/testing/index.ts')],
-            'nestjs-web-pubsub/emulator': [join(root, 'lib/emulator/index.ts')],
+            'nestjs-web-pubsub': [join(ROOT, 'lib/index.ts')],
+            'nestjs-web-pubsub/testing': [join(ROOT, 'lib/testing/index.ts')],
+            'nestjs-web-pubsub/emulator': [join(ROOT, 'lib/emulator/index.ts')],
           },
         },
-        include: ['*.ts'],
+        include: ['**/*.ts'],
       }),
     );
     let output = '';
     try {
-      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], {
         encoding: 'utf8',
       });
     } catch (error) {
       output = String((error as { stdout?: string }).stdout);
     }
-    // Each error names the README line of its block, to find it quickly.
+    // Each error names the document and line of its block, to find it quickly.
     const errors = output
       .split('\n')
       .filter(line => line.includes('error TS'))
       .map(line => {
-        const block = blocks.find(candidate => line.includes(`/${candidate.file}(`));
-        return block ? `README.md block at line ${block.line}: ${line}` : line;
+        const item = placed.find(candidate => line.includes(`${basename(dir)}/${candidate.path}(`));
+        return item ? `${item.block.document} block at line ${item.block.line}: ${line}` : line;
       });
     expect(errors).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 });

@@ -169,7 +169,8 @@ export class ClientSession implements ClientSink {
       if (!ws || ws.readyState !== ws.OPEN) return;
       const { message } = delivery;
       if (this.#overflowing(ws)) return;
-      if (message.dataType === 'binary') ws.send(message.data, { binary: true });
+      if (message.dataType === 'binary' || message.dataType === 'protobuf')
+        ws.send(message.data, { binary: true });
       else ws.send(message.data.toString('utf8'));
       return;
     }

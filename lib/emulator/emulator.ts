@@ -11,6 +11,7 @@ import { HubRegistry } from './hubs.js';
 import { createRestApi } from './rest-api.js';
 import { createLiveView } from './live-view/live-view.js';
 import { MqttEndpoint } from './mqtt-endpoint.js';
+import { createSocketIoMode } from './socket-io/socket-io-mode.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
@@ -115,10 +116,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const rest = (restApi ?? createRestApi)({ hubs, accessKey, traffic, log }).handleRestRequest;
   const view: ViewHandler & { close?(): void } = (liveView ?? createLiveView)({ hubs, traffic });
   const mqtt = new MqttEndpoint({ accessKey, hubs, upstream, traffic, log, limits: timings });
+  const socketIo = createSocketIoMode({
+    accessKey,
+    hubs,
+    traffic,
+    log,
+    origin: publicHost,
+    anonymousConnectPolicy: hub => upstream.settings(hub)?.anonymousConnectPolicy,
+    timings,
+  });
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
+    if (socketIo.handles(pathname)) {
+      socketIo.handleRequest(req, res);
+      return;
+    }
     if (pathname === '/api' || pathname.startsWith('/api/')) {
       rest(req, res);
       return;
@@ -136,6 +150,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       clients.handleUpgrade(req, socket, head);
     } else if (MqttEndpoint.handles(pathname)) {
       mqtt.handleUpgrade(req, socket, head);
+    } else if (socketIo.handles(pathname)) {
+      socketIo.handleUpgrade(req, socket, head);
     } else {
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -177,6 +193,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       closing ??= (async () => {
         clients.close();
         mqtt.close();
+        socketIo.close();
         upstream.close();
         view.close?.();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));

@@ -4,9 +4,9 @@
  * Nothing here knows about HTTP or WebSockets.
  */
 
-/** A message as REST or an upstream reply carries it: raw bytes and the data type read from its content type. */
+/** A message as REST, an upstream reply or a client carries it: raw bytes and their data type (`protobuf`: a serialized `google.protobuf.Any`). */
 export interface OutboundMessage {
-  readonly dataType: 'text' | 'json' | 'binary';
+  readonly dataType: 'text' | 'json' | 'binary' | 'protobuf';
   /** The body as received (UTF-8 text for `text` and `json`). */
   readonly data: Buffer;
 }

@@ -176,7 +176,7 @@ function readPayload(dataType: unknown, data: unknown): ClientPayload {
       if (typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) {
         throw new MalformedMessage(`"data" must be base64 for dataType ${String(dataType)}`);
       }
-      return { dataType: 'binary', data: Buffer.from(data, 'base64') };
+      return { dataType: dataType as 'binary' | 'protobuf', data: Buffer.from(data, 'base64') };
     default:
       throw new MalformedMessage(
         `unknown dataType ${JSON.stringify(String(dataType).slice(0, 40))}`,
@@ -200,6 +200,7 @@ function wireData(message: OutboundMessage): unknown {
     case 'text':
       return message.data.toString('utf8');
     case 'binary':
+    case 'protobuf':
       return message.data.toString('base64');
   }
 }

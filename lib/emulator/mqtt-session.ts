@@ -98,6 +98,7 @@ export function dataTypeOfContentType(
   const media = contentType?.split(';')[0].trim().toLowerCase();
   if (media === 'application/json') return 'json';
   if (media === 'text/plain') return 'text';
+  if (media === 'application/x-protobuf') return 'protobuf';
   return 'binary';
 }
 
@@ -108,6 +109,7 @@ const CONTENT_TYPE_OF: Record<OutboundMessage['dataType'], string> = {
   json: 'application/json',
   text: 'text/plain',
   binary: 'application/octet-stream',
+  protobuf: 'application/x-protobuf',
 };
 
 /** mqtt-packet's `{ name: value | value[] }` → `[{ name, value }]`, in order. */

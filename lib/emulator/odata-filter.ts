@@ -25,14 +25,25 @@ export const MAX_FILTER_DEPTH = 64;
 
 export class ODataFilterError extends Error {
   constructor(
-    message: string,
+    /** What is wrong, without the position. */
+    readonly reason: string,
     /** 0-based offset in the filter text where the problem starts. */
     readonly position: number,
+    /**
+     * A syntax error (the text does not parse) rather than a type or name error (it parses, but
+     * names an unknown identifier or mixes types). The service reports syntax errors first.
+     */
+    readonly syntax = true,
+    /** A fuller explanation for the message, when `reason` is the service's terse wording. */
+    hint?: string,
   ) {
-    super(`Invalid filter at position ${position}: ${message}`);
+    super(`Invalid filter at position ${position}: ${hint ?? reason}`);
     this.name = 'ODataFilterError';
   }
 }
+
+const typeError = (reason: string, position: number) =>
+  new ODataFilterError(reason, position, false);
 
 /** Parses `filter`; throws `ODataFilterError` when it is not a valid boolean filter. */
 export function parseODataFilter(filter: string): ConnectionPredicate {
@@ -216,6 +227,8 @@ class Parser {
   #index = 0;
   #depth = 0;
   #clauses = 0;
+  /** The first unknown identifier, reported after the syntax is checked. */
+  #unknownName: ODataFilterError | undefined;
 
   constructor(source: string) {
     this.#source = source;
@@ -226,16 +239,29 @@ class Parser {
     if (this.#peek().kind === 'end') {
       throw new ODataFilterError('the filter is empty', 0);
     }
-    const expression = this.#parseOr();
+    let expression: Expression;
+    try {
+      expression = this.#parseOr();
+    } catch (error) {
+      // A type error after an unknown name may come from the name's stand-in: report the name.
+      if (error instanceof ODataFilterError && !error.syntax && this.#unknownName) {
+        throw this.#unknownName;
+      }
+      throw error;
+    }
     const next = this.#peek();
     if (next.kind !== 'end') {
+      // The service's own words (its OData parser reports the offset after the stray token).
       throw new ODataFilterError(
+        `Syntax error at position ${next.end} in '${this.#source}'.`,
+        next.start,
+        true,
         next.kind === ')'
           ? 'unbalanced ")"'
           : `expected and, or or the end of the filter, found ${this.#describe(next)}`,
-        next.start,
       );
     }
+    if (this.#unknownName) throw this.#unknownName;
     this.#expectType(expression, 'bool', 'the filter must be a boolean expression');
     return expression;
   }
@@ -306,7 +332,7 @@ class Parser {
     if (!this.#isKeyword('in')) return left;
     const inToken = this.#next();
     if (left.type === 'collection' || left.type === 'bool') {
-      throw new ODataFilterError(
+      throw typeError(
         `the left operand of 'in' must be a string, an integer or null; ${this.#text(left)} is ${TYPE_NAMES[left.type]}`,
         left.start,
       );
@@ -316,7 +342,7 @@ class Parser {
     if (open.kind !== '(') {
       const right = this.#parsePrimary();
       if (right.type !== 'collection') {
-        throw new ODataFilterError(
+        throw typeError(
           `the right operand of 'in' must be groups or a parenthesized list like ('a', 'b'); found ${this.#text(right)}`,
           right.start,
         );
@@ -344,7 +370,7 @@ class Parser {
     }
     for (const item of items) {
       if (item.type === 'collection') {
-        throw new ODataFilterError("a list after 'in' holds values, not collections", item.start);
+        throw typeError("a list after 'in' holds values, not collections", item.start);
       }
       this.#checkComparable('eq', left, item, inToken);
     }
@@ -363,10 +389,7 @@ class Parser {
 
   #inCollection(left: Expression, right: Expression): Expression {
     if (left.type === 'int') {
-      throw new ODataFilterError(
-        `groups holds strings; ${this.#text(left)} is an integer`,
-        left.start,
-      );
+      throw typeError(`groups holds strings; ${this.#text(left)} is an integer`, left.start);
     }
     const evaluateLeft = left.evaluate;
     const evaluateRight = right.evaluate;
@@ -444,17 +467,20 @@ class Parser {
     if (FUNCTIONS[name]) {
       throw new ODataFilterError(`function ${token.text} needs its arguments in parentheses`, end);
     }
-    throw new ODataFilterError(
+    // Reported once the whole filter has parsed: a syntax error later in the text comes first,
+    // as on the service. Meanwhile the name stands for null, which any operator accepts.
+    this.#unknownName ??= typeError(
       `unknown identifier ${quoteText(token.text)}; expected ${IDENTIFIERS}`,
       start,
     );
+    return { type: 'null', start, end, evaluate: () => null };
   }
 
   #parseCall(nameToken: Token): Expression {
     const name = nameToken.text.toLowerCase();
     const signature = FUNCTIONS[name];
     if (!signature) {
-      throw new ODataFilterError(
+      throw typeError(
         `unknown function ${quoteText(nameToken.text)}; supported: ${Object.keys(FUNCTIONS).join(', ')}`,
         nameToken.start,
       );
@@ -485,7 +511,7 @@ class Parser {
     const min = max - (signature.optional ?? 0);
     if (args.length < min || args.length > max) {
       const expected = min === max ? `${min}` : `${min} or ${max}`;
-      throw new ODataFilterError(
+      throw typeError(
         `${name}() takes ${expected} argument${max === 1 ? '' : 's'}, got ${args.length}`,
         nameToken.start,
       );
@@ -498,7 +524,7 @@ class Parser {
         (param === 'string|collection' && (arg.type === 'string' || arg.type === 'collection'));
       if (!ok) {
         const wanted = param === 'string|collection' ? 'a string or groups' : TYPE_NAMES[param];
-        throw new ODataFilterError(
+        throw typeError(
           `argument ${i + 1} of ${name}() must be ${wanted}; ${this.#text(arg)} is ${TYPE_NAMES[arg.type]}`,
           arg.start,
         );
@@ -554,7 +580,7 @@ class Parser {
   #checkComparable(op: string, left: Expression, right: Expression, token: Token): void {
     for (const side of [left, right]) {
       if (side.type === 'collection') {
-        throw new ODataFilterError(
+        throw typeError(
           `${this.#text(side)} is a collection and cannot be compared; use 'name' in groups or length(groups)`,
           side.start,
         );
@@ -562,22 +588,19 @@ class Parser {
     }
     if (left.type === 'null' || right.type === 'null') return;
     if (left.type !== right.type) {
-      throw new ODataFilterError(
+      throw typeError(
         `cannot compare ${TYPE_NAMES[left.type]} (${this.#text(left)}) with ${TYPE_NAMES[right.type]} (${this.#text(right)})`,
         token.start,
       );
     }
     if (left.type === 'bool' && op !== 'eq' && op !== 'ne') {
-      throw new ODataFilterError(
-        `booleans can only be compared with eq or ne, not ${op}`,
-        token.start,
-      );
+      throw typeError(`booleans can only be compared with eq or ne, not ${op}`, token.start);
     }
   }
 
   #expectType(expression: Expression, type: Type, message: string): void {
     if (expression.type !== type) {
-      throw new ODataFilterError(
+      throw typeError(
         `${message}; ${this.#text(expression)} is ${TYPE_NAMES[expression.type]}`,
         expression.start,
       );

@@ -5,9 +5,10 @@
  * acts only through `HubOperations`. Every call is recorded in the traffic log and logged in one line.
  *
  * Answers a client can act on: 400 (bad input, naming it), 401 (bad token, saying why), 404
- * (no such operation, or an unknown connection where the service says so), 405, 413 (body over
- * 1 MB), 415 (content type), 501 (an operation the emulator does not implement), 500 (a fault of the
- * emulator itself; never a stack trace). Error bodies are `{"code","message"}`, as core-client reads them.
+ * (no such operation, or an unknown connection, user or group where the service says so), 405, 413
+ * (body over 1 MB), 415 (content type), 501 (an operation the emulator does not implement), 500 (a
+ * fault of the emulator itself; never a stack trace). Error answers take the service's forms, codes
+ * and wording (`rest-errors.ts`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -15,7 +16,7 @@ import {
   signClientAccessToken,
   verifyAccessToken,
 } from '../protocol/client-access-token.js';
-import { groupNameProblem, HUB_NAME_PATTERN, MAX_GROUP_NAME_LENGTH } from '../protocol/names.js';
+import { groupNameProblem, HUB_NAME_PATTERN } from '../protocol/names.js';
 import { quote } from '../protocol/text.js';
 import {
   OperationNotImplementedError,
@@ -27,6 +28,17 @@ import {
   type SendOptions,
 } from './hub-operations.js';
 import { ODataFilterError, parseODataFilter } from './odata-filter.js';
+import {
+  badRequest,
+  invalidFilter,
+  invalidGroupName,
+  invalidParameter,
+  notFound,
+  RestError,
+  SERVICE_API_VERSIONS,
+  ServiceErrorCode,
+  writeRestError,
+} from './rest-errors.js';
 import type { TrafficLog } from './traffic-log.js';
 
 export interface RestApiOptions {
@@ -77,8 +89,11 @@ interface Answer {
 const ACCEPTED: Answer = { status: 202 };
 const NO_CONTENT: Answer = { status: 204 };
 const OK: Answer = { status: 200 };
-const NOT_FOUND: Answer = { status: 404 };
-const exists = (found: boolean): Answer => (found ? OK : NOT_FOUND);
+/** 200, or the service's 404 for what is missing. */
+const exists = (found: boolean, missing: () => RestError): Answer => {
+  if (found) return OK;
+  throw missing();
+};
 
 const ROUTES: readonly Route[] = [
   // Hub-wide
@@ -142,7 +157,10 @@ const ROUTES: readonly Route[] = [
     method: 'HEAD',
     path: ['users', '{userId}'],
     operation: 'userExists',
-    run: c => exists(c.hubs.userExists(c.hub, c.param('userId'))),
+    run: c =>
+      exists(c.hubs.userExists(c.hub, c.param('userId')), () =>
+        notFound('user', c.param('userId')),
+      ),
   },
   {
     method: 'POST',
@@ -196,7 +214,10 @@ const ROUTES: readonly Route[] = [
     method: 'HEAD',
     path: ['connections', '{connectionId}'],
     operation: 'connectionExists',
-    run: c => exists(c.hubs.connectionExists(c.hub, c.param('connectionId'))),
+    run: c => {
+      const id = c.param('connectionId');
+      return exists(c.hubs.connectionExists(c.hub, id), () => notFound('connection', id));
+    },
   },
   {
     method: 'DELETE',
@@ -231,7 +252,10 @@ const ROUTES: readonly Route[] = [
     method: 'HEAD',
     path: ['groups', '{group}'],
     operation: 'groupExists',
-    run: c => exists(c.hubs.groupExists(c.hub, c.param('group'))),
+    run: c =>
+      exists(c.hubs.groupExists(c.hub, c.param('group')), () =>
+        notFound('group', c.param('group')),
+      ),
   },
   {
     method: 'POST',
@@ -255,11 +279,7 @@ const ROUTES: readonly Route[] = [
     run: c => {
       const id = c.param('connectionId');
       if (c.hubs.addConnectionToGroup(c.hub, c.param('group'), id)) return OK;
-      throw new RestError(
-        404,
-        'NotFound',
-        `Connection ${quote(id)} does not exist in hub ${quote(c.hub)}`,
-      );
+      throw notFound('groupConnection', id);
     },
   },
   {
@@ -279,11 +299,7 @@ const ROUTES: readonly Route[] = [
     run: c => {
       const id = c.param('connectionId');
       if (c.hubs.grantPermission(c.hub, id, c.permission(), c.targetName())) return OK;
-      throw new RestError(
-        404,
-        'NotFound',
-        `Connection ${quote(id)} does not exist in hub ${quote(c.hub)}`,
-      );
+      throw notFound('permissionConnection', id);
     },
   },
   {
@@ -299,8 +315,14 @@ const ROUTES: readonly Route[] = [
     method: 'HEAD',
     path: ['permissions', '{permission}', 'connections', '{connectionId}'],
     operation: 'checkPermission',
-    run: c =>
-      exists(c.hubs.hasPermission(c.hub, c.param('connectionId'), c.permission(), c.targetName())),
+    run: c => {
+      const id = c.param('connectionId');
+      const [permission, target] = [c.permission(), c.targetName()];
+      // The official emulator answers a permission the connection lacks as an unknown connection.
+      return exists(c.hubs.hasPermission(c.hub, id, permission, target), () =>
+        notFound('permissionConnection', id),
+      );
+    },
   },
 ];
 
@@ -353,22 +375,6 @@ function matchPath(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors
-
-class RestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-const badRequest = (message: string) => new RestError(400, 'BadRequest', message);
-
-// ---------------------------------------------------------------------------------------------
 // One call
 
 /** A matched request: its parameters, read lazily and validated as they are read. */
@@ -396,17 +402,19 @@ class Call {
     if (!dataType) {
       throw new RestError(
         415,
-        'UnsupportedMediaType',
+        ServiceErrorCode.unsupportedMediaType,
         type.name
           ? `Content-Type ${quote(type.name)} is not supported: use text/plain, application/json or application/octet-stream`
           : 'Content-Type is missing: use text/plain, application/json or application/octet-stream',
+        'Content-Type',
       );
     }
     if (dataType !== 'binary' && type.charset && !/^utf-?8$/i.test(type.charset)) {
       throw new RestError(
         415,
-        'UnsupportedMediaType',
+        ServiceErrorCode.unsupportedMediaType,
         `charset ${quote(type.charset)} is not supported: send UTF-8`,
+        'Content-Type',
       );
     }
     const data = await this.body();
@@ -426,7 +434,7 @@ class Call {
     const excluded = this.query.getAll('excluded');
     return {
       excluded: excluded.length > 0 ? excluded : undefined,
-      filter: this.filter(this.query.get('filter')),
+      filter: this.filter(this.query.get('filter'), 'filter'),
       messageTtlSeconds: this.messageTtlSeconds(),
     };
   }
@@ -439,12 +447,16 @@ class Call {
     };
   }
 
-  filter(text: string | null | undefined): ConnectionPredicate | undefined {
+  /** `target`: `filter` for the query parameter, `Filter` for the body member (as the service names them). */
+  filter(
+    text: string | null | undefined,
+    target: 'filter' | 'Filter',
+  ): ConnectionPredicate | undefined {
     if (text === null || text === undefined || text.trim() === '') return undefined;
     try {
       return parseODataFilter(text);
     } catch (error) {
-      if (error instanceof ODataFilterError) throw badRequest(error.message);
+      if (error instanceof ODataFilterError) throw invalidFilter(text, error, target);
       throw error;
     }
   }
@@ -459,15 +471,19 @@ class Call {
     const value = this.param('permission');
     const name = PERMISSIONS.find(p => p.toLowerCase() === value.toLowerCase());
     if (!name) {
-      throw badRequest(`Permission ${quote(value)} is not one of ${PERMISSIONS.join(', ')}`);
+      throw invalidParameter(
+        'permission',
+        `Permission ${quote(value)} is not one of ${PERMISSIONS.join(', ')}`,
+      );
     }
     return name;
   }
 
-  targetName(): string | undefined {
+  /** The group a permission is about: required, as on the service (a 400 without it). */
+  targetName(): string {
     const value = this.query.get('targetName');
-    if (value === null) return undefined;
-    checkGroupName(value, 'targetName');
+    if (value === null) throw invalidGroupName();
+    checkGroupName(value);
     return value;
   }
 
@@ -476,8 +492,9 @@ class Call {
     if (type.name !== 'application/json') {
       throw new RestError(
         415,
-        'UnsupportedMediaType',
+        ServiceErrorCode.unsupportedMediaType,
         `Content-Type must be application/json, got ${type.name ? quote(type.name) : 'none'}`,
+        'Content-Type',
       );
     }
     const body = parseJson(utf8(await this.body()));
@@ -486,13 +503,13 @@ class Call {
     }
     const { groups, filter } = body as { groups?: unknown; filter?: unknown };
     if (!Array.isArray(groups) || groups.some(g => typeof g !== 'string')) {
-      throw badRequest('"groups" must be an array of group names');
+      throw invalidParameter('Groups', '"groups" must be an array of group names');
     }
-    for (const group of groups as string[]) checkGroupName(group, 'group');
+    for (const group of groups as string[]) checkGroupName(group);
     if (filter !== undefined && filter !== null && typeof filter !== 'string') {
-      throw badRequest('"filter" must be a string');
+      throw invalidParameter('Filter', '"filter" must be a string');
     }
-    return { groups: groups as string[], filter: this.filter(filter) };
+    return { groups: groups as string[], filter: this.filter(filter, 'Filter') };
   }
 
   async clientToken(): Promise<string> {
@@ -502,12 +519,15 @@ class Call {
     if (clientType !== null) {
       if (/^mqtt$/i.test(clientType)) clientProtocol = 'mqtt';
       else if (!/^default$/i.test(clientType)) {
-        throw badRequest(`clientType ${quote(clientType)} is not one of Default, MQTT`);
+        throw invalidParameter(
+          'clientType',
+          `clientType ${quote(clientType)} is not one of Default, MQTT`,
+        );
       }
     }
     const minutes = query.get('minutesToExpire');
     const groups = query.getAll('group');
-    for (const group of groups) checkGroupName(group, 'group');
+    for (const group of groups) checkGroupName(group);
     const roles = query.getAll('role');
     const secure = (this.req.socket as { encrypted?: boolean }).encrypted === true;
     const host = this.req.headers.host ?? 'localhost';
@@ -616,22 +636,25 @@ function parseJson(text: string): unknown {
 function integer(name: string, value: string, min: number, max: number): number {
   const number = /^[+-]?\d{1,16}$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(number) || number < min || number > max) {
-    throw badRequest(`${name} must be an integer from ${min} to ${max}, got ${quote(value)}`);
+    throw invalidParameter(
+      name,
+      `${name} must be an integer from ${min} to ${max}, got ${quote(value)}`,
+    );
   }
   return number;
 }
 
-function checkGroupName(group: string, what: string): void {
-  if (groupNameProblem(group) !== undefined) {
-    throw badRequest(
-      `${what} ${quote(group)} is not a valid group name: 1 to ${MAX_GROUP_NAME_LENGTH} characters, not all white space`,
-    );
-  }
+/** 1 to 1024 characters, not all white space; the service's wording otherwise. */
+function checkGroupName(group: string): void {
+  if (groupNameProblem(group) !== undefined) throw invalidGroupName();
 }
 
 function decodeContinuationToken(token: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(token)) {
-    throw badRequest('continuationToken is not one this emulator issued');
+    throw invalidParameter(
+      'continuationToken',
+      'continuationToken is not one this emulator issued',
+    );
   }
   return Buffer.from(token, 'base64url').toString('utf8');
 }
@@ -678,7 +701,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 const tooLarge = (limit: number) =>
-  new RestError(413, 'PayloadTooLarge', `The body is larger than ${limit} bytes`);
+  new RestError(
+    413,
+    ServiceErrorCode.payloadTooLarge,
+    `The body is larger than ${limit} bytes`,
+    'Request',
+  );
 
 // ---------------------------------------------------------------------------------------------
 // The factory
@@ -775,12 +803,13 @@ export function createRestApi(options: RestApiOptions): RestApi {
         operation = route.operation;
         await authenticate(req, rawPath);
         if (!HUB_NAME_PATTERN.test(hub)) {
-          throw badRequest(
+          throw invalidParameter(
+            'hub',
             `Hub name ${quote(hub)} is invalid: it starts with a letter and has at most 128 letters, digits or _\`,.[]`,
           );
         }
         for (const [name, value] of params) {
-          if (name === 'group') checkGroupName(value, 'group');
+          if (name === 'group') checkGroupName(value);
           else if (value === '') throw badRequest(`${name} is empty`);
         }
         const member = MEMBER[operation];
@@ -792,7 +821,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
       }
     } catch (thrown) {
       error = toRestError(thrown);
-      answer = { status: error.status, body: { code: error.code, message: error.message } };
+      answer = { status: error.status };
     }
     let responseBody: string | undefined;
     try {
@@ -846,20 +875,27 @@ export function createRestApi(options: RestApiOptions): RestApi {
 }
 
 function unauthorized(message: string): RestError {
-  return new RestError(401, 'Unauthorized', message, {
+  return new RestError(401, ServiceErrorCode.unauthorized, message, 'Authorization', 'detail', {
     'www-authenticate': 'Bearer error="invalid_token"',
   });
 }
 
 function noSuchOperation(method: string, rawPath: string): RestError {
-  return new RestError(404, 'NotFound', `No REST operation at ${method} ${quote(rawPath)}`);
+  return new RestError(
+    404,
+    ServiceErrorCode.notFound,
+    `No REST operation at ${method} ${quote(rawPath)}`,
+    'Request',
+  );
 }
 
 function notAllowed(method: string, allowed: string[]): RestError {
   return new RestError(
     405,
-    'MethodNotAllowed',
+    ServiceErrorCode.methodNotAllowed,
     `Method ${method} is not allowed here; allowed: ${allowed.join(', ')}`,
+    'Request',
+    'detail',
     { allow: allowed.join(', ') },
   );
 }
@@ -867,10 +903,15 @@ function notAllowed(method: string, allowed: string[]): RestError {
 function toRestError(thrown: unknown): RestError {
   if (thrown instanceof RestError) return thrown;
   if (thrown instanceof OperationNotImplementedError) {
-    return new RestError(501, 'NotImplemented', thrown.message);
+    return new RestError(501, ServiceErrorCode.notImplemented, thrown.message, 'Request');
   }
   const message = thrown instanceof Error ? thrown.message : String(thrown);
-  return new RestError(500, 'InternalServerError', `The emulator failed: ${message}`);
+  return new RestError(
+    500,
+    ServiceErrorCode.internalServerError,
+    `The emulator failed: ${message}`,
+    'Request',
+  );
 }
 
 /** Writes the answer; returns the body text for the traffic record. */
@@ -884,17 +925,26 @@ function send(
     res.end();
     return undefined;
   }
-  const headers: Record<string, string> = { ...error?.headers };
-  if (error) headers['x-ms-error-code'] = error.code;
+  let headers: Record<string, string>;
   let text: string | undefined;
-  if (answer.body !== undefined && method !== 'HEAD') {
-    text = JSON.stringify(answer.body);
-    headers['content-type'] = 'application/json; charset=utf-8';
+  if (error) {
+    ({ headers, body: text } = writeRestError(error));
+  } else {
+    headers = { 'api-supported-versions': SERVICE_API_VERSIONS };
+    if (answer.body !== undefined) {
+      text = JSON.stringify(answer.body);
+      headers['content-type'] = 'application/json; charset=utf-8';
+    }
   }
   const payload = text === undefined ? undefined : Buffer.from(text);
-  // No Content-Length on 204 (RFC 9110 §8.6).
+  // No Content-Length on 204 (RFC 9110 §8.6). A HEAD answer says the length, as the service's do,
+  // and sends no body.
   if (answer.status !== 204) headers['content-length'] = String(payload?.length ?? 0);
   res.writeHead(answer.status, headers);
+  if (method === 'HEAD') {
+    res.end();
+    return undefined;
+  }
   res.end(payload);
   return text;
 }

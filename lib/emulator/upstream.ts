@@ -10,7 +10,7 @@ import {
   writeHandshakeRequest,
   type OutgoingCloudEvent,
 } from '../protocol/cloud-event.writer.js';
-import { ContentType, Header } from '../protocol/headers.js';
+import { ContentType, DATA_TYPE_CONTENT_TYPES, Header } from '../protocol/headers.js';
 import type { MqttDisconnectedProperties } from '../protocol/cloud-event.reader.js';
 import { readMqttUserProperties, type MqttUserProperty } from '../protocol/mqtt.js';
 import {
@@ -269,7 +269,7 @@ export class Upstream {
       // The bytes travel as they came; the content type says what they are.
       dataType: 'binary',
       data: payload.data,
-      contentType: CONTENT_TYPES[payload.dataType],
+      contentType: DATA_TYPE_CONTENT_TYPES[payload.dataType],
     }));
     if (!result.ok) return { ok: false, reason: result.reason };
     try {
@@ -663,12 +663,6 @@ export class Upstream {
     });
   }
 }
-
-const CONTENT_TYPES: Record<OutboundMessage['dataType'], string> = {
-  text: ContentType.text,
-  json: ContentType.json,
-  binary: ContentType.binary,
-};
 
 function networkReason(error: NodeJS.ErrnoException): string {
   switch (error.code) {

@@ -151,13 +151,16 @@ export interface MqttUserEventProperties {
 
 /**
  * `@OnUserEvent(name)`: a client message. `data` is a string for `text/plain`, the parsed value
- * for `application/json`, a `Buffer` for `application/octet-stream`.
+ * for `application/json`, a `Buffer` for `application/octet-stream`, and for
+ * `application/x-protobuf` (`dataType: 'protobuf'`, from a protobuf subprotocol client) a `Buffer`
+ * holding a serialized `google.protobuf.Any` (read it with `unpackAny()`).
  * @publicApi
  */
 export type UserEventRequest =
   | (UserEventRequestBase & { readonly dataType: 'text'; readonly data: string })
   | (UserEventRequestBase & { readonly dataType: 'json'; readonly data: unknown })
-  | (UserEventRequestBase & { readonly dataType: 'binary'; readonly data: Buffer });
+  | (UserEventRequestBase & { readonly dataType: 'binary'; readonly data: Buffer })
+  | (UserEventRequestBase & { readonly dataType: 'protobuf'; readonly data: Buffer });
 
 /**
  * A {@link UserEventRequest} from an MQTT client: `mqtt.userProperties` is always present

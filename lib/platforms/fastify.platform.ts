@@ -44,8 +44,8 @@ interface FastifyReplyLike {
 }
 
 /**
- * Fastify: the module registers the `application/octet-stream` parser binary events need (unless
- * the app has one) and gives its own route a `bodyLimit` of `maxBodySize` and an `onRequest` hook
+ * Fastify: the module registers the `application/octet-stream` and `application/x-protobuf`
+ * parsers binary and protobuf events need (unless the app has them) and gives its own route a `bodyLimit` of `maxBodySize` and an `onRequest` hook
  * that inspects each event before its body is read.
  */
 export class FastifyPlatform implements HttpPlatform {
@@ -62,12 +62,11 @@ export class FastifyPlatform implements HttpPlatform {
     beforeBody: (request: PlatformRequest, response: unknown) => boolean | Promise<boolean>,
   ): void {
     const fastify = this.fastify;
-    if (!fastify.hasContentTypeParser(ContentType.binary)) {
+    for (const contentType of [ContentType.binary, ContentType.protobuf]) {
+      if (fastify.hasContentTypeParser(contentType)) continue;
       // No parser-level bodyLimit: the route's limit (maxBodySize) applies.
-      fastify.addContentTypeParser(
-        ContentType.binary,
-        { parseAs: 'buffer' },
-        (_request, body, done) => done(null, body),
+      fastify.addContentTypeParser(contentType, { parseAs: 'buffer' }, (_request, body, done) =>
+        done(null, body),
       );
     }
     const maxBodySize = this.maxBodySize;

@@ -98,7 +98,8 @@ export interface MqttDisconnectPacket {
 export type UserEventPayload =
   | { readonly dataType: 'text'; readonly data: string }
   | { readonly dataType: 'json'; readonly data: unknown }
-  | { readonly dataType: 'binary'; readonly data: Buffer };
+  | { readonly dataType: 'binary'; readonly data: Buffer }
+  | { readonly dataType: 'protobuf'; readonly data: Buffer };
 
 export interface DisconnectedPayload {
   readonly reason?: string;
@@ -367,7 +368,10 @@ export function readGroupPayload(body: EventBody, what: string): GroupPayload {
   return { group: json.group };
 }
 
-/** Decodes a user event body by its data type: text → string, json → parsed value, binary → bytes. */
+/**
+ * Decodes a user event body by its data type: text → string, json → parsed value, binary and
+ * protobuf (a serialized `google.protobuf.Any`) → bytes.
+ */
 export function readUserEventPayload(
   body: EventBody,
   dataType: UserEventDataType,
@@ -390,6 +394,7 @@ export function readUserEventPayload(
         data: parseJson(body.form === 'text' ? body.text : body.bytes.toString('utf8'), 'user'),
       };
     case 'binary':
+    case 'protobuf':
       return {
         dataType,
         data:

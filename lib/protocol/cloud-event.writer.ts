@@ -7,6 +7,7 @@ import type {
 import { encodeConnectionState, type ConnectionStates } from './connection-state.js';
 import {
   ContentType,
+  DATA_TYPE_CONTENT_TYPES,
   EventType,
   ServiceHeader,
   SPEC_VERSION,
@@ -93,7 +94,7 @@ export type OutgoingUserEvent = OutgoingEventContext & {
 } & (
     | { readonly dataType: 'text'; readonly data: string }
     | { readonly dataType: 'json'; readonly data: unknown }
-    | { readonly dataType: 'binary'; readonly data: Uint8Array | ArrayBuffer }
+    | { readonly dataType: 'binary' | 'protobuf'; readonly data: Uint8Array | ArrayBuffer }
   );
 
 export interface OutgoingDisconnectedEvent extends OutgoingEventContext {
@@ -143,12 +144,6 @@ const SYSTEM_NAMES = {
   groupJoined: 'joined',
   groupLeft: 'left',
 } as const;
-const USER_EVENT_CONTENT_TYPES = {
-  text: ContentType.text,
-  json: ContentType.json,
-  binary: ContentType.binary,
-} as const;
-
 // oxlint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
 const NON_ASCII = /[^\x00-\x7f]/;
 // oxlint-disable-next-line no-control-regex -- control characters are exactly what is refused
@@ -300,7 +295,7 @@ function bodyOf(event: OutgoingCloudEvent, mqtt: boolean): { contentType: string
       return json({ group: event.group });
     case 'user':
       return {
-        contentType: event.contentType ?? USER_EVENT_CONTENT_TYPES[event.dataType],
+        contentType: event.contentType ?? DATA_TYPE_CONTENT_TYPES[event.dataType],
         body: userEventBody(event.dataType, event.data),
       };
   }
@@ -338,10 +333,13 @@ function userEventBody(dataType: UserEventDataType, data: unknown): Buffer {
       if (text === undefined) throw new TypeError('JSON user event data has no JSON form');
       return Buffer.from(text, 'utf8');
     }
-    case 'binary': {
+    case 'binary':
+    case 'protobuf': {
       const bytes = toBuffer(data);
       if (bytes === undefined)
-        throw new TypeError('Binary user event data must be a Buffer, Uint8Array or ArrayBuffer');
+        throw new TypeError(
+          `${dataType === 'binary' ? 'Binary' : 'Protobuf'} user event data must be a Buffer, Uint8Array or ArrayBuffer`,
+        );
       return bytes;
     }
   }

@@ -69,6 +69,8 @@ export const ContentType = {
   json: 'application/json; charset=utf-8',
   text: 'text/plain; charset=utf-8',
   binary: 'application/octet-stream',
+  /** A serialized `google.protobuf.Any` from a protobuf subprotocol client. */
+  protobuf: 'application/x-protobuf',
 } as const;
 
 /** The media types a user event may carry, mapped to the data type handlers see. */
@@ -76,6 +78,15 @@ export const USER_EVENT_MEDIA_TYPES = {
   'text/plain': 'text',
   'application/json': 'json',
   'application/octet-stream': 'binary',
+  'application/x-protobuf': 'protobuf',
 } as const;
 
-export type UserEventDataType = 'text' | 'json' | 'binary';
+export type UserEventDataType = 'text' | 'json' | 'binary' | 'protobuf';
+
+/** The `Content-Type` each data type travels with (user events and their answers). */
+export const DATA_TYPE_CONTENT_TYPES: Readonly<Record<UserEventDataType, string>> = {
+  text: ContentType.text,
+  json: ContentType.json,
+  binary: ContentType.binary,
+  protobuf: ContentType.protobuf,
+};

@@ -77,6 +77,7 @@ export type UserEventResult =
       | { readonly dataType: 'text'; readonly data: string }
       | { readonly dataType: 'json'; readonly data: unknown }
       | { readonly dataType: 'binary'; readonly data: Buffer }
+      | { readonly dataType: 'protobuf'; readonly data: Buffer }
     ))
   | { readonly ok: false; readonly status: number; readonly message: string };
 
@@ -225,8 +226,8 @@ function readMqttConnectError(text: string): MqttConnectError | undefined {
 
 /**
  * Reads the answer to a user event. 2xx: 204 or an empty body → no reply; otherwise the
- * `Content-Type` selects the data type (text/plain, application/json, application/octet-stream;
- * no `Content-Type` → binary, as the service does), JSON is parsed. 4xx/5xx → `ok: false`.
+ * `Content-Type` selects the data type (text/plain, application/json, application/octet-stream,
+ * application/x-protobuf; no `Content-Type` → binary, as the service does), JSON is parsed. 4xx/5xx → `ok: false`.
  * @throws ResponseFormatError for an unsupported content type or a JSON reply that does not parse.
  */
 export function readUserEventResult(answer: WireAnswer): UserEventResult {
@@ -247,6 +248,7 @@ export function readUserEventResult(answer: WireAnswer): UserEventResult {
     case 'text':
       return { ...base, dataType, data: bytes.toString('utf8') };
     case 'binary':
+    case 'protobuf':
       return { ...base, dataType, data: bytes };
     case 'json': {
       let data: unknown;
@@ -264,7 +266,7 @@ export function readUserEventResult(answer: WireAnswer): UserEventResult {
       throw new ResponseFormatError(
         answer.status,
         `The user event answer has an unsupported Content-Type ${quote(contentType as string)}: ` +
-          'expected text/plain, application/json or application/octet-stream',
+          'expected text/plain, application/json, application/octet-stream or application/x-protobuf',
       );
   }
 }

@@ -1,6 +1,6 @@
 import type { HandshakeAnswer } from './abuse-protection.js';
 import { encodeConnectionState, type ConnectionStates } from './connection-state.js';
-import { ContentType, Header } from './headers.js';
+import { ContentType, DATA_TYPE_CONTENT_TYPES, Header } from './headers.js';
 import { copyUserProperties, type MqttUserProperty } from './mqtt.js';
 import { toBuffer, UserEventResponse } from './user-event-response.js';
 
@@ -24,12 +24,6 @@ export interface ConnectResponseBody {
 const NO_HEADERS = Object.freeze({});
 export const NO_CONTENT: WireResponse = Object.freeze({ status: 204, headers: NO_HEADERS });
 const CONNECT_FIELDS = ['userId', 'groups', 'roles', 'subprotocol'] as const;
-const USER_EVENT_CONTENT_TYPES = {
-  text: ContentType.text,
-  json: ContentType.json,
-  binary: ContentType.binary,
-} as const;
-
 /** `204` when there is nothing to say, otherwise `200` with a body; plus the state header if set. */
 function respond(
   status: number,
@@ -97,7 +91,7 @@ export function writeUserEventResponse(
   if (result === undefined || result === null) return respond(204, undefined, undefined, state);
   if (typeof result === 'string') return respond(200, ContentType.text, result, state);
   if (result instanceof UserEventResponse) {
-    const response = respond(200, USER_EVENT_CONTENT_TYPES[result.dataType], result.body, state);
+    const response = respond(200, DATA_TYPE_CONTENT_TYPES[result.dataType], result.body, state);
     if (!mqtt || result.mqttHeaders === undefined) return response;
     return {
       status: response.status,

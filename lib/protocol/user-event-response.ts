@@ -75,8 +75,9 @@ function encode(data: UserEventData, dataType: UserEventDataType): Buffer {
     case 'text':
       return Buffer.from(String(data), 'utf8');
     case 'binary':
+    case 'protobuf':
       throw new TypeError(
-        'userEventResponse(data, "binary") needs a string, Buffer, Uint8Array or ArrayBuffer',
+        `userEventResponse(data, "${dataType}") needs a string, Buffer, Uint8Array or ArrayBuffer`,
       );
   }
 }

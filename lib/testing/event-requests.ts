@@ -8,6 +8,7 @@ import {
 import type { ConnectionStates } from '../protocol/connection-state.js';
 import type { UserEventDataType } from '../protocol/headers.js';
 import type { MqttUserProperty } from '../protocol/mqtt.js';
+import { packAny } from '../protocol/protobuf-any.js';
 import { toBuffer } from '../protocol/user-event-response.js';
 import { createTestConnectionString, TEST_HUB, testServiceOf } from './test-credentials.js';
 
@@ -210,10 +211,31 @@ export function createUserEventRequest(options: UserEventRequestOptions): WebPub
     case 'text':
       return request({ ...base, dataType, data: options.data as string }, options.url);
     case 'binary':
+    case 'protobuf':
       return request({ ...base, dataType, data: options.data as Uint8Array }, options.url);
     case 'json':
       return request({ ...base, dataType, data: options.data }, options.url);
   }
+}
+
+export type ProtobufUserEventRequestOptions = WebPubSubTestEventOptions & {
+  /** The user event name; default `message`. */
+  readonly event?: string;
+  /** The `Any`'s type, e.g. `type.googleapis.com/my.package.MyMessage`. */
+  readonly typeUrl: string;
+  /** The message, serialized with its schema. */
+  readonly value: Uint8Array;
+};
+
+/**
+ * A user event from a protobuf subprotocol client that sent `protobuf_data`: the body is the
+ * serialized `google.protobuf.Any` (`typeUrl` + `value`), `Content-Type: application/x-protobuf`.
+ */
+export function createProtobufUserEventRequest(
+  options: ProtobufUserEventRequestOptions,
+): WebPubSubTestRequest {
+  const { typeUrl, value, ...rest } = options;
+  return createUserEventRequest({ ...rest, dataType: 'protobuf', data: packAny(typeUrl, value) });
 }
 
 /** A `disconnected` event (reason; MQTT: who ended the session and the DISCONNECT packet). */

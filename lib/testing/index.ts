@@ -17,11 +17,13 @@ export {
   createDisconnectedRequest,
   createGroupJoinedRequest,
   createGroupLeftRequest,
+  createProtobufUserEventRequest,
   createUserEventRequest,
   type AbuseProtectionRequestOptions,
   type ConnectRequestOptions,
   type DisconnectedRequestOptions,
   type GroupRequestOptions,
+  type ProtobufUserEventRequestOptions,
   type UserEventRequestOptions,
   type WebPubSubTestEventOptions,
   type WebPubSubTestRequest,
@@ -60,6 +62,7 @@ export {
 export { signatureHeader as signWebPubSubRequest } from '../protocol/signature.js';
 export { decodeConnectionState, encodeConnectionState } from '../protocol/connection-state.js';
 export type { ConnectionStates } from '../protocol/connection-state.js';
+export { packAny, unpackAny, type ProtobufAny } from '../protocol/protobuf-any.js';
 export type {
   ConnectResult,
   HandshakeResult,

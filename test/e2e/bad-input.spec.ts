@@ -333,7 +333,7 @@ describe.each(PLATFORMS)('bad input on %s', platform => {
         const res = await post('message', 'x', options as EventOptions);
         expect(res.status).toBe(415);
         expect(res.text).toContain(
-          'expected text/plain, application/json, application/octet-stream',
+          'expected text/plain, application/json, application/octet-stream, application/x-protobuf',
         );
       },
     );

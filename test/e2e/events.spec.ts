@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { packAny, unpackAny } from '../../lib/index.js';
 import { ChatHandlers, SECRET_IN_ERROR } from '../fixtures/chat.handlers.js';
 import { webPubSubImport } from '../fixtures/web-pubsub-imports.js';
 import { startApp, type TestApp } from '../utils/app.js';
@@ -267,6 +268,23 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
       expect(res.body.equals(bytes)).toBe(true);
     });
 
+    it('gives protobuf data (a serialized Any) as a Buffer and answers a protobuf reply as application/x-protobuf', async () => {
+      const any = packAny('type.googleapis.com/test.Point', Buffer.from([8, 1, 16, 2]));
+      const described = await post('describe', any, { contentType: 'application/x-protobuf' });
+      expect(JSON.parse(described.text)).toMatchObject({
+        dataType: 'protobuf',
+        isBuffer: true,
+        data: any.toString('base64'),
+      });
+      const res = await post('reverse-any', any, { contentType: 'application/x-protobuf' });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/x-protobuf');
+      expect(unpackAny(res.body)).toEqual({
+        typeUrl: 'type.googleapis.com/test.Point.Reversed',
+        value: Buffer.from([2, 16, 1, 8]),
+      });
+    });
+
     it('reads the user id and subprotocol into the context', async () => {
       const res = await post('describe', 'x', {
         userId: 'bob',
@@ -293,6 +311,7 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
       ['json', 'application/json; charset=utf-8', '{"preserialised":true}'],
       ['text', 'text/plain; charset=utf-8', '123'],
       ['binary', 'application/octet-stream', 'raw bytes'],
+      ['protobuf', 'application/x-protobuf', '\n\x0ftype.test/Reply\x12\x01\x01'],
     ])('lets the handler choose the data type (%s)', async (kind, contentType, body) => {
       const res = await post('explicit', kind);
       expect(res.status).toBe(200);
@@ -325,14 +344,16 @@ describe.each(fullMatrix())('event handler (%s)', (_name, setup) => {
     });
 
     it.each([
-      ['an unsupported Content-Type', { contentType: 'application/x-protobuf' }],
+      ['an unsupported Content-Type', { contentType: 'application/xml' }],
       ['no Content-Type', { omit: ['content-type'] }],
     ])('refuses %s with 415 naming the supported types', async (_label, options) => {
       const before = callsOf('message');
       const res = await post('message', 'x', options as EventOptions);
       expect(res.status).toBe(415);
       expect(callsOf('message')).toBe(before);
-      expect(res.text).toContain('text/plain, application/json, application/octet-stream');
+      expect(res.text).toContain(
+        'text/plain, application/json, application/octet-stream, application/x-protobuf',
+      );
     });
 
     it('refuses invalid JSON data with 400', async () => {

@@ -5,7 +5,7 @@ import { PLATFORMS, startApp } from '../utils/app.js';
 import { http } from '../utils/http.js';
 import { LoopbackService } from '../utils/loopback-service.js';
 
-/** The README's service-client and negotiate examples (test/fixtures/readme/), run as written. */
+/** The reference examples of docs/service-client.md (test/fixtures/readme/), run as written. */
 // One service for the file: the examples' modules read the connection string once, when imported.
 let service: LoopbackService;
 let previous: string | undefined;
@@ -23,9 +23,11 @@ afterAll(async () => {
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
 
-/** Each fixture is a README block: its first line (a comment) dropped, the import path the package's. */
-describe('README client-side examples are the fixtures', () => {
-  const blocks = [...read('../../README.md').matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+/** Each fixture is a block of docs/service-client.md: its first line (a comment) dropped, the import path the package's. */
+describe('docs/service-client.md examples are the fixtures', () => {
+  const blocks = [...read('../../docs/service-client.md').matchAll(/```ts\n([\s\S]*?)```/g)].map(
+    m => m[1],
+  );
   const fixtures = readdirSync(new URL('../fixtures/readme/', import.meta.url));
   it('finds the four fixtures', () => {
     expect(fixtures.sort()).toEqual([
@@ -35,7 +37,7 @@ describe('README client-side examples are the fixtures', () => {
       'service-client.example.ts',
     ]);
   });
-  it.each(fixtures)('%s is a README code block', file => {
+  it.each(fixtures)('%s is a block of docs/service-client.md', file => {
     const code = read(`../fixtures/readme/${file}`)
       .replace(/^\/\/.*\n/, '')
       .replaceAll("'../../../lib/index.js'", "'nestjs-web-pubsub'");
@@ -43,7 +45,7 @@ describe('README client-side examples are the fixtures', () => {
   });
 });
 
-describe.each(PLATFORMS)('README client-side examples on %s', platform => {
+describe.each(PLATFORMS)('docs/service-client.md examples on %s', platform => {
   it('Service client: Announcer sends through the injected and the run-time clients', async () => {
     const { AppModule, Announcer } = await import('../fixtures/readme/service-client.example.js');
     const app = await startApp(platform, { imports: [AppModule] });

@@ -216,9 +216,10 @@ describe('REST data plane end to end: WebPubSubServiceClient against the emulato
       errorDetail: { name: 'Forbidden' },
     });
     await expect(
-      service.grantPermission('no-such-connection', 'sendToGroup'),
+      service.grantPermission('no-such-connection', 'sendToGroup', { targetName: 'room' }),
     ).rejects.toMatchObject({
       statusCode: 404,
+      code: 'Info.Connection.NotExisted',
     });
   });
 

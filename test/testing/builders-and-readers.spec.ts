@@ -11,9 +11,11 @@ import {
   createDisconnectedRequest,
   createGroupJoinedRequest,
   createGroupLeftRequest,
+  createProtobufUserEventRequest,
   createTestConnectionString,
   createUserEventRequest,
   MqttV500ConnectReasonCode,
+  packAny,
   readAbuseProtectionResponse,
   readConnectionState,
   readConnectResponse,
@@ -21,6 +23,7 @@ import {
   readUserEventResponse,
   sendWithSupertest,
   TEST_ACCESS_KEY,
+  unpackAny,
   type TestResponseLike,
   type WebPubSubTestRequest,
 } from '../../lib/testing/index.js';
@@ -178,6 +181,28 @@ describe.each(PLATFORMS)('testing helpers against a real app (%s)', (_name, star
     expect(result).toMatchObject({ ok: true, dataType: 'binary', data: Buffer.from([3, 2, 1]) });
     // user properties of a reply travel to MQTT clients only
     expect(result.ok && result.mqttUserProperties).toEqual([]);
+  });
+
+  it('protobuf user event: a serialized Any in (application/x-protobuf), an Any out', async () => {
+    const req = createProtobufUserEventRequest({
+      event: 'point',
+      typeUrl: 'type.googleapis.com/demo.Point',
+      value: Buffer.from([8, 1, 16, 2]),
+    });
+    expect(req.headers['content-type']).toBe('application/x-protobuf');
+    expect(req.payload).toEqual(
+      packAny('type.googleapis.com/demo.Point', Buffer.from([8, 1, 16, 2])),
+    );
+    const result = readUserEventResponse(await send(req));
+    expect(result).toMatchObject({
+      ok: true,
+      dataType: 'protobuf',
+      contentType: 'application/x-protobuf',
+    });
+    expect(result.ok && result.dataType === 'protobuf' && unpackAny(result.data)).toEqual({
+      typeUrl: 'type.googleapis.com/demo.Point',
+      value: Buffer.from([2, 16, 1, 8]),
+    });
   });
 
   it('a handler returning nothing: 204, no data', async () => {

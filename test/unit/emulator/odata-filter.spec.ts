@@ -182,6 +182,28 @@ describe('parseODataFilter: refusals name the problem and its position', () => {
     expect(error.message).toContain(message);
   });
 
+  it.each([
+    // The service's recorded answer to "invalid filter" (a name it does not know, then a stray word).
+    ['invalid filter', 8, "Syntax error at position 14 in 'invalid filter'."],
+    ["userId eq 'a' foo", 14, "Syntax error at position 17 in 'userId eq 'a' foo'."],
+    ["userId eq 'a')", 13, "Syntax error at position 14 in 'userId eq 'a')'."],
+  ])('reports a stray token as the service words it: %j', (filter, position, reason) => {
+    const error = errorOf(filter);
+    expect([error.reason, error.position, error.syntax]).toEqual([reason, position, true]);
+  });
+
+  it('reports an unknown name after the syntax is checked, before the type errors its stand-in causes', () => {
+    expect(errorOf("nobody eq 'a' and (").syntax).toBe(true);
+    for (const filter of ["nobody eq 'a'", 'not nobody', "nobody and userId eq 'a'"]) {
+      const error = errorOf(filter);
+      expect([error.reason, error.position, error.syntax]).toEqual([
+        'unknown identifier "nobody"; expected userId, connectionId or groups',
+        filter.indexOf('nobody'),
+        false,
+      ]);
+    }
+  });
+
   it(`refuses more than ${MAX_FILTER_CLAUSES} clauses and accepts exactly that many`, () => {
     const clauses = (n: number) =>
       Array.from({ length: n }, (_, i) => `userId eq 'u${i}'`).join(' or ');

@@ -286,13 +286,15 @@ describe('content types', () => {
     ['APPLICATION/JSON;charset=UTF-8', 'json'],
     ['application/octet-stream', 'binary'],
     ['Application/Octet-Stream', 'binary'],
+    ['application/x-protobuf', 'protobuf'],
+    ['Application/X-Protobuf; proto=azure.webpubsub', 'protobuf'],
   ])('maps %p to %p', (contentType, dataType) => {
     expect(userEventDataType(contentType)).toBe(dataType);
     expect(assertUserEventContentType(contentType)).toBe(dataType);
   });
 
   it.each([
-    'application/x-protobuf',
+    'application/protobuf',
     'text/html',
     'application/xml',
     'application/jsonx',
@@ -304,7 +306,7 @@ describe('content types', () => {
     expect(error.status).toBe(415);
     expect(error.message).toBe(
       `Unsupported Content-Type ${JSON.stringify(contentType)} for a user event: ` +
-        'expected text/plain, application/json, application/octet-stream',
+        'expected text/plain, application/json, application/octet-stream, application/x-protobuf',
     );
   });
 
@@ -312,7 +314,7 @@ describe('content types', () => {
     const error = protocolError(() => assertUserEventContentType(contentType));
     expect(error.status).toBe(415);
     expect(error.message).toBe(
-      'Missing Content-Type for a user event: expected text/plain, application/json, application/octet-stream',
+      'Missing Content-Type for a user event: expected text/plain, application/json, application/octet-stream, application/x-protobuf',
     );
   });
 });

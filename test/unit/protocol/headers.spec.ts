@@ -46,11 +46,12 @@ describe('protocol constants', () => {
     expect([...BLOCKING_KINDS].sort()).toEqual(['connect', 'user']);
   });
 
-  it('maps the three user-event media types to their data types and back', () => {
+  it('maps the four user-event media types to their data types and back', () => {
     expect(USER_EVENT_MEDIA_TYPES).toEqual({
       'text/plain': 'text',
       'application/json': 'json',
       'application/octet-stream': 'binary',
+      'application/x-protobuf': 'protobuf',
     });
     expect(ContentType.text.startsWith('text/plain')).toBe(true);
     expect(ContentType.json.startsWith('application/json')).toBe(true);
