@@ -21,10 +21,16 @@ import {
   type AckErrorName,
   type ClientMessage,
 } from './json-protocol.js';
-import type { TrafficLog } from './traffic-log.js';
+import { bodyText, elapsedMs, type TrafficLog } from './traffic-log.js';
 import type { EventSubject, Upstream } from './upstream.js';
 
 export type ClientKind = 'simple' | 'json' | 'reliable';
+
+/** What a client frame came to, for its traffic record. */
+interface FrameOutcome {
+  readonly reach?: number;
+  readonly error?: string;
+}
 
 export interface SessionLimits {
   /** How long a reliable connection waits for its client after a dropped socket. Default 30 s. */
@@ -294,7 +300,9 @@ export class ClientSession implements ClientSink {
     if (this.#ended || this.#ws !== ws) return;
     if (this.kind === 'simple') {
       const message: OutboundMessage = { dataType: isBinary ? 'binary' : 'text', data };
-      this.#enqueue(() => this.#simpleMessage(message));
+      this.#enqueue(() =>
+        this.#recorded('message', undefined, message, () => this.#simpleMessage(message)),
+      );
       return;
     }
     if (isBinary) {
@@ -319,7 +327,14 @@ export class ClientSession implements ClientSink {
       case 'cancelInvocation':
         return;
       default:
-        this.#enqueue(() => this.#execute(message));
+        this.#enqueue(() =>
+          this.#recorded(
+            message.type === 'unsupported' ? message.name : message.type,
+            'group' in message ? message.group : 'event' in message ? message.event : undefined,
+            'payload' in message ? message.payload : undefined,
+            () => this.#execute(message),
+          ),
+        );
     }
   }
 
@@ -352,17 +367,56 @@ export class ClientSession implements ClientSink {
     if (drop > 0) this.#unacked.splice(0, drop);
   }
 
-  async #simpleMessage(message: OutboundMessage): Promise<void> {
+  async #simpleMessage(message: OutboundMessage): Promise<FrameOutcome | void> {
     const outcome = await this.context.upstream.userEvent(this.subject, 'message', message);
     if (this.#ended) return;
     if (!outcome.ok) {
       this.#finish(CloseCode.internalError, outcome.reason);
-      return;
+      return { error: outcome.reason };
     }
     if (outcome.message) this.deliver({ from: 'server', message: outcome.message });
   }
 
-  async #execute(message: ClientMessage): Promise<void> {
+  /**
+   * Runs one client frame and records it (kind `client`): the frame's type, the group or event it
+   * names, its data, how many connections a `sendToGroup` reached, and the error it was answered.
+   */
+  async #recorded(
+    action: string,
+    target: string | undefined,
+    payload: OutboundMessage | undefined,
+    run: () => Promise<FrameOutcome | void>,
+  ): Promise<void> {
+    const started = performance.now();
+    const time = Date.now();
+    let outcome: FrameOutcome | void = undefined;
+    try {
+      outcome = await run();
+    } finally {
+      const { hub, connectionId, userId, subprotocol } = this.connection;
+      this.context.traffic.record({
+        kind: 'client',
+        time,
+        hub,
+        action,
+        target,
+        connectionId,
+        userId,
+        subprotocol,
+        durationMs: elapsedMs(started),
+        ...(payload
+          ? {
+              dataType: payload.dataType,
+              request: { headers: {}, body: bodyText(payload.dataType, payload.data) },
+            }
+          : {}),
+        ...(outcome?.reach === undefined ? {} : { reach: outcome.reach }),
+        ...(outcome?.error === undefined ? {} : { detail: outcome.error }),
+      });
+    }
+  }
+
+  async #execute(message: ClientMessage): Promise<FrameOutcome | void> {
     const ackId = 'ackId' in message ? message.ackId : undefined;
     if (ackId !== undefined && this.#succeededAckIds.has(ackId)) {
       this.#ack(ackId, {
@@ -377,11 +431,9 @@ export class ClientSession implements ClientSink {
       case 'joinGroup':
       case 'leaveGroup': {
         if (!connection.can('joinLeaveGroup', message.group)) {
-          this.#ack(ackId, {
-            name: 'Forbidden',
-            message: `The connection has no permission to ${message.type === 'joinGroup' ? 'join' : 'leave'} group ${JSON.stringify(message.group)} (role webpubsub.joinLeaveGroup.${message.group} needed)`,
-          });
-          return;
+          const error = `The connection has no permission to ${message.type === 'joinGroup' ? 'join' : 'leave'} group ${JSON.stringify(message.group)} (role webpubsub.joinLeaveGroup.${message.group} needed)`;
+          this.#ack(ackId, { name: 'Forbidden', message: error });
+          return { error };
         }
         if (message.type === 'joinGroup') hubs.join(connection, message.group);
         else hubs.leave(connection, message.group);
@@ -390,15 +442,18 @@ export class ClientSession implements ClientSink {
       }
       case 'sendToGroup': {
         if (!connection.can('sendToGroup', message.group)) {
-          this.#ack(ackId, {
-            name: 'Forbidden',
-            message: `The connection has no permission to send to group ${JSON.stringify(message.group)} (role webpubsub.sendToGroup.${message.group} needed)`,
-          });
-          return;
+          const error = `The connection has no permission to send to group ${JSON.stringify(message.group)} (role webpubsub.sendToGroup.${message.group} needed)`;
+          this.#ack(ackId, { name: 'Forbidden', message: error });
+          return { error, reach: 0 };
         }
-        hubs.publishFromClient(connection, message.group, message.payload, message.noEcho);
+        const reach = hubs.publishFromClient(
+          connection,
+          message.group,
+          message.payload,
+          message.noEcho,
+        );
         this.#ack(ackId);
-        return;
+        return { reach };
       }
       case 'event': {
         const outcome = await this.context.upstream.userEvent(
@@ -409,7 +464,7 @@ export class ClientSession implements ClientSink {
         if (this.#ended) return;
         if (!outcome.ok) {
           this.#ack(ackId, { name: 'InternalServerError', message: outcome.reason });
-          return;
+          return { error: outcome.reason };
         }
         if (outcome.message) this.deliver({ from: 'server', message: outcome.message });
         this.#ack(ackId);
@@ -427,14 +482,13 @@ export class ClientSession implements ClientSink {
               : { error: { name: 'InternalServerError', message: outcome.reason } },
           ),
         );
-        return;
+        return outcome.ok ? undefined : { error: outcome.reason };
       }
-      case 'unsupported':
-        this.#ack(ackId, {
-          name: 'BadRequest',
-          message: `${message.name} messages are not supported by the emulator`,
-        });
-        return;
+      case 'unsupported': {
+        const error = `${message.name} messages are not supported by the emulator`;
+        this.#ack(ackId, { name: 'BadRequest', message: error });
+        return { error };
+      }
     }
   }
 

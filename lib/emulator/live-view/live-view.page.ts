@@ -76,7 +76,7 @@ tr:last-child td { border-bottom: 0; }
 .traffic-scroll { height: max(320px, calc(100vh - 190px)); overflow-y: auto; contain: strict; overscroll-behavior: contain; }
 #traffic > li { border-bottom: 1px solid var(--line); content-visibility: auto; contain-intrinsic-size: auto 32px; }
 #traffic > li:last-child { border-bottom: 0; }
-.summary, .columns { display: grid; grid-template-columns: 88px 52px 40px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 34px 40px 76px minmax(0, 2.2fr);
+.summary, .columns { display: grid; grid-template-columns: 88px 60px 46px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 46px 46px 78px minmax(0, 2.2fr);
   gap: 8px; align-items: baseline; width: 100%; padding: 6px 4px; border: 0; background: none; color: inherit; font: inherit;
   text-align: left; cursor: pointer; border-radius: 6px; }
 .summary:hover { background: var(--bg); }
@@ -563,7 +563,7 @@ export const LIVE_VIEW_PAGE = `<!doctype html>
       <button type="button" class="pause" id="pause" aria-pressed="false">Pause</button>
       <button type="button" class="clear" id="clear">Clear</button>
     </div>
-    <div class="columns" aria-hidden="true"><span>Time</span><span>Kind</span><span>Method</span><span>Frame / event / operation</span><span>Target</span><span>Hub</span><span>Status</span><span class="right">Reach</span><span class="right">Duration</span><span>Body · detail</span></div>
+    <div class="columns" aria-hidden="true"><span>Time</span><span>Kind</span><span>Method</span><span>Frame / operation</span><span>Target</span><span>Hub</span><span>Status</span><span class="right">Reach</span><span class="right">Duration</span><span>Body · detail</span></div>
     <div class="traffic-scroll" id="traffic-scroll"><ul id="traffic"></ul>
     <p class="empty" id="no-traffic">No traffic yet. Client frames, upstream calls, REST calls and connections appear here, newest first, with their body and how many connections a send reached; click one for its headers and body.</p></div>
   </section>
