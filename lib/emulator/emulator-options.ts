@@ -4,7 +4,7 @@
  * Setting names are the service's own (ARM): `eventHandlers[].urlTemplate`, `userEventPattern`,
  * `systemEvents`, `anonymousConnectPolicy`.
  */
-import { HUB_NAME_PATTERN } from '../protocol/names.js';
+import { hubNameProblem } from '../protocol/names.js';
 
 /** The system events an event handler may subscribe to. */
 export const SYSTEM_EVENTS = ['connect', 'connected', 'disconnected'] as const;
@@ -171,11 +171,8 @@ export function validateHubSettings(hubs: unknown): asserts hubs is Record<strin
   const seen = new Map<string, string>();
   for (const [hub, settings] of Object.entries(hubs as Record<string, unknown>)) {
     const where = `hubs.${hub}`;
-    if (!HUB_NAME_PATTERN.test(hub)) {
-      fail(
-        `hubs: "${hub}" is not a valid hub name (a letter, then up to 127 letters, digits or _ \` , . [ ])`,
-      );
-    }
+    const problem = hubNameProblem(hub);
+    if (problem) fail(`hubs: ${problem}`);
     const lower = hub.toLowerCase();
     const earlier = seen.get(lower);
     if (earlier !== undefined)
