@@ -186,6 +186,13 @@ export class Upstream {
     this.#options = options;
   }
 
+  /** New hub settings (a reloaded configuration): they route every event from now on. */
+  reconfigure(hubs: Readonly<Record<string, HubSettings>>): void {
+    this.#settings.clear();
+    for (const [hub, settings] of Object.entries(hubs))
+      this.#settings.set(hub.toLowerCase(), settings);
+  }
+
   settings(hub: string): HubSettings | undefined {
     return this.#settings.get(hub.toLowerCase());
   }
