@@ -128,7 +128,7 @@ describe('Socket.IO on the emulator: refusals and endings', () => {
       `${emulator.endpoint}/clients/socketio/hubs/9bad/?EIO=4&transport=polling`,
     );
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toMatch(/hub name "9bad" is not valid/);
+    expect(bad.body.message).toMatch(/"9bad" is not a valid hub name/);
   });
 
   it('ends a long-polling connection that posts a malformed payload (400), and its server hears of it', async () => {
