@@ -228,20 +228,23 @@ export class HubRegistry implements HubOperations {
     if (members?.size === 0) hub.groups.delete(group);
   }
 
-  /** A client `sendToGroup`: to every member, the sender too unless `noEcho`. */
+  /** A client `sendToGroup`: to every member, the sender too unless `noEcho`. Returns the reach. */
   publishFromClient(
     sender: Connection,
     group: string,
     message: OutboundMessage,
     noEcho: boolean,
-  ): void {
+  ): number {
     const hub = this.#existing(sender.hub);
-    if (!hub) return;
+    if (!hub) return 0;
     const delivery: ClientDelivery = { from: 'group', group, fromUserId: sender.userId, message };
+    let reach = 0;
     for (const member of hub.membersOf(group)) {
       if (noEcho && member === sender) continue;
       member.sink.deliver(delivery);
+      reach++;
     }
+    return reach;
   }
 
   // ---- HubOperations (REST) ----
@@ -262,33 +265,42 @@ export class HubRegistry implements HubOperations {
     return (this.#existing(hub)?.groups.get(group)?.size ?? 0) > 0;
   }
 
-  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send([...target.connections.values()], { from: 'server', message }, options);
+    if (!target) return 0;
+    return this.#send([...target.connections.values()], { from: 'server', message }, options);
   }
 
-  sendToUser(hub: string, userId: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToUser(hub: string, userId: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send(target.connectionsOfUser(userId), { from: 'server', message }, options);
+    if (!target) return 0;
+    return this.#send(target.connectionsOfUser(userId), { from: 'server', message }, options);
   }
 
-  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): void {
-    this.connection(hub, connectionId)?.sink.deliver({ from: 'server', message });
+  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): number {
+    const connection = this.connection(hub, connectionId);
+    connection?.sink.deliver({ from: 'server', message });
+    return connection ? 1 : 0;
   }
 
-  sendToGroup(hub: string, group: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToGroup(hub: string, group: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send(target.membersOf(group), { from: 'group', group, message }, options);
+    if (!target) return 0;
+    return this.#send(target.membersOf(group), { from: 'group', group, message }, options);
   }
 
+  /** Hands `delivery` to each selected connection; how many that was. */
   #send(
     connections: Connection[],
     delivery: ClientDelivery,
     options: SendOptions | undefined,
-  ): void {
+  ): number {
+    let reach = 0;
     for (const connection of select(connections, options?.excluded, options?.filter)) {
       connection.sink.deliver(delivery);
+      reach++;
     }
+    return reach;
   }
 
   closeConnection(hub: string, connectionId: string, reason?: string): void {

@@ -25,7 +25,7 @@ import {
 } from '../../protocol/response.reader.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { HubSettings } from '../emulator-options.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { elapsedMs, type TrafficLog } from '../traffic-log.js';
 
 export type { EventHandlerSettings, HubSettings, SystemEventName } from '../emulator-options.js';
 
@@ -454,8 +454,9 @@ export class Upstream {
       ? this.#options.timings.blockingTimeoutMs
       : this.#options.timings.nonBlockingTimeoutMs;
     const started = Date.now();
+    const startedAt = performance.now();
     const result = await this.#send('POST', url, request.headers, request.body, timeoutMs);
-    const durationMs = Date.now() - started;
+    const durationMs = elapsedMs(startedAt);
     const attemptNote = retry?.attempt ? ` (retry ${retry.attempt})` : '';
     let outcome: CallResult = result;
     if (result.ok && (result.status < 200 || result.status >= 300)) {
