@@ -39,7 +39,7 @@ const EMULATOR_LAYERS: readonly (readonly string[])[] = [
   ['emulator.ts'],
   ['mqtt', 'socket-io'],
   ['clients', 'rest', 'live-view'],
-  ['upstream'],
+  ['upstream', 'config-file.ts'],
   ['state', 'traffic-log.ts', 'emulator-options.ts'],
 ];
 
