@@ -191,6 +191,14 @@ const API: Record<string, { values: string[]; types: string[] }> = {
       'SystemEventName',
     ],
   },
+  './socket.io': {
+    values: [
+      'DEFAULT_READY_TIMEOUT_MS',
+      'WebPubSubSocketIoAdapter',
+      'WebPubSubSocketIoStartupError',
+    ],
+    types: ['WebPubSubSocketIoAdapterOptions'],
+  },
 };
 
 const BIN = { 'nestjs-web-pubsub-emulator': './dist/esm/bin/emulator.js' };

@@ -529,13 +529,14 @@ class Call {
   async clientToken(): Promise<string> {
     const query = this.query;
     const clientType = query.get('clientType');
-    let clientProtocol: 'default' | 'mqtt' = 'default';
+    let clientProtocol: 'default' | 'mqtt' | 'socketio' = 'default';
     if (clientType !== null) {
       if (/^mqtt$/i.test(clientType)) clientProtocol = 'mqtt';
+      else if (/^socketio$/i.test(clientType)) clientProtocol = 'socketio';
       else if (!/^default$/i.test(clientType)) {
         throw invalidParameter(
           'clientType',
-          `clientType ${quote(clientType)} is not one of Default, MQTT`,
+          `clientType ${quote(clientType)} is not one of Default, MQTT, SocketIO`,
         );
       }
     }
