@@ -25,7 +25,8 @@ export interface HubSettings {
   readonly anonymousConnectPolicy?: 'allow' | 'deny';
 }
 
-export interface EmulatorOptions {
+/** The settings `startEmulator()` and the command line share (validated by `validateEmulatorOptions`). */
+export interface EmulatorSettings {
   /** Default `8080`; `0` picks a free port. */
   readonly port?: number;
   /** Default `127.0.0.1`. */
@@ -202,7 +203,7 @@ export function validateHubSettings(hubs: unknown): asserts hubs is Record<strin
 }
 
 /** Checks every option of `startEmulator()`; throws an `EmulatorOptionsError` naming the first problem. */
-export function validateEmulatorOptions(options: unknown): asserts options is EmulatorOptions {
+export function validateEmulatorOptions(options: unknown): asserts options is EmulatorSettings {
   if (options === undefined) return;
   if (!isPlainObject(options)) fail(`options: must be an object (got ${describe(options)})`);
   const { port, host, accessKey, hubs, configFile, log } = options as Record<string, unknown>;

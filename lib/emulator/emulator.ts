@@ -14,10 +14,7 @@ import { MqttEndpoint } from './mqtt/mqtt-endpoint.js';
 import { createSocketIoMode } from './socket-io/socket-io-mode.js';
 import { ConfigFile } from './config-file.js';
 import { TrafficLog } from './traffic-log.js';
-import {
-  validateEmulatorOptions,
-  type EmulatorOptions as EmulatorSettings,
-} from './emulator-options.js';
+import { validateEmulatorOptions, type EmulatorSettings } from './emulator-options.js';
 import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream/upstream.js';
 import {
   clientErrorAnswer,
