@@ -12,11 +12,11 @@ import { HUB_NAME_PATTERN } from '../protocol/names.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HubRegistry } from './hubs.js';
 import { Connection } from './hubs.js';
+import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL } from './json-protocol.js';
 import {
-  PUBSUB_SUBPROTOCOLS,
-  JSON_RELIABLE_SUBPROTOCOL,
-  JSON_SUBPROTOCOL,
-} from './json-protocol.js';
+  PROTOBUF_RELIABLE_SUBPROTOCOL,
+  PROTOBUF_SUBPROTOCOL,
+} from './clients/protobuf-protocol.js';
 import { ClientSession, CloseCode, type SessionLimits } from './client-session.js';
 import type { TrafficLog } from './traffic-log.js';
 import type { ConnectRequestBody, EventSubject, Upstream } from './upstream.js';
@@ -130,8 +130,6 @@ export class ClientEndpoint {
       this.#recover(req, socket, head, request, recoveryId);
       return;
     }
-    const unsupported = unsupportedSubprotocol(request.offered);
-    if (unsupported) this.#rejected(request.hub, 400, unsupported);
     const settings = this.#options.upstream.settings(request.hub);
     const token = accessToken(req, request.query);
     let claims: JWTPayload = {};
@@ -177,13 +175,6 @@ export class ClientEndpoint {
           request.hub,
           500,
           `the connect handler chose the subprotocol ${JSON.stringify(response.subprotocol)}, which the client did not offer`,
-        );
-      }
-      if (PROTOBUF_SUBPROTOCOLS.includes(response.subprotocol)) {
-        this.#rejected(
-          request.hub,
-          500,
-          `the connect handler chose ${response.subprotocol}, which the emulator does not speak (JSON subprotocols only)`,
         );
       }
       chosen = response.subprotocol;
@@ -386,27 +377,21 @@ function parseRequest(req: IncomingMessage): ClientRequest {
   return { hub, query: url.searchParams, offered };
 }
 
-/** The service's protobuf subprotocols: the emulator does not speak them. */
-const PROTOBUF_SUBPROTOCOLS: readonly string[] = [
-  'protobuf.webpubsub.azure.v1',
-  'protobuf.reliable.webpubsub.azure.v1',
+/**
+ * The PubSub subprotocols in the order the emulator prefers them when a client offers several
+ * (the official emulator prefers reliable JSON, then JSON).
+ */
+const PREFERRED_SUBPROTOCOLS: readonly string[] = [
+  JSON_RELIABLE_SUBPROTOCOL,
+  JSON_SUBPROTOCOL,
+  PROTOBUF_RELIABLE_SUBPROTOCOL,
+  PROTOBUF_SUBPROTOCOL,
 ];
 
-/** Why a client offering only protobuf subprotocols is refused (it would otherwise pass for a simple client). */
-function unsupportedSubprotocol(offered: string[]): string | undefined {
-  if (offered.length === 0 || !offered.every(name => PROTOBUF_SUBPROTOCOLS.includes(name)))
-    return undefined;
-  return `the emulator does not speak ${offered.join(', ')}: use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1`;
-}
-
 function pickSubprotocol(offered: string[]): string | undefined {
-  if (offered.includes(JSON_RELIABLE_SUBPROTOCOL)) return JSON_RELIABLE_SUBPROTOCOL;
-  if (offered.includes(JSON_SUBPROTOCOL)) return JSON_SUBPROTOCOL;
-  for (const name of offered) if (PUBSUB_SUBPROTOCOLS.includes(name)) return name;
+  for (const name of PREFERRED_SUBPROTOCOLS) if (offered.includes(name)) return name;
   // One unknown name: a simple client that names its own protocol; echo it.
-  return offered.length === 1 && !PROTOBUF_SUBPROTOCOLS.includes(offered[0])
-    ? offered[0]
-    : undefined;
+  return offered.length === 1 ? offered[0] : undefined;
 }
 
 export function accessToken(req: IncomingMessage, query: URLSearchParams): string | undefined {

@@ -7,6 +7,7 @@ import type {
   PermissionName,
   SendOptions,
 } from './hub-operations.js';
+import type { StreamInfo } from './clients/wire-codec.js';
 
 /** A message on its way to one client: who sent it and what it carries. */
 export interface ClientDelivery {
@@ -15,6 +16,8 @@ export interface ClientDelivery {
   /** Client `sendToGroup` only: the sender's user id. */
   readonly fromUserId?: string;
   readonly message: OutboundMessage;
+  /** A group stream's fragment or end marker. */
+  readonly stream?: StreamInfo;
 }
 
 /** What a connection's session does for the state: put messages on the wire, end the connection. */
@@ -22,6 +25,11 @@ export interface ClientSink {
   deliver(delivery: ClientDelivery): void;
   /** Ends the connection from the service side (REST close): `disconnected` to the client, then close. */
   close(reason: string | undefined): void;
+  /**
+   * Whether the client reads group streams (PubSub subprotocols). Others get a stream's fragments
+   * as plain group messages and not its end marker (which carries no data).
+   */
+  readonly speaksStreams?: boolean;
 }
 
 const ROLE_PREFIX = 'webpubsub.';
@@ -228,18 +236,27 @@ export class HubRegistry implements HubOperations {
     if (members?.size === 0) hub.groups.delete(group);
   }
 
-  /** A client `sendToGroup`: to every member, the sender too unless `noEcho`. */
+  /** A client `sendToGroup` or group stream fragment: to every member, the sender too unless `noEcho`. */
   publishFromClient(
     sender: Connection,
     group: string,
     message: OutboundMessage,
     noEcho: boolean,
+    stream?: StreamInfo,
   ): void {
     const hub = this.#existing(sender.hub);
     if (!hub) return;
-    const delivery: ClientDelivery = { from: 'group', group, fromUserId: sender.userId, message };
-    for (const member of hub.membersOf(group)) {
+    const delivery: ClientDelivery = {
+      from: 'group',
+      group,
+      fromUserId: sender.userId,
+      message,
+      stream,
+    };
+    const endMarker = stream?.endOfStream === true;
+    for (const member of hub.groups.get(group) ?? []) {
       if (noEcho && member === sender) continue;
+      if (endMarker && member.sink.speaksStreams !== true) continue;
       member.sink.deliver(delivery);
     }
   }
