@@ -5,7 +5,7 @@ export { WebPubSubModule } from './module/web-pubsub.module.js';
 export {
   WebPubSubConfigService,
   type WebPubSubServiceEndpointInfo,
-} from './module/web-pubsub-config.service.js';
+} from './config/web-pubsub-config.service.js';
 export { ASYNC_OPTIONS_TYPE, OPTIONS_TYPE } from './module/web-pubsub.module-definition.js';
 export { WEB_PUBSUB_MODULE_OPTIONS } from './web-pubsub.constants.js';
 export type {
@@ -14,18 +14,16 @@ export type {
   WebPubSubAccessKeyProvider,
 } from './auth/access-key.store.js';
 export type { ManagedIdentityOptions } from './auth/entra-token.verifier.js';
-export { RedisDeduplicationStore } from './events/redis-deduplication.store.js';
+export { RedisDeduplicationStore } from './deduplication/redis-deduplication.store.js';
+export { MemoryDeduplicationStore } from './deduplication/memory-deduplication.store.js';
 export type {
+  DeduplicationClaim,
+  DeduplicationOptions,
   RedisClientLike,
   RedisDeduplicationOptions,
+  StoredResponse,
+  WebPubSubDeduplicationStore,
 } from './interfaces/deduplication.interface.js';
-export {
-  MemoryDeduplicationStore,
-  type DeduplicationClaim,
-  type DeduplicationOptions,
-  type StoredResponse,
-  type WebPubSubDeduplicationStore,
-} from './events/deduplication.js';
 export {
   userEventResponse,
   UserEventResponse,
@@ -46,3 +44,14 @@ export {
 } from './service-client/web-pubsub-service-client.token.js';
 export { InjectWebPubSubServiceClient } from './service-client/inject-web-pubsub-service-client.decorator.js';
 export { WebPubSubServiceClients } from './service-client/web-pubsub-service-clients.js';
+export {
+  WebPubSubWsAdapter,
+  type WebPubSubWsAdapterOptions,
+} from './gateway/web-pubsub-ws.adapter.js';
+export type { WebPubSubSocket } from './gateway/web-pubsub-socket.js';
+export type {
+  WebPubSubBroadcast,
+  WebPubSubExcludingBroadcast,
+  WebPubSubServer,
+} from './gateway/web-pubsub-server.js';
+export type { WebPubSubMessage } from './gateway/outgoing-message.js';

@@ -24,6 +24,8 @@ export const DEFAULT_ACCESS_KEY_CACHE_TTL = 60_000;
 export const WEB_PUBSUB_PARAM_ARGS_METADATA = '__routeArguments__';
 /** The `ExecutionContext` type guards and interceptors see for Web PubSub handlers. */
 export const WEB_PUBSUB_CONTEXT_TYPE = 'webpubsub';
+/** Five minutes: how long an answered event is remembered for de-duplication. */
+export const DEFAULT_DEDUPLICATION_TTL = 300_000;
 /** 30 seconds. */
 export const DEFAULT_HANDLER_TIMEOUT = 30_000;
 /** Injection token of the hubs known at module definition (`hub`, `defaultHub` extras). */

@@ -12,7 +12,7 @@ import {
 } from './access-key.store.js';
 import { WEB_PUBSUB_CLOCK } from '../web-pubsub.constants.js';
 import { EntraTokenVerifier } from './entra-token.verifier.js';
-import { WebPubSubConfigService, accessKeysByHost } from '../module/web-pubsub-config.service.js';
+import { WebPubSubConfigService, accessKeysByHost } from '../config/web-pubsub-config.service.js';
 
 type Verifiers = (SignatureVerifier | undefined)[];
 

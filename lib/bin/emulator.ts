@@ -6,7 +6,12 @@
  * A second signal while closing exits at once with 1.
  */
 import { EmulatorOptionsError } from '../emulator/emulator-options.js';
-import { startEmulator, type RunningEmulator } from '../emulator/emulator.js';
+import {
+  EMULATOR_DEFAULT_PORT,
+  portInUse,
+  startEmulator,
+  type RunningEmulator,
+} from '../emulator/emulator.js';
 import { BIN_NAME, USAGE, UsageError, parseEmulatorArgs } from './emulator-args.js';
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -60,7 +65,13 @@ async function main(argv: readonly string[]): Promise<void> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (error instanceof EmulatorOptionsError) return usageFailure(error.message);
-    process.stderr.write(`${BIN_NAME}: cannot start: ${(error as Error).message}\n`);
+    // A taken port names the flag the user typed, not the option of startEmulator().
+    const inUse =
+      ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+    const message = inUse
+      ? portInUse(args.port ?? EMULATOR_DEFAULT_PORT, args.host ?? '127.0.0.1', '--port')
+      : (error as Error).message;
+    process.stderr.write(`${BIN_NAME}: cannot start: ${message}\n`);
     process.exitCode = 1;
     return;
   }

@@ -4,20 +4,20 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ClientEndpoint } from './client-endpoint.js';
-import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './client-session.js';
-import type { HubOperations } from './hub-operations.js';
-import { HubRegistry } from './hubs.js';
-import { createRestApi } from './rest-api.js';
+import { ClientEndpoint } from './clients/client-endpoint.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './clients/session-limits.js';
+import type { HubOperations } from './state/hub-operations.js';
+import { HubRegistry } from './state/hubs.js';
+import { createRestApi } from './rest/rest-api.js';
 import { createLiveView } from './live-view/live-view.js';
-import { MqttEndpoint } from './mqtt-endpoint.js';
+import { MqttEndpoint } from './mqtt/mqtt-endpoint.js';
 import { createSocketIoMode } from './socket-io/socket-io-mode.js';
 import { TrafficLog } from './traffic-log.js';
 import {
   validateEmulatorOptions,
   type EmulatorOptions as EmulatorSettings,
 } from './emulator-options.js';
-import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream.js';
+import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream/upstream.js';
 
 /** The development access key the emulator uses unless told otherwise. Not a secret: it is printed. */
 export const EMULATOR_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
@@ -78,6 +78,15 @@ export interface RunningEmulator {
   readonly traffic: TrafficLog;
   /** Closes every client (1001), aborts upstream calls and stops listening; leaves no handle behind. */
   close(): Promise<void>;
+}
+
+/**
+ * The message of a port already taken, naming the setting to change: the option `port` for code,
+ * `--port` for the command line.
+ */
+export function portInUse(port: number, host: string, setting: 'port' | '--port'): string {
+  const free = setting === 'port' ? 'port: 0' : '--port 0';
+  return `emulator port ${port} on ${host} is in use (pick another with ${setting}, or ${free} for a free one)`;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
@@ -162,12 +171,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
 
   await new Promise<void>((resolve, reject) => {
+    // The error's cause keeps the system error, so the command line can name its own flag.
     const onError = (error: NodeJS.ErrnoException) => {
       reject(
         new Error(
           error.code === 'EADDRINUSE'
-            ? `emulator port ${port} on ${host} is in use (pick another with port, or 0 for a free one)`
+            ? portInUse(port, host, 'port')
             : `emulator cannot listen on ${host}:${port}: ${error.message}`,
+          { cause: error },
         ),
       );
     };

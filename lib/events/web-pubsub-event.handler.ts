@@ -16,9 +16,9 @@ import {
 import { quote } from '../protocol/text.js';
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
-import { Deduplicator } from './deduplication.js';
+import { createDeduplicationStore, Deduplicator } from '../deduplication/deduplicator.js';
 import type { HttpPlatform, PlatformRequest } from '../platforms/http-platform.js';
-import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { WebPubSubAuthenticator } from '../auth/web-pubsub.authenticator.js';
 import { WebPubSubDispatcher } from './web-pubsub.dispatcher.js';
 import { InFlightTracker } from './in-flight.tracker.js';
@@ -53,7 +53,12 @@ export class WebPubSubEventHandler {
     const deduplication = config.resolvedOptions().deduplication;
     this.deduplicator =
       deduplication &&
-      new Deduplicator(deduplication.store, deduplication.ttl, config.handlerTimeout, this.logger);
+      new Deduplicator(
+        createDeduplicationStore(deduplication),
+        deduplication.ttl,
+        config.handlerTimeout,
+        this.logger,
+      );
   }
 
   /**

@@ -11,6 +11,11 @@ export interface RegisteredHandler {
   readonly hub?: string;
   /** Calls the handler with the request object; `httpRequest` scopes request-scoped hosts. */
   readonly call: (request: unknown, httpRequest: object) => unknown;
+  /**
+   * `'gateway'`: a Nest gateway's `@SubscribeMessage` handler (always hub-restricted). A user
+   * event of a hub may not have both a gateway handler and an `@OnUserEvent` one.
+   */
+  readonly source?: 'gateway';
 }
 
 interface BlockingSlot {
@@ -23,6 +28,18 @@ const NONE: readonly RegisteredHandler[] = Object.freeze([]);
 function pick(slot: BlockingSlot | undefined, hub: string): RegisteredHandler | undefined {
   if (!slot) return undefined;
   return (slot.byHub.size > 0 ? slot.byHub.get(hub) : undefined) ?? slot.any;
+}
+
+/**
+ * A gateway handler and an `@OnUserEvent` handler that would both apply to one hub's user event:
+ * the existing one, if any. (Between module handlers, a hub-restricted one wins over an
+ * unrestricted one; a gateway's does not silently shadow the module's.)
+ */
+function gatewayClash(slot: BlockingSlot, entry: RegisteredHandler): RegisteredHandler | undefined {
+  if (entry.source === 'gateway') return slot.any;
+  if (entry.hub !== undefined) return undefined;
+  for (const other of slot.byHub.values()) if (other.source === 'gateway') return other;
+  return undefined;
 }
 
 /** The event name of a user-event handler that receives every user event without one of its own. */
@@ -56,7 +73,8 @@ export class WebPubSubHandlerRegistry {
     if (BLOCKING_KINDS.has(metadata.kind)) {
       let slot = this.#blocking.get(key);
       if (!slot) this.#blocking.set(key, (slot = { byHub: new Map() }));
-      const existing = hub === undefined ? slot.any : slot.byHub.get(hub);
+      const existing =
+        (hub === undefined ? slot.any : slot.byHub.get(hub)) ?? gatewayClash(slot, entry);
       if (existing) {
         const event =
           metadata.kind !== 'user'
@@ -64,7 +82,10 @@ export class WebPubSubHandlerRegistry {
             : metadata.event === ANY_USER_EVENT
               ? 'every user event (@OnUserEvent())'
               : `user event "${metadata.event}"`;
-        throw new DuplicateWebPubSubHandlerError(event, metadata.hub, [existing.name, entry.name]);
+        throw new DuplicateWebPubSubHandlerError(event, metadata.hub ?? existing.hub, [
+          existing.name,
+          entry.name,
+        ]);
       }
       if (hub === undefined) slot.any = entry;
       else slot.byHub.set(hub, entry);

@@ -29,7 +29,7 @@ import {
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
 import { WebPubSubConnectionContext } from './web-pubsub-connection-context.js';
-import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
 import { InFlightTracker } from './in-flight.tracker.js';
 import { WebPubSubTelemetry, type EventOutcome } from '../telemetry/web-pubsub.telemetry.js';

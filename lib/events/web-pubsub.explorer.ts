@@ -13,7 +13,7 @@ import {
   WEB_PUBSUB_LOGGER_CONTEXT,
   WEB_PUBSUB_PARAM_ARGS_METADATA,
 } from '../web-pubsub.constants.js';
-import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
 import { WebPubSubMetadataAccessor } from './web-pubsub-metadata.accessor.js';
 import { WebPubSubParamsFactory } from './web-pubsub-params.factory.js';

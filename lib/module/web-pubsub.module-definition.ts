@@ -8,7 +8,7 @@ import {
   WEB_PUBSUB_MODULE_OPTIONS,
   WEB_PUBSUB_PATH,
 } from '../web-pubsub.constants.js';
-import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
+import { normalizePath } from '../config/route-path.js';
 import { createWebPubSubController } from '../events/web-pubsub.controller.js';
 import { withServiceClients } from '../service-client/web-pubsub-service-client.providers.js';
 
@@ -29,8 +29,7 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
         defaultHub: undefined,
         negotiate: undefined,
       },
-      (definition, extras) =>
-        withServiceClients(withController(definition, extras), extras, normalizePath),
+      (definition, extras) => withServiceClients(withController(definition, extras), extras),
     )
     .build();
 
@@ -47,17 +46,4 @@ function withController(definition: DynamicModule, extras: WebPubSubModuleExtras
     ],
     providers: [...(definition.providers ?? []), pathProvider],
   };
-}
-
-/** `eventhandler/` → `/eventhandler`; refuses route syntax, which the path must not contain. */
-export function normalizePath(path: string | undefined, fallback: string = DEFAULT_PATH): string {
-  if (path === undefined) return fallback;
-  if (typeof path !== 'string') throw new WebPubSubOptionsError(['path must be a string']);
-  const trimmed = path.trim().replace(/^\/+|\/+$/g, '');
-  if (/[^A-Za-z0-9\-._~/]/.test(trimmed) || trimmed.includes('//')) {
-    throw new WebPubSubOptionsError([
-      `path "${path}" may only contain letters, digits, "-", ".", "_", "~" and "/" (no parameters or wildcards)`,
-    ]);
-  }
-  return `/${trimmed}`;
 }

@@ -12,7 +12,7 @@ import { Messages } from '../web-pubsub.messages.js';
 import { ExpressPlatform } from '../platforms/express.platform.js';
 import { FastifyPlatform } from '../platforms/fastify.platform.js';
 import type { HttpPlatform } from '../platforms/http-platform.js';
-import { WebPubSubConfigService } from './web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { WebPubSubEventHandler } from '../events/web-pubsub-event.handler.js';
 import { WebPubSubHandlerRegistry } from '../events/web-pubsub-handler.registry.js';
 import { WebPubSubMetadataAccessor } from '../events/web-pubsub-metadata.accessor.js';

@@ -1,4 +1,5 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
+import { normalizePath } from '../config/route-path.js';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleExtras } from '../interfaces/web-pubsub-module-options.interface.js';
 import {
@@ -29,7 +30,6 @@ import {
 export function withServiceClients(
   definition: DynamicModule,
   extras: WebPubSubModuleExtras,
-  normalizePath: (path: string | undefined, fallback?: string) => string,
 ): DynamicModule {
   const staticHubs: StaticHubs = { hub: extras.hub, defaultHub: extras.defaultHub };
   const hubs = [

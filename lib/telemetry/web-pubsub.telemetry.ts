@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type * as OpenTelemetry from '@opentelemetry/api';
 import type { EventHeaders } from '../protocol/cloud-event.reader.js';
-import { WebPubSubConfigService } from '../module/web-pubsub-config.service.js';
+import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 
 type Api = typeof OpenTelemetry;
 type Attributes = OpenTelemetry.Attributes;

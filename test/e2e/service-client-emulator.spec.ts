@@ -7,7 +7,7 @@ import {
 } from '@azure/web-pubsub-client';
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { createRestApi } from '../../lib/emulator/rest-api.js';
+import { createRestApi } from '../../lib/emulator/rest/rest-api.js';
 import { InjectWebPubSubServiceClient, WebPubSubModule } from '../../lib/index.js';
 import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
 import { http } from '../utils/http.js';

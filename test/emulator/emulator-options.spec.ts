@@ -1,8 +1,10 @@
+import { createServer } from 'node:net';
 import {
   EmulatorOptionsError,
   validateEmulatorOptions,
   validateHubSettings,
 } from '../../lib/emulator/emulator-options.js';
+import { startEmulator } from '../../lib/emulator/emulator.js';
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -151,5 +153,25 @@ describe('validateEmulatorOptions', () => {
     [{ hubs: { '-': {} } }, 'hubs: "-" is not a valid hub name'],
   ])('refuses %j', (options, expected) => {
     expect(messageOf(() => validateEmulatorOptions(options))).toContain(expected);
+  });
+});
+
+describe('startEmulator on a taken port', () => {
+  it('fails naming the option port (the command line names --port: bin.spec.ts)', async () => {
+    const blocker = createServer();
+    await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const failure = await startEmulator({ port, log: () => {} }).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(failure?.message).toBe(
+        `emulator port ${port} on 127.0.0.1 is in use (pick another with port, or port: 0 for a free one)`,
+      );
+      expect((failure?.cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+    } finally {
+      blocker.close();
+    }
   });
 });

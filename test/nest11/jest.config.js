@@ -11,8 +11,12 @@ export default {
   ...base,
   rootDir: '../..',
   moduleNameMapper: {
-    '^@nestjs/(common|core|platform-express|platform-fastify|testing|config)$': `${dir}/node_modules/@nestjs/$1`,
-    '^@nestjs/(common|core|platform-express|platform-fastify|testing|config)/(.*)$': `${dir}/node_modules/@nestjs/$1/$2`,
+    '^@nestjs/(common|core|platform-express|platform-fastify|testing|config|websockets)$': `${dir}/node_modules/@nestjs/$1`,
+    '^@nestjs/(common|core|platform-express|platform-fastify|testing|config|websockets)/(.*)$': `${dir}/node_modules/@nestjs/$1/$2`,
+    // Nest 11's ValidationPipe loads these from its own folder: the repository's copies, so that
+    // the DTO decorators of the specs and the pipe share one metadata storage.
+    '^class-validator$': '<rootDir>/node_modules/class-validator',
+    '^class-transformer$': '<rootDir>/node_modules/class-transformer',
     '^rxjs$': `${dir}/node_modules/rxjs`,
     '^rxjs/(.*)$': `${dir}/node_modules/rxjs/$1`,
     ...base.moduleNameMapper,

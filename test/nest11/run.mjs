@@ -1,5 +1,5 @@
-// `npm run test:nest11`: the dispatch, events, authentication, CORS, shutdown, negotiate and
-// service-client e2e specs (on Express and Fastify) against Nest 11, which the peer range
+// `npm run test:nest11`: the dispatch, events, authentication, CORS, shutdown, negotiate,
+// service-client and gateway e2e specs (on Express and Fastify) against Nest 11, which the peer range
 // promises besides the Nest 12 of development.
 // Installs Nest 11 into a temp folder (npm cache shared with test:consumers), then runs the specs
 // with test/nest11/jest.config.js, which maps every @nestjs/* import (ours, the specs', and Nest's
@@ -20,6 +20,7 @@ const specs = [
   'test/e2e/shutdown.spec.ts',
   'test/e2e/negotiate.spec.ts',
   'test/e2e/service-client.spec.ts',
+  'test/e2e/gateway.spec.ts',
 ];
 
 function run(command, args, options) {
@@ -41,6 +42,7 @@ writeFileSync(
       '@nestjs/platform-fastify': '^11.0.1',
       '@nestjs/testing': '^11.0.1',
       '@nestjs/config': '^4.0.0',
+      '@nestjs/websockets': '^11.0.1',
       'reflect-metadata': '^0.2.2',
       rxjs: '^7.8.1',
     },
@@ -53,7 +55,14 @@ run(
     cwd: dir,
   },
 );
-for (const name of ['common', 'core', 'platform-express', 'platform-fastify', 'testing']) {
+for (const name of [
+  'common',
+  'core',
+  'platform-express',
+  'platform-fastify',
+  'testing',
+  'websockets',
+]) {
   const { version } = JSON.parse(
     readFileSync(join(dir, 'node_modules/@nestjs', name, 'package.json'), 'utf8'),
   );

@@ -3,7 +3,7 @@
  * The page specs use it to show connections the real emulator could not produce on demand
  * (hundreds of them, hostile names); every other operation throws so a stray call is noticed.
  */
-import type { ConnectionView, HubOperations } from '../../lib/emulator/hub-operations.js';
+import type { ConnectionView, HubOperations } from '../../lib/emulator/state/hub-operations.js';
 
 export class ListingHubs implements HubOperations {
   readonly hubs = new Map<string, ConnectionView[]>();

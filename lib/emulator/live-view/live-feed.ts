@@ -5,7 +5,7 @@
  * reconnects and starts again from the backlog), so a stalled tab never grows the server's memory.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConnectionView, HubOperations } from '../hub-operations.js';
+import type { ConnectionView, HubOperations } from '../state/hub-operations.js';
 import type { TrafficLog } from '../traffic-log.js';
 
 export interface LiveFeedOptions {

@@ -4,7 +4,7 @@
  * `true` when it handled the request and `false` for every other path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HubOperations } from '../hub-operations.js';
+import type { HubOperations } from '../state/hub-operations.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { LiveFeed } from './live-feed.js';
 import { LIVE_FEED_PATH, LIVE_VIEW_CSP, LIVE_VIEW_PAGE } from './live-view.page.js';

@@ -14,7 +14,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
-import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../hubs.js';
+import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
 import {
   decodeEioFrame,

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HubRegistry } from '../hubs.js';
+import type { HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { EioEndpoint } from './eio-endpoint.js';
 import { DEFAULT_EIO_LIMITS, type EioSessionLimits } from './eio-session.js';

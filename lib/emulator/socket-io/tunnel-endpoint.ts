@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import { HUB_NAME_PATTERN } from '../../protocol/names.js';
-import { guardUpgrade, Refusal } from '../client-endpoint.js';
+import { guardUpgrade, Refusal } from '../clients/upgrade.js';
 import type { TrafficLog } from '../traffic-log.js';
 import {
   decodeTunnelFrame,

@@ -6,7 +6,7 @@
  */
 import { writeCloudEvent, type OutgoingCloudEvent } from '../../protocol/cloud-event.writer.js';
 import type { TrafficLog } from '../traffic-log.js';
-import type { ConnectRequestBody } from '../upstream.js';
+import type { ConnectRequestBody } from '../upstream/upstream.js';
 import type { TunnelEndpoint, TunnelHttpResponse } from './tunnel-endpoint.js';
 
 /** The user event name the emulator gives client packets ([gap]: the SDK reads any name). */

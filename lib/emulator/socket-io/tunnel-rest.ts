@@ -12,9 +12,9 @@
  * server's own emits use (`nsp._ids` counts from 0), and keeps the clients' ACKs to those ids.
  */
 import { groupNameProblem } from '../../protocol/names.js';
-import type { ConnectionPredicate } from '../hub-operations.js';
-import type { Connection, HubRegistry } from '../hubs.js';
-import { ODataFilterError, parseODataFilter } from '../odata-filter.js';
+import type { ConnectionPredicate } from '../state/hub-operations.js';
+import type { Connection, HubRegistry } from '../state/hubs.js';
+import { ODataFilterError, parseODataFilter } from '../rest/odata-filter.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { EioSession, SOCKET_IO_SUBPROTOCOL } from './eio-session.js';
 import {

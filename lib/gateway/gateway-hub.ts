@@ -1,0 +1,186 @@
+import type { Logger } from '@nestjs/common';
+import type { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { isObservable } from 'rxjs';
+import type { InFlightTracker } from '../events/in-flight.tracker.js';
+import type {
+  ConnectedRequest,
+  ConnectionContext,
+  DisconnectedRequest,
+  UserEventRequest,
+} from '../interfaces/web-pubsub-request.interface.js';
+import type { GatewayMessageHandler } from './gateway-metadata.js';
+import { HubServer } from './web-pubsub-server.js';
+import { GatewaySocket, type Reply } from './web-pubsub-socket.js';
+
+/** What a hub needs from the adapter. */
+export interface GatewayHubOptions {
+  /** The hub, as the module is configured. */
+  readonly hub: string;
+  readonly serviceClient: () => WebPubSubServiceClient;
+  readonly inFlight: InFlightTracker;
+  readonly logger: Logger;
+  /** Sockets kept at most; the least recently active one is forgotten beyond it. */
+  readonly maxSockets: number;
+  /** How long a message handler with `@Ack()` may take to call it (the module's handlerTimeout). */
+  readonly ackTimeoutMs: number;
+}
+
+/**
+ * One hub served to gateways: its server object and the sockets of the connections this process
+ * has seen, each created once (Nest then calls `handleConnection` and binds the gateways'
+ * message handlers to it) and dropped at `disconnected`.
+ */
+export class GatewayHub {
+  readonly server: HubServer;
+  readonly #sockets = new Map<string, GatewaySocket>();
+  readonly #connectionCallbacks: ((socket: GatewaySocket) => void)[] = [];
+  readonly #host;
+
+  constructor(private readonly options: GatewayHubOptions) {
+    const { hub, serviceClient, inFlight, logger } = options;
+    this.#host = {
+      hub,
+      serviceClient,
+      track(work: Promise<void>, what: string): Promise<void> {
+        inFlight.begin();
+        work.then(
+          () => inFlight.end(),
+          (error: unknown) => {
+            inFlight.end();
+            logger.warn(`Web PubSub gateway: ${what} failed: ${describe(error)}`);
+          },
+        );
+        return work;
+      },
+    };
+    this.server = new HubServer(this.#host);
+  }
+
+  get hub(): string {
+    return this.options.hub;
+  }
+
+  /** Nest's `bindClientConnect` callback of one gateway on this hub. */
+  onConnection(callback: (socket: GatewaySocket) => void): void {
+    this.#connectionCallbacks.push(callback);
+  }
+
+  /** A user event for a `@SubscribeMessage(message)` handler: resolves with the reply. */
+  message(request: UserEventRequest, message: string): Promise<unknown> | undefined {
+    const socket = this.socketFor(request.context);
+    const handler = socket.handlers.get(message);
+    if (!handler) return undefined;
+    return this.answer(socket, handler, request.data);
+  }
+
+  /** `connected`: the socket is created (once), so `handleConnection` runs. */
+  connected(request: ConnectedRequest): void {
+    this.socketFor(request.context);
+  }
+
+  /**
+   * `disconnected`: `handleDisconnect` runs and the socket is forgotten. A connection this
+   * process has not seen (its other events went to another replica) gets its socket first, so
+   * `handleConnection` and `handleDisconnect` stay paired.
+   */
+  disconnected(request: DisconnectedRequest): void {
+    const socket = this.socketFor(request.context);
+    this.#sockets.delete(socket.id);
+    socket.end(request.reason, true);
+  }
+
+  /** `app.close()`: ends every stream; no `handleDisconnect` (the connections stay with the service). */
+  close(): void {
+    for (const socket of this.#sockets.values()) socket.end(undefined, false);
+    this.#sockets.clear();
+  }
+
+  /** The connection's socket, created on its first event here; `context` becomes its latest. */
+  private socketFor(context: ConnectionContext): GatewaySocket {
+    const id = context.connectionId;
+    const sockets = this.#sockets;
+    let socket = sockets.get(id);
+    if (socket) {
+      // Most recently active last, so the first entry is the one to forget.
+      sockets.delete(id);
+      sockets.set(id, socket);
+      socket.use(context);
+      return socket;
+    }
+    socket = new GatewaySocket(id, this.#host, context);
+    sockets.set(id, socket);
+    if (sockets.size > this.options.maxSockets) {
+      const [oldest] = sockets.keys();
+      sockets.get(oldest)?.end(undefined, false);
+      sockets.delete(oldest);
+    }
+    for (const callback of this.#connectionCallbacks) callback(socket);
+    return socket;
+  }
+
+  /**
+   * Calls one message handler (Nest's proxy: guards, interceptors, pipes, filters) and settles
+   * with its reply: the result, the first value of an Observable (later values are sent to the
+   * connection), what `@Ack()` was given, or the exception payload the filter emitted.
+   */
+  private answer(
+    socket: GatewaySocket,
+    handler: GatewayMessageHandler,
+    data: unknown,
+  ): Promise<unknown> {
+    return new Promise<unknown>(resolve => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const reply: Reply = value => {
+        if (settled) return false;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        socket.close(reply);
+        resolve(value);
+        return true;
+      };
+      socket.open(reply);
+      const manualAck = handler.isAckHandledManually === true;
+
+      let pending: unknown;
+      try {
+        pending = manualAck
+          ? handler.callback(data, (value?: unknown) => void reply(value))
+          : handler.callback(data);
+      } catch (error) {
+        this.failed(error, reply);
+        return;
+      }
+      if (manualAck && !settled && this.options.ackTimeoutMs > 0) {
+        // The module answers 504 then; the reply slot must not outlive it.
+        timer = setTimeout(() => reply(undefined), this.options.ackTimeoutMs);
+        timer.unref?.();
+      }
+      Promise.resolve(pending).then(
+        result => {
+          // An Observable must be subscribed for the handler to run (interceptors are lazy);
+          // with @Ack() its values are not the reply.
+          if (isObservable(result)) socket.stream(result, manualAck ? IGNORED : reply);
+          else if (!manualAck) reply(result);
+        },
+        error => this.failed(error, reply),
+      );
+    });
+  }
+
+  /** Nest's proxy handles a handler's errors; this is for anything that escapes it. */
+  private failed(error: unknown, reply: Reply): void {
+    this.options.logger.error(
+      'Web PubSub gateway: a message handler failed outside its exception filter',
+      error instanceof Error ? error.stack : String(error),
+    );
+    reply({ event: 'exception', data: { status: 'error', message: 'Internal server error' } });
+  }
+}
+
+/** Takes the values of a handler whose reply is what it acknowledges with. */
+const IGNORED: Reply = () => true;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

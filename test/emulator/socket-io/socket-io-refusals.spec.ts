@@ -1,0 +1,303 @@
+/**
+ * The emulator's Socket.IO mode answers what it does not accept, and never leaves a client or a
+ * Socket.IO server waiting: Engine.IO refusals (protocol 3, unknown transport or sid, a malformed
+ * payload) as engine.io's `{"code","message"}`, client tokens (the service's audience, a hub that
+ * denies anonymous clients, no server connected), the tunnel's token and frames, REST calls through
+ * the tunnel it does not serve, clients ended when their server's tunnel goes, and the traffic log.
+ */
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import WebSocket from 'ws';
+import { signRestToken } from '../../../lib/protocol/client-access-token.js';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import {
+  decodeTunnelFrame,
+  encodeTunnelFrame,
+  TunnelMessageType,
+  type TunnelFrame,
+} from '../../../lib/emulator/socket-io/tunnel-frame.js';
+import {
+  connected,
+  next,
+  socketIoClient,
+  startSocketIoServer,
+  type SocketIoServer,
+} from '../../utils/socket-io.js';
+
+const HUB = 'chat';
+
+async function get(url: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(url);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // plain text
+  }
+  return { status: response.status, body };
+}
+
+/** A raw tunnel, as useAzureSocketIO would open it, signed with `key`. */
+async function rawTunnel(
+  emulator: RunningEmulator,
+  hub: string,
+  key = emulator.accessKey,
+): Promise<{ ws: WebSocket; frames: TunnelFrame[]; url: string }> {
+  const url = `${emulator.endpoint.replace('http', 'ws')}/server/tunnel?hub=${hub}`;
+  const token = await signRestToken({ url, accessKey: key });
+  const ws = new WebSocket(`${url}&access_token=${token}`);
+  const frames: TunnelFrame[] = [];
+  ws.on('message', data => frames.push(decodeTunnelFrame(data as Buffer)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return { ws, frames, url };
+}
+
+/** Sends a REST call through a raw tunnel and returns the first response frame. */
+async function tunnelCall(
+  tunnel: { ws: WebSocket; frames: TunnelFrame[] },
+  ackId: number,
+  method: string,
+  url: string,
+  body?: string,
+  contentType = 'text/plain',
+): Promise<TunnelFrame> {
+  tunnel.ws.send(
+    encodeTunnelFrame({
+      type: TunnelMessageType.HttpRequest,
+      fields: {
+        AckId: ackId,
+        LocalRouting: true,
+        ChannelName: '',
+        HttpMethod: method,
+        Url: url,
+        Headers: { 'Content-Type': [contentType] },
+      },
+      content: body === undefined ? undefined : Buffer.from(body),
+    }),
+  );
+  for (let i = 0; i < 100; i++) {
+    const frame = tunnel.frames.find(
+      f => f.type === TunnelMessageType.HttpResponse && f.fields.AckId === ackId,
+    );
+    if (frame) return frame;
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+  throw new Error(`no response to AckId ${ackId}`);
+}
+
+describe('Socket.IO on the emulator: refusals and endings', () => {
+  let emulator: RunningEmulator;
+  let server: SocketIoServer;
+  const records: { kind: string; action: string; subprotocol?: string; status?: number }[] = [];
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      port: 0,
+      log: () => undefined,
+      hubs: { locked: { anonymousConnectPolicy: 'deny' } },
+    });
+    emulator.traffic.subscribe(record => records.push(record));
+    server = await startSocketIoServer(emulator.connectionString, HUB);
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await emulator.close();
+  });
+
+  const base = () => `${emulator.endpoint}/clients/socketio/hubs/${HUB}/`;
+
+  it('answers Engine.IO refusals as engine.io does: protocol 3, unknown transport, unknown sid', async () => {
+    expect(await get(`${base()}?EIO=3&transport=polling`)).toEqual({
+      status: 400,
+      body: { code: 5, message: 'Unsupported protocol version' },
+    });
+    expect(await get(`${base()}?EIO=4&transport=carrier-pigeon`)).toEqual({
+      status: 400,
+      body: { code: 0, message: 'Transport unknown' },
+    });
+    expect(await get(`${base()}?EIO=4&transport=polling&sid=nope`)).toEqual({
+      status: 400,
+      body: { code: 1, message: 'Session ID unknown' },
+    });
+    const bad = await get(
+      `${emulator.endpoint}/clients/socketio/hubs/9bad/?EIO=4&transport=polling`,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/hub name "9bad" is not valid/);
+  });
+
+  it('ends a long-polling connection that posts a malformed payload (400), and its server hears of it', async () => {
+    const open = await get(`${base()}?EIO=4&transport=polling`);
+    expect(open.status).toBe(200);
+    const { sid, upgrades } = JSON.parse(String(open.body).slice(1));
+    expect(upgrades).toEqual(['websocket']);
+    const response = await fetch(`${base()}?EIO=4&transport=polling&sid=${sid}`, {
+      method: 'POST',
+      body: 'Zgarbage',
+    });
+    expect(response.status).toBe(400);
+    await response.text();
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(emulator.hubs.connectionExists(HUB, sid)).toBe(false);
+  });
+
+  it('takes the tokens @azure/web-pubsub signs for socketio clients, and refuses a foreign one', async () => {
+    const service = new WebPubSubServiceClient(emulator.connectionString, HUB);
+    const { token } = await service.getClientAccessToken({
+      clientProtocol: 'socketio',
+      userId: 'ana',
+    });
+    const serverSide = next<[any]>(server.io, 'connection');
+    const socket = socketIoClient(emulator.endpoint, HUB, ['websocket'], {
+      query: { access_token: token },
+    });
+    await connected(socket);
+    const [serverSocket] = await serverSide;
+    // The service passes the token's claims as lists; the SDK puts them on the handshake request.
+    expect(serverSocket.request.claims.sub).toEqual(['ana']);
+    socket.disconnect();
+
+    const foreign = new WebPubSubServiceClient(
+      emulator.connectionString.replace(emulator.accessKey, 'x'.repeat(44)),
+      HUB,
+    );
+    const wrong = await foreign.getClientAccessToken({ clientProtocol: 'socketio' });
+    const refused = socketIoClient(emulator.endpoint, HUB, ['polling'], {
+      query: { access_token: wrong.token },
+    });
+    await expect(connected(refused)).rejects.toThrow();
+    const answer = await get(`${base()}?EIO=4&transport=polling&access_token=${wrong.token}`);
+    expect(answer.status).toBe(401);
+    expect(answer.body.message).toMatch(/signature/);
+  });
+
+  it('refuses a client without a token where the hub denies anonymous clients, and any client of a hub no server serves', async () => {
+    const locked = await get(
+      `${emulator.endpoint}/clients/socketio/hubs/locked/?EIO=4&transport=polling`,
+    );
+    expect(locked.status).toBe(401);
+    const empty = await get(
+      `${emulator.endpoint}/clients/socketio/hubs/nobody/?EIO=4&transport=polling`,
+    );
+    expect(empty.status).toBe(503);
+    expect(empty.body.message).toMatch(/no Socket.IO server is connected to hub "nobody"/);
+    const socket = socketIoClient(emulator.endpoint, 'nobody', ['websocket']);
+    await expect(connected(socket)).rejects.toThrow();
+  });
+
+  it('refuses a tunnel without a token or with one for another URL', async () => {
+    const url = `${emulator.endpoint.replace('http', 'ws')}/server/tunnel?hub=${HUB}`;
+    const statusOf = (target: string) =>
+      new Promise<number>(resolve => {
+        const ws = new WebSocket(target);
+        ws.once('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          res.resume();
+        });
+        ws.once('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.once('error', () => undefined);
+      });
+    expect(await statusOf(url)).toBe(401);
+    const otherHub = await signRestToken({
+      url: url.replace(`hub=${HUB}`, 'hub=other'),
+      accessKey: emulator.accessKey,
+    });
+    expect(await statusOf(`${url}&access_token=${otherHub}`)).toBe(401);
+    const good = await signRestToken({ url, accessKey: emulator.accessKey });
+    expect(await statusOf(`${url}&access_token=${good}`)).toBe(101);
+  });
+
+  it('greets a tunnel with ConnectionConnected and closes it on frames it cannot read', async () => {
+    const tunnel = await rawTunnel(emulator, 'rawhub');
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(tunnel.frames[0].type).toBe(TunnelMessageType.ConnectionConnected);
+    const closed = new Promise<number>(resolve => tunnel.ws.once('close', code => resolve(code)));
+    tunnel.ws.send('text is not a tunnel frame');
+    expect(await closed).toBe(1003);
+
+    const second = await rawTunnel(emulator, 'rawhub');
+    const closedAgain = new Promise<number>(resolve =>
+      second.ws.once('close', code => resolve(code)),
+    );
+    second.ws.send(Buffer.from([9, 0, 0, 0, 1, 2, 3]));
+    expect(await closedAgain).toBe(1007);
+  });
+
+  it('answers REST calls it does not serve through the tunnel: unknown operation, another hub, bad filter, wrong content type', async () => {
+    const tunnel = await rawTunnel(emulator, 'rawhub');
+    const text = (frame: TunnelFrame) => JSON.parse(Buffer.from(frame.content ?? []).toString());
+    const unknown = await tunnelCall(tunnel, 1, 'POST', 'https://host/api/hubs/rawhub/:frobnicate');
+    expect(unknown.fields.StatusCode).toBe(404);
+    expect(text(unknown).message).toMatch(/No REST operation/);
+    const other = await tunnelCall(tunnel, 2, 'POST', 'https://host/api/hubs/else/:send', '42');
+    expect(other.fields.StatusCode).toBe(403);
+    const filter = await tunnelCall(
+      tunnel,
+      3,
+      'POST',
+      `https://host/api/hubs/rawhub/:send?filter=${encodeURIComponent("'a' in")}`,
+      '42["x"]',
+    );
+    expect(filter.fields.StatusCode).toBe(400);
+    const json = await tunnelCall(
+      tunnel,
+      4,
+      'POST',
+      'https://host/api/hubs/rawhub/:send',
+      '{}',
+      'application/json',
+    );
+    expect(json.fields.StatusCode).toBe(415);
+    const invoke = await tunnelCall(
+      tunnel,
+      5,
+      'POST',
+      'https://host/api/hubs/rawhub/:invoke',
+      '40',
+    );
+    expect(invoke.fields.StatusCode).toBe(400);
+    // A broadcast with acks to nobody ends at once, empty.
+    const none = await tunnelCall(
+      tunnel,
+      6,
+      'POST',
+      'https://host/api/hubs/rawhub/:invoke',
+      '42["ping"]',
+    );
+    expect(none.fields.StatusCode).toBe(200);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    const last = tunnel.frames.filter(f => f.fields.AckId === 6).at(-1) as TunnelFrame;
+    expect(last.fields.NotCompleted).toBe(false);
+    tunnel.ws.close();
+  });
+
+  it('ends the clients of a hub when its last tunnel closes, and records Socket.IO traffic', async () => {
+    const own = await startSocketIoServer(emulator.connectionString, 'solo');
+    const socket = socketIoClient(emulator.endpoint, 'solo', ['websocket'], {});
+    await connected(socket);
+    const gone = next<[string]>(socket, 'disconnect');
+    await own.close();
+    expect((await gone)[0]).toMatch(/transport close|io server disconnect/);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        kind: 'connection',
+        action: 'connected',
+        subprotocol: 'socket.io',
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ kind: 'upstream', action: 'connect', subprotocol: 'socket.io' }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ kind: 'rest', action: expect.stringMatching(/^socket.io POST/) }),
+    );
+  });
+});
