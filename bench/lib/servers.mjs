@@ -72,6 +72,16 @@ export const SERVERS = {
 
 export const SERVER_NAMES = Object.keys(SERVERS);
 
+/** The gateway benchmark's servers (`npm run bench:gateway`), kept out of the default run. */
+export const GATEWAY_SERVERS = {
+  'gateway-fastify': {
+    title: 'gateway (@SubscribeMessage) · Fastify',
+    script: '../servers/gateway.mjs',
+    args: ['fastify'],
+    signature: true,
+  },
+};
+
 /** The emulator benchmark's servers (`npm run bench:emulator`), kept out of the default run. */
 export const EMULATOR_SERVERS = {
   emulator: { title: 'emulator', script: '../servers/emulator.mjs', args: [] },
@@ -86,7 +96,7 @@ const MAX_LOG_LINES = 20;
  * Returns `{ id, port, pid, memory(gc?), stop() }`.
  */
 export async function startServer(id, { execArgv = [], log = console.error } = {}) {
-  const spec = SERVERS[id] ?? EMULATOR_SERVERS[id];
+  const spec = SERVERS[id] ?? GATEWAY_SERVERS[id] ?? EMULATOR_SERVERS[id];
   if (!spec) throw new Error(`Unknown server "${id}" (known: ${SERVER_NAMES.join(', ')})`);
   const child = fork(here(spec.script), spec.args, {
     execArgv,

@@ -4,17 +4,19 @@
  * - the guides show exactly its files, as the last step leaves them, and no other app file;
  * - its own end-to-end test, `test/chat.e2e-spec.ts` as a `nest new` app runs it, runs here
  *   (Express: the emulator, the app, two `@azure/web-pubsub-client` users through negotiate);
- * - the same app on Fastify: negotiate, a message broadcast through the injected client, the reply.
+ * - the same app on Fastify: negotiate, a message broadcast through the injected client, the reply;
+ *   and step 2's `scripts/hello.ts` run against it, printing the reply.
  * The guides' blocks are type-checked step by step in readme-examples.spec.ts.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Type } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import type { INestApplication, Type } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
-import { startEmulator } from '../../lib/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
 import { freePort } from '../utils/ports.js';
 import { guideAppSteps, ROOT } from '../utils/markdown.js';
 
@@ -52,9 +54,12 @@ describe('the guides show the app of test/fixtures/guide-app', () => {
 });
 
 describe('the guide app on Fastify, on the emulator', () => {
-  it('negotiates, broadcasts a message to the lobby through the injected client and replies', async () => {
-    const port = await freePort();
-    const emulator = await startEmulator({
+  let emulator: RunningEmulator;
+  let app: INestApplication;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    emulator = await startEmulator({
       port: 0,
       log: () => {},
       hubs: {
@@ -71,11 +76,18 @@ describe('the guide app on Fastify, on the emulator', () => {
     });
     process.env.WebPubSubConnectionString = emulator.connectionString;
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = moduleRef.createNestApplication(
-      new FastifyAdapter() as unknown as AbstractHttpAdapter,
-      { logger: false },
-    );
+    app = moduleRef.createNestApplication(new FastifyAdapter() as unknown as AbstractHttpAdapter, {
+      logger: false,
+    });
     await app.listen(port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await emulator?.close();
+    delete process.env.WebPubSubConnectionString;
+  });
+
+  it('negotiates, broadcasts a message to the lobby through the injected client and replies', async () => {
     const client = new WebPubSubClient(
       {
         getClientAccessUrl: async () => {
@@ -107,9 +119,18 @@ describe('the guide app on Fastify, on the emulator', () => {
       const stopped = new Promise(resolve => client.on('stopped', resolve));
       client.stop();
       await stopped;
-      await app.close();
-      await emulator.close();
-      delete process.env.WebPubSubConnectionString;
+    }
+  });
+
+  it('scripts/hello.ts (step 2) connects as alice, sends and prints the reply', async () => {
+    const printed = new Promise<unknown[]>(resolve =>
+      jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => resolve(args)),
+    );
+    try {
+      await fixture('scripts/hello');
+      expect(await printed).toEqual(['reply:', 'message 1 received']);
+    } finally {
+      jest.restoreAllMocks();
     }
   });
 });

@@ -27,7 +27,15 @@ import {
   WebPubSubModule,
   WebPubSubWsAdapter,
 } from '../../lib/index.js';
-import { createUserEventRequest, readUserEventResponse } from '../../lib/testing/index.js';
+import {
+  createConnectedRequest,
+  createProtobufUserEventRequest,
+  createTestConnectionString,
+  createUserEventRequest,
+  packAny,
+  readUserEventResponse,
+  type WebPubSubTestRequest,
+} from '../../lib/testing/index.js';
 import {
   ChatGateway,
   DenyGuard,
@@ -361,30 +369,50 @@ describe.each(PLATFORMS)('Nest gateways on Web PubSub (%s)', platform => {
     expect(record.disconnections.get(id)?.count).toBe(1);
   });
 
-  it('an event of a connection this process has not seen creates its socket once', async () => {
-    const { connectionString } = emulator;
-    const event = (data: string) =>
-      createUserEventRequest({
-        connectionString,
+  /** Posts a built event to the app, as the service would; the answer read back. */
+  async function post(request: WebPubSubTestRequest) {
+    const response = await http(`${url}${request.url}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.payload,
+    });
+    return readUserEventResponse({
+      status: response.status,
+      headers: response.headers,
+      body: response.body,
+    } as never);
+  }
+
+  it("a protobuf client's event reaches @MessageBody() as its bytes (the serialized Any)", async () => {
+    const value = Uint8Array.from([8, 150, 1]);
+    const answer = await post(
+      createProtobufUserEventRequest({
+        connectionString: emulator.connectionString,
         hub: 'chat',
-        connectionId: 'from-another-replica',
-        userId: 'nora',
-        event: 'count',
-        data,
-        states: { count: 41 },
-      });
+        connectionId: 'protobuf-client',
+        event: 'bytes',
+        typeUrl: 'type.googleapis.com/test.Counter',
+        value,
+      }),
+    );
+    const any = packAny('type.googleapis.com/test.Counter', value);
+    expect(answer).toMatchObject({ ok: true, dataType: 'binary' });
+    expect([...(answer as { data: Buffer }).data]).toEqual([0, ...any]);
+  });
+
+  it('an event of a connection this process has not seen creates its socket once', async () => {
     for (const expected of [42, 42]) {
-      const request = event('x');
-      const response = await http(`${url}${request.url}`, {
-        method: request.method,
-        headers: request.headers,
-        body: request.payload,
-      });
-      const answer = readUserEventResponse({
-        status: response.status,
-        headers: response.headers,
-        body: response.body,
-      } as never);
+      const answer = await post(
+        createUserEventRequest({
+          connectionString: emulator.connectionString,
+          hub: 'chat',
+          connectionId: 'from-another-replica',
+          userId: 'nora',
+          event: 'count',
+          data: 'x',
+          states: { count: 41 },
+        }),
+      );
       expect(answer).toMatchObject({ ok: true, dataType: 'json', data: expected });
     }
     expect(record.connections.get('from-another-replica')).toBe(1);
@@ -401,6 +429,80 @@ function stop(peer: Peer): Promise<void> {
     peer.client.stop();
   });
 }
+
+@WebSocketGateway({ namespace: 'chat' })
+class FragileGateway {
+  handleConnection(socket: { id: string }): Promise<void> | void {
+    if (socket.id === 'throws') throw new Error('handleConnection failed on purpose');
+    if (socket.id === 'rejects') return Promise.reject(new Error('rejected on purpose'));
+  }
+
+  @SubscribeMessage('slow')
+  async slow(): Promise<string> {
+    await new Promise(resolve => setTimeout(resolve, 300));
+    return 'slow done';
+  }
+}
+
+describe.each(PLATFORMS)('gateway lifecycle on %s', platform => {
+  const connectionString = createTestConnectionString();
+
+  async function start(): Promise<{ app: INestApplication; url: string }> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [WebPubSubModule.forRoot({ hub: 'chat', connectionString })],
+      providers: [FragileGateway],
+    }).compile();
+    const app = moduleRef.createNestApplication(createAdapter(platform), { logger: false });
+    app.useWebSocketAdapter(new WebPubSubWsAdapter(app));
+    await app.listen(0, '127.0.0.1');
+    return {
+      app,
+      url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`,
+    };
+  }
+
+  const send = (url: string, request: WebPubSubTestRequest) =>
+    http(`${url}${request.url}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.payload,
+    });
+
+  it('a handleConnection that throws or rejects ends neither the process nor the events', async () => {
+    const { app, url } = await start();
+    try {
+      for (const connectionId of ['throws', 'rejects']) {
+        const connected = await send(
+          url,
+          createConnectedRequest({ connectionString, connectionId }),
+        );
+        expect(connected.status).toBe(204);
+        const answer = await send(
+          url,
+          createUserEventRequest({ connectionString, connectionId, event: 'slow', data: 'x' }),
+        );
+        expect(answer.text).toBe('slow done');
+      }
+      // An uncaught exception or unhandled rejection would have failed this spec by now.
+      await new Promise(resolve => setTimeout(resolve, 50));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('app.close() waits for a gateway handler in flight', async () => {
+    const { app, url } = await start();
+    const pending = send(
+      url,
+      createUserEventRequest({ connectionString, connectionId: 'c1', event: 'slow', data: 'x' }),
+    );
+    await new Promise(resolve => setTimeout(resolve, 100));
+    await app.close();
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(answer.text).toBe('slow done');
+  });
+});
 
 describe('gateway start-up errors', () => {
   async function init(providers: unknown[], options: object = {}) {

@@ -15,6 +15,7 @@ import { Connection } from '../state/hubs.js';
 import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL } from './json-protocol.js';
 import { PROTOBUF_RELIABLE_SUBPROTOCOL, PROTOBUF_SUBPROTOCOL } from './protobuf-protocol.js';
 import { ClientSession, CloseCode } from './client-session.js';
+import { RawSendModeError, readRawSendMode, type RawSendToGroup } from './raw-send-mode.js';
 import type { SessionLimits } from './session-limits.js';
 import {
   connectBody,
@@ -90,6 +91,7 @@ export class ClientEndpoint {
       this.#recover(req, socket, head, request, recoveryId);
       return;
     }
+    const rawSend = this.#rawSendMode(request);
     const settings = this.#options.upstream.settings(request.hub);
     const token = accessToken(req, request.query);
     let claims: JWTPayload = {};
@@ -177,6 +179,7 @@ export class ClientEndpoint {
         },
       },
       accepted,
+      rawSend,
     );
     session.connection = new Connection(
       hubName,
@@ -186,6 +189,14 @@ export class ClientEndpoint {
       chosen,
       session,
     );
+    if (rawSend && !session.connection.can('sendToGroup', rawSend.group)) {
+      this.#rejected(
+        request.hub,
+        403,
+        `webpubsub_mode=sendToGroup: the connection may not send to group ${JSON.stringify(rawSend.group)} ` +
+          `(role webpubsub.sendToGroup or webpubsub.sendToGroup.${rawSend.group} needed)`,
+      );
+    }
     this.#pendingSockets.delete(socket);
     this.#upgrade(req, socket, head, chosen, ws => {
       this.#options.hubs.add(session.connection, finalGroups);
@@ -253,6 +264,17 @@ export class ClientEndpoint {
       });
       this.#options.log(`client ${request.hub}/${connectionId} recovered`);
     });
+  }
+
+  /** `webpubsub_mode` of a client without subprotocol; a 400 refusal when it cannot be honoured. */
+  #rawSendMode(request: ClientRequest): RawSendToGroup | undefined {
+    const subprotocolClient = request.offered.some(name => PREFERRED_SUBPROTOCOLS.includes(name));
+    try {
+      return readRawSendMode(request.query, subprotocolClient);
+    } catch (error) {
+      if (error instanceof RawSendModeError) this.#rejected(request.hub, 400, error.message);
+      throw error;
+    }
   }
 
   #upgrade(

@@ -18,6 +18,7 @@ import type { AckErrorName, Frame, WireCodec } from './wire-codec.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
 import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL, jsonCodec } from './json-protocol.js';
+import type { RawSendToGroup } from './raw-send-mode.js';
 import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 import type { SessionLimits } from './session-limits.js';
@@ -97,6 +98,8 @@ export class ClientSession implements ClientSink {
   constructor(
     readonly context: SessionContext,
     subject: EventSubject,
+    /** A client without subprotocol that publishes its frames to a group (`webpubsub_mode=sendToGroup`). */
+    readonly rawSend?: RawSendToGroup,
   ) {
     this.subject = subject;
     this.kind = clientKind(subject.subprotocol);
@@ -313,7 +316,8 @@ export class ClientSession implements ClientSink {
     const codec = this.kind.codec;
     if (!codec) {
       const message: OutboundMessage = { dataType: isBinary ? 'binary' : 'text', data };
-      this.#enqueue(() => this.#simpleMessage(message));
+      if (this.rawSend) this.#enqueue(() => this.#rawSendToGroup(this.rawSend!, message));
+      else this.#enqueue(() => this.#simpleMessage(message));
       return;
     }
     let message: ClientMessage;
@@ -365,6 +369,18 @@ export class ClientSession implements ClientSink {
       drop++;
     }
     if (drop > 0) this.#unacked.splice(0, drop);
+  }
+
+  /** A raw frame published to the client's group; without the permission (revoked over REST) the client is closed with 1008. */
+  #rawSendToGroup({ group, noEcho }: RawSendToGroup, message: OutboundMessage): void {
+    if (!this.connection.can('sendToGroup', group)) {
+      this.#finish(
+        CloseCode.policyViolation,
+        `no permission to send to group ${JSON.stringify(group)} (webpubsub_mode=sendToGroup)`,
+      );
+      return;
+    }
+    this.context.hubs.publishFromClient(this.connection, group, message, noEcho);
   }
 
   async #simpleMessage(message: OutboundMessage): Promise<void> {
