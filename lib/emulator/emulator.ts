@@ -12,11 +12,9 @@ import { createRestApi } from './rest/rest-api.js';
 import { createLiveView } from './live-view/live-view.js';
 import { MqttEndpoint } from './mqtt/mqtt-endpoint.js';
 import { createSocketIoMode } from './socket-io/socket-io-mode.js';
+import { ConfigFile } from './config-file.js';
 import { TrafficLog } from './traffic-log.js';
-import {
-  validateEmulatorOptions,
-  type EmulatorOptions as EmulatorSettings,
-} from './emulator-options.js';
+import { validateEmulatorOptions, type EmulatorSettings } from './emulator-options.js';
 import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream/upstream.js';
 
 /** The development access key the emulator uses unless told otherwise. Not a secret: it is printed. */
@@ -95,8 +93,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const port = options.port ?? EMULATOR_DEFAULT_PORT;
   const host = options.host ?? '127.0.0.1';
   const accessKey = options.accessKey ?? EMULATOR_ACCESS_KEY;
-  const hubSettings = options.hubs ?? {};
   const log = options.log ?? ((line: string) => console.log(line));
+  const config =
+    options.configFile === undefined
+      ? undefined
+      : new ConfigFile({ path: options.configFile, extra: options.hubs ?? {}, log });
+  const hubSettings = config?.hubs ?? options.hubs ?? {};
   const timings: EmulatorTimings = {
     ...DEFAULT_UPSTREAM_TIMINGS,
     ...DEFAULT_SESSION_LIMITS,
@@ -192,6 +194,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const urlHost = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
   const endpoint = `http://${urlHost}:${actualPort}`;
   upstream.setEndpointHost(`${urlHost}:${actualPort}`);
+  // A reloaded configuration routes the events that follow; new hubs show in the live view.
+  config?.watch(changed => {
+    upstream.reconfigure(changed);
+    for (const name of Object.keys(changed)) hubs.hub(name);
+  });
   let closing: Promise<void> | undefined;
   return {
     endpoint,
@@ -205,6 +212,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         clients.close();
         mqtt.close();
         socketIo.close();
+        config?.close();
         upstream.close();
         view.close?.();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));

@@ -35,8 +35,11 @@ export type StateChange =
       readonly states: ConnectionStates;
     };
 
-/** An MQTT connect refusal body: `{"mqtt":{"code","reason"?,"userProperties"?}}`. */
-export interface MqttConnectError {
+/**
+ * An MQTT connect refusal as the answer carries it: `{"mqtt":{"code","reason"?,"userProperties"?}}`
+ * (the class `MqttConnectError` of the main entry is what a handler throws to send one).
+ */
+export interface MqttConnectRefusal {
   readonly code: number;
   readonly reason?: string;
   readonly userProperties?: readonly MqttUserProperty[];
@@ -60,7 +63,7 @@ export type ConnectResult =
       /** The body as text (a plain-text refusal's message, or the JSON of an MQTT refusal). */
       readonly message: string;
       /** Present when the body is an MQTT refusal. */
-      readonly mqtt?: MqttConnectError;
+      readonly mqtt?: MqttConnectRefusal;
     };
 
 export type UserEventResult =
@@ -142,7 +145,7 @@ export function readConnectResult(answer: WireAnswer): ConnectResult {
     const message = bytes.toString('utf8');
     const mqtt =
       mediaType(header(answer, Header.contentType)) === 'application/json'
-        ? readMqttConnectError(message)
+        ? readMqttConnectRefusal(message)
         : undefined;
     return mqtt
       ? { accepted: false, status: answer.status, message, mqtt }
@@ -201,7 +204,7 @@ export function readConnectResult(answer: WireAnswer): ConnectResult {
 }
 
 /** The MQTT refusal in a JSON body, or `undefined` when the body is not one. */
-function readMqttConnectError(text: string): MqttConnectError | undefined {
+function readMqttConnectRefusal(text: string): MqttConnectRefusal | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { verifyAccessToken } from '../../protocol/client-access-token.js';
-import { HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { hubNameProblem } from '../../protocol/names.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HubRegistry } from '../state/hubs.js';
 import { Connection } from '../state/hubs.js';
@@ -346,12 +346,8 @@ function parseRequest(req: IncomingMessage): ClientRequest {
       `no client endpoint at ${url.pathname.slice(0, 200)}; use /client/hubs/{hub}`,
     );
   }
-  if (!HUB_NAME_PATTERN.test(hub)) {
-    throw new Refusal(
-      400,
-      `hub name ${JSON.stringify(hub.slice(0, 140))} is not valid (a letter, then up to 127 letters, digits or _\`,.[])`,
-    );
-  }
+  const problem = hubNameProblem(hub);
+  if (problem) throw new Refusal(400, problem);
   const offered = (req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map(name => name.trim())

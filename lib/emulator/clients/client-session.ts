@@ -19,7 +19,7 @@ import type { OutboundMessage } from '../state/hub-operations.js';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
 import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL, jsonCodec } from './json-protocol.js';
 import type { RawSendToGroup } from './raw-send-mode.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { bodyText, elapsedMs, type TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 import type { SessionLimits } from './session-limits.js';
 
@@ -38,6 +38,12 @@ const KINDS: Readonly<Record<string, ClientKind>> = {
 };
 
 const SIMPLE: ClientKind = { codec: undefined, reliable: false };
+
+/** What a client frame came to, for its traffic record. */
+interface FrameOutcome {
+  readonly reach?: number;
+  readonly error?: string;
+}
 
 export interface SessionContext {
   readonly hubs: HubRegistry;
@@ -316,8 +322,18 @@ export class ClientSession implements ClientSink {
     const codec = this.kind.codec;
     if (!codec) {
       const message: OutboundMessage = { dataType: isBinary ? 'binary' : 'text', data };
-      if (this.rawSend) this.#enqueue(() => this.#rawSendToGroup(this.rawSend!, message));
-      else this.#enqueue(() => this.#simpleMessage(message));
+      const raw = this.rawSend;
+      if (raw) {
+        this.#enqueue(() =>
+          this.#recorded('sendToGroup', raw.group, message, () =>
+            this.#rawSendToGroup(raw, message),
+          ),
+        );
+      } else {
+        this.#enqueue(() =>
+          this.#recorded('message', undefined, message, () => this.#simpleMessage(message)),
+        );
+      }
       return;
     }
     let message: ClientMessage;
@@ -338,7 +354,14 @@ export class ClientSession implements ClientSink {
       case 'cancelInvocation':
         return;
       default:
-        this.#enqueue(() => this.#execute(message));
+        this.#enqueue(() =>
+          this.#recorded(
+            message.type === 'unsupported' ? message.name : message.type,
+            'group' in message ? message.group : 'event' in message ? message.event : undefined,
+            'payload' in message ? message.payload : undefined,
+            () => this.#execute(message),
+          ),
+        );
     }
   }
 
@@ -372,28 +395,65 @@ export class ClientSession implements ClientSink {
   }
 
   /** A raw frame published to the client's group; without the permission (revoked over REST) the client is closed with 1008. */
-  #rawSendToGroup({ group, noEcho }: RawSendToGroup, message: OutboundMessage): void {
+  #rawSendToGroup({ group, noEcho }: RawSendToGroup, message: OutboundMessage): FrameOutcome {
     if (!this.connection.can('sendToGroup', group)) {
-      this.#finish(
-        CloseCode.policyViolation,
-        `no permission to send to group ${JSON.stringify(group)} (webpubsub_mode=sendToGroup)`,
-      );
-      return;
+      const error = `no permission to send to group ${JSON.stringify(group)} (webpubsub_mode=sendToGroup)`;
+      this.#finish(CloseCode.policyViolation, error);
+      return { error, reach: 0 };
     }
-    this.context.hubs.publishFromClient(this.connection, group, message, noEcho);
+    return { reach: this.context.hubs.publishFromClient(this.connection, group, message, noEcho) };
   }
 
-  async #simpleMessage(message: OutboundMessage): Promise<void> {
+  async #simpleMessage(message: OutboundMessage): Promise<FrameOutcome | void> {
     const outcome = await this.context.upstream.userEvent(this.subject, 'message', message);
     if (this.#ended) return;
     if (!outcome.ok) {
       this.#finish(CloseCode.internalError, outcome.reason);
-      return;
+      return { error: outcome.reason };
     }
     if (outcome.message) this.deliver({ from: 'server', message: outcome.message });
   }
 
-  async #execute(message: ClientMessage): Promise<void> {
+  /**
+   * Runs one client frame and records it (kind `client`): the frame's type, the group or event it
+   * names, its data, how many connections a `sendToGroup` reached, and the error it was answered.
+   */
+  async #recorded(
+    action: string,
+    target: string | undefined,
+    payload: OutboundMessage | undefined,
+    run: () => Promise<FrameOutcome | void> | FrameOutcome | void,
+  ): Promise<void> {
+    const started = performance.now();
+    const time = Date.now();
+    let outcome: FrameOutcome | void = undefined;
+    try {
+      outcome = await run();
+    } finally {
+      const { hub, connectionId, userId, subprotocol } = this.connection;
+      this.context.traffic.record({
+        kind: 'client',
+        time,
+        hub,
+        action,
+        target,
+        connectionId,
+        userId,
+        subprotocol,
+        durationMs: elapsedMs(started),
+        ...(payload
+          ? {
+              dataType: payload.dataType,
+              request: { headers: {}, body: bodyText(payload.dataType, payload.data) },
+            }
+          : {}),
+        ...(outcome?.reach === undefined ? {} : { reach: outcome.reach }),
+        ...(outcome?.error === undefined ? {} : { detail: outcome.error }),
+      });
+    }
+  }
+
+  async #execute(message: ClientMessage): Promise<FrameOutcome | void> {
     const ackId = 'ackId' in message ? message.ackId : undefined;
     if (ackId !== undefined && this.#succeededAckIds.has(ackId)) {
       this.#ack(ackId, {
@@ -408,11 +468,9 @@ export class ClientSession implements ClientSink {
       case 'joinGroup':
       case 'leaveGroup': {
         if (!connection.can('joinLeaveGroup', message.group)) {
-          this.#ack(ackId, {
-            name: 'Forbidden',
-            message: `The connection has no permission to ${message.type === 'joinGroup' ? 'join' : 'leave'} group ${JSON.stringify(message.group)} (role webpubsub.joinLeaveGroup.${message.group} needed)`,
-          });
-          return;
+          const error = `The connection has no permission to ${message.type === 'joinGroup' ? 'join' : 'leave'} group ${JSON.stringify(message.group)} (role webpubsub.joinLeaveGroup.${message.group} needed)`;
+          this.#ack(ackId, { name: 'Forbidden', message: error });
+          return { error };
         }
         if (message.type === 'joinGroup') hubs.join(connection, message.group);
         else hubs.leave(connection, message.group);
@@ -421,15 +479,18 @@ export class ClientSession implements ClientSink {
       }
       case 'sendToGroup': {
         if (!connection.can('sendToGroup', message.group)) {
-          this.#ack(ackId, {
-            name: 'Forbidden',
-            message: `The connection has no permission to send to group ${JSON.stringify(message.group)} (role webpubsub.sendToGroup.${message.group} needed)`,
-          });
-          return;
+          const error = `The connection has no permission to send to group ${JSON.stringify(message.group)} (role webpubsub.sendToGroup.${message.group} needed)`;
+          this.#ack(ackId, { name: 'Forbidden', message: error });
+          return { error, reach: 0 };
         }
-        hubs.publishFromClient(connection, message.group, message.payload, message.noEcho);
+        const reach = hubs.publishFromClient(
+          connection,
+          message.group,
+          message.payload,
+          message.noEcho,
+        );
         this.#ack(ackId);
-        return;
+        return { reach };
       }
       case 'streamStart':
         this.#streams?.open(message);
@@ -450,7 +511,7 @@ export class ClientSession implements ClientSink {
         if (this.#ended) return;
         if (!outcome.ok) {
           this.#ack(ackId, { name: 'InternalServerError', message: outcome.reason });
-          return;
+          return { error: outcome.reason };
         }
         if (outcome.message) this.deliver({ from: 'server', message: outcome.message });
         this.#ack(ackId);
@@ -468,14 +529,13 @@ export class ClientSession implements ClientSink {
               : { error: { name: 'InternalServerError', message: outcome.reason } },
           ),
         );
-        return;
+        return outcome.ok ? undefined : { error: outcome.reason };
       }
-      case 'unsupported':
-        this.#ack(ackId, {
-          name: 'BadRequest',
-          message: `${message.name} messages are not supported by the emulator`,
-        });
-        return;
+      case 'unsupported': {
+        const error = `${message.name} messages are not supported by the emulator`;
+        this.#ack(ackId, { name: 'BadRequest', message: error });
+        return { error };
+      }
     }
   }
 

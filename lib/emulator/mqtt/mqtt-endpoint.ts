@@ -28,7 +28,7 @@ import {
   stringList,
   type ClientRequest,
 } from '../clients/upgrade.js';
-import { HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { hubNameProblem } from '../../protocol/names.js';
 import type { SessionLimits } from '../clients/session-limits.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import { MqttLink } from './mqtt-link.js';
@@ -455,12 +455,8 @@ function parseRequest(req: IncomingMessage): ClientRequest {
   } catch {
     throw new Refusal(400, 'the hub name in the path is not valid percent-encoding');
   }
-  if (!HUB_NAME_PATTERN.test(hub)) {
-    throw new Refusal(
-      400,
-      `hub name ${JSON.stringify(hub.slice(0, 140))} is not valid (a letter, then up to 127 letters, digits or _\`,.[])`,
-    );
-  }
+  const problem = hubNameProblem(hub);
+  if (problem) throw new Refusal(400, problem);
   const offered = (req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map(name => name.trim())

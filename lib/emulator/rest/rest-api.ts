@@ -16,7 +16,7 @@ import {
   signClientAccessToken,
   verifyAccessToken,
 } from '../../protocol/client-access-token.js';
-import { groupNameProblem, HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { groupNameProblem, hubNameProblem } from '../../protocol/names.js';
 import { quote } from '../../protocol/text.js';
 import {
   OperationNotImplementedError,
@@ -39,7 +39,7 @@ import {
   ServiceErrorCode,
   writeRestError,
 } from './rest-errors.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { elapsedMs, type TrafficLog } from '../traffic-log.js';
 
 export interface RestApiOptions {
   readonly hubs: HubOperations;
@@ -103,7 +103,7 @@ const ROUTES: readonly Route[] = [
     operation: 'sendToAll',
     run: async c => {
       const message = await c.message();
-      c.hubs.sendToAll(c.hub, message, c.sendOptions());
+      c.reached(c.hubs.sendToAll(c.hub, message, c.sendOptions()));
       return ACCEPTED;
     },
   },
@@ -149,7 +149,7 @@ const ROUTES: readonly Route[] = [
     operation: 'sendToUser',
     run: async c => {
       const message = await c.message();
-      c.hubs.sendToUser(c.hub, c.param('userId'), message, c.sendOptions());
+      c.reached(c.hubs.sendToUser(c.hub, c.param('userId'), message, c.sendOptions()));
       return ACCEPTED;
     },
   },
@@ -206,7 +206,7 @@ const ROUTES: readonly Route[] = [
     run: async c => {
       const message = await c.message();
       c.messageTtlSeconds();
-      c.hubs.sendToConnection(c.hub, c.param('connectionId'), message);
+      c.reached(c.hubs.sendToConnection(c.hub, c.param('connectionId'), message));
       return ACCEPTED;
     },
   },
@@ -244,7 +244,7 @@ const ROUTES: readonly Route[] = [
     operation: 'sendToGroup',
     run: async c => {
       const message = await c.message();
-      c.hubs.sendToGroup(c.hub, c.param('group'), message, c.sendOptions());
+      c.reached(c.hubs.sendToGroup(c.hub, c.param('group'), message, c.sendOptions()));
       return ACCEPTED;
     },
   },
@@ -381,6 +381,9 @@ function matchPath(
 class Call {
   /** Decoded body, kept for the traffic record. */
   requestBody: Buffer | undefined;
+  /** For the traffic record: the message's data type and how many connections a send reached. */
+  dataType: OutboundMessage['dataType'] | undefined;
+  reach: number | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -394,6 +397,11 @@ class Call {
 
   param(name: string): string {
     return this.params.get(name) as string;
+  }
+
+  /** Keeps a send's reach when the state counts it. */
+  reached(reach: number | void): void {
+    if (typeof reach === 'number') this.reach = reach;
   }
 
   async message(): Promise<OutboundMessage> {
@@ -422,6 +430,7 @@ class Call {
       const text = utf8(data);
       if (dataType === 'json') parseJson(text);
     }
+    this.dataType = dataType;
     return { dataType, data };
   }
 
@@ -515,13 +524,14 @@ class Call {
   async clientToken(): Promise<string> {
     const query = this.query;
     const clientType = query.get('clientType');
-    let clientProtocol: 'default' | 'mqtt' = 'default';
+    let clientProtocol: 'default' | 'mqtt' | 'socketio' = 'default';
     if (clientType !== null) {
       if (/^mqtt$/i.test(clientType)) clientProtocol = 'mqtt';
+      else if (/^socketio$/i.test(clientType)) clientProtocol = 'socketio';
       else if (!/^default$/i.test(clientType)) {
         throw invalidParameter(
           'clientType',
-          `clientType ${quote(clientType)} is not one of Default, MQTT`,
+          `clientType ${quote(clientType)} is not one of Default, MQTT, SocketIO`,
         );
       }
     }
@@ -767,6 +777,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
 
   async function handleRestRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
+    const startedAt = performance.now();
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     const queryStart = rawUrl.indexOf('?');
@@ -802,12 +813,8 @@ export function createRestApi(options: RestApiOptions): RestApi {
         const params = matched.params as Map<string, string>;
         operation = route.operation;
         await authenticate(req, rawPath);
-        if (!HUB_NAME_PATTERN.test(hub)) {
-          throw invalidParameter(
-            'hub',
-            `Hub name ${quote(hub)} is invalid: it starts with a letter and has at most 128 letters, digits or _\`,.[]`,
-          );
-        }
+        const hubProblem = hubNameProblem(hub);
+        if (hubProblem) throw invalidParameter('hub', hubProblem);
         for (const [name, value] of params) {
           if (name === 'group') checkGroupName(value);
           else if (value === '') throw badRequest(`${name} is empty`);
@@ -824,14 +831,16 @@ export function createRestApi(options: RestApiOptions): RestApi {
       answer = { status: error.status };
     }
     let responseBody: string | undefined;
+    let responseHeaders: Record<string, string> = {};
     try {
-      responseBody = send(res, method, answer, error);
+      ({ body: responseBody, headers: responseHeaders } = send(res, method, answer, error));
     } catch {
       // The socket is gone; nothing more can be said to this client.
       res.destroy();
     }
     // A failing log sink or live-view listener must not become an unhandled rejection.
-    const durationMs = Date.now() - started;
+    const durationMs = elapsedMs(startedAt);
+    const target = call ? [...call.params.values()].join(' · ') : '';
     const url = redactUrl(rawUrl);
     const line = `REST ${method} ${url} -> ${answer.status} ${operation} (${durationMs} ms)${error ? `: ${error.message}` : ''}`;
     try {
@@ -849,13 +858,16 @@ export function createRestApi(options: RestApiOptions): RestApi {
         url,
         status: answer.status,
         durationMs,
+        ...(target === '' ? {} : { target }),
+        ...(call?.dataType === undefined ? {} : { dataType: call.dataType }),
+        ...(call?.reach === undefined ? {} : { reach: call.reach }),
         detail: error?.message,
         request: {
           headers: redactHeaders(req.headers),
           body: call?.requestBody === undefined ? undefined : recordedBody(call.requestBody, req),
         },
         response: {
-          headers: stringHeaders(res.getHeaders()),
+          headers: { ...stringHeaders(res.getHeaders()), ...responseHeaders },
           body:
             operation === 'generateClientToken' && !error ? '{"token":"<redacted>"}' : responseBody,
         },
@@ -914,16 +926,16 @@ function toRestError(thrown: unknown): RestError {
   );
 }
 
-/** Writes the answer; returns the body text for the traffic record. */
+/** Writes the answer; returns the body text and the headers written, for the traffic record. */
 function send(
   res: ServerResponse,
   method: string,
   answer: Answer,
   error: RestError | undefined,
-): string | undefined {
+): { body: string | undefined; headers: Record<string, string> } {
   if (res.headersSent) {
     res.end();
-    return undefined;
+    return { body: undefined, headers: {} };
   }
   let headers: Record<string, string>;
   let text: string | undefined;
@@ -943,10 +955,10 @@ function send(
   res.writeHead(answer.status, headers);
   if (method === 'HEAD') {
     res.end();
-    return undefined;
+    return { body: undefined, headers };
   }
   res.end(payload);
-  return text;
+  return { body: text, headers };
 }
 
 function redactUrl(rawUrl: string): string {

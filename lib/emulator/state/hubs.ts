@@ -56,8 +56,6 @@ export class Connection implements ConnectionView {
   readonly #grants = new Set<string>();
   /** REST revocations of one group, which override a role that would allow it. */
   readonly #revoked = new Set<string>();
-  /** The opaque `ce-connectionState` the upstream set last. */
-  state: string | undefined;
   /** MQTT clients: 4 (3.1.1) or 5 (5.0), for the live view. */
   mqttVersion: number | undefined;
 
@@ -250,16 +248,16 @@ export class HubRegistry implements HubOperations {
     if (members?.size === 0) hub.groups.delete(group);
   }
 
-  /** A client `sendToGroup` or group stream fragment: to every member, the sender too unless `noEcho`. */
+  /** A client `sendToGroup` or group stream fragment: to every member, the sender too unless `noEcho`. Returns the reach. */
   publishFromClient(
     sender: Connection,
     group: string,
     message: OutboundMessage,
     noEcho: boolean,
     stream?: StreamInfo,
-  ): void {
+  ): number {
     const hub = this.#existing(sender.hub);
-    if (!hub) return;
+    if (!hub) return 0;
     const delivery: ClientDelivery = {
       from: 'group',
       group,
@@ -268,11 +266,14 @@ export class HubRegistry implements HubOperations {
       stream,
     };
     const endMarker = stream?.endOfStream === true;
+    let reach = 0;
     for (const member of hub.groups.get(group) ?? []) {
       if (noEcho && member === sender) continue;
       if (endMarker && member.sink.speaksStreams !== true) continue;
       member.sink.deliver(delivery);
+      reach++;
     }
+    return reach;
   }
 
   // ---- HubOperations (REST) ----
@@ -293,33 +294,42 @@ export class HubRegistry implements HubOperations {
     return (this.#existing(hub)?.groups.get(group)?.size ?? 0) > 0;
   }
 
-  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send([...target.connections.values()], { from: 'server', message }, options);
+    if (!target) return 0;
+    return this.#send([...target.connections.values()], { from: 'server', message }, options);
   }
 
-  sendToUser(hub: string, userId: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToUser(hub: string, userId: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send(target.connectionsOfUser(userId), { from: 'server', message }, options);
+    if (!target) return 0;
+    return this.#send(target.connectionsOfUser(userId), { from: 'server', message }, options);
   }
 
-  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): void {
-    this.connection(hub, connectionId)?.sink.deliver({ from: 'server', message });
+  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): number {
+    const connection = this.connection(hub, connectionId);
+    connection?.sink.deliver({ from: 'server', message });
+    return connection ? 1 : 0;
   }
 
-  sendToGroup(hub: string, group: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToGroup(hub: string, group: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send(target.membersOf(group), { from: 'group', group, message }, options);
+    if (!target) return 0;
+    return this.#send(target.membersOf(group), { from: 'group', group, message }, options);
   }
 
+  /** Hands `delivery` to each selected connection; how many that was. */
   #send(
     connections: Connection[],
     delivery: ClientDelivery,
     options: SendOptions | undefined,
-  ): void {
+  ): number {
+    let reach = 0;
     for (const connection of select(connections, options?.excluded, options?.filter)) {
       connection.sink.deliver(delivery);
+      reach++;
     }
+    return reach;
   }
 
   closeConnection(hub: string, connectionId: string, reason?: string): void {
