@@ -53,15 +53,15 @@ export class EmulatorOptionsError extends Error {
 const HUB_KEYS = ['eventHandlers', 'anonymousConnectPolicy'];
 const HANDLER_KEYS = ['urlTemplate', 'userEventPattern', 'systemEvents'];
 /** Names from other configuration forms, with the name this one uses. */
-const KEY_HINTS: Record<string, string> = {
-  EventHandlers: 'eventHandlers',
-  AnonymousConnectPolicy: 'anonymousConnectPolicy',
-  UrlTemplate: 'urlTemplate',
-  EventPattern: 'userEventPattern',
-  eventPattern: 'userEventPattern',
-  UserEventPattern: 'userEventPattern',
-  SystemEvents: 'systemEvents',
-};
+const KEY_HINTS = new Map<string, string>([
+  ['EventHandlers', 'eventHandlers'],
+  ['AnonymousConnectPolicy', 'anonymousConnectPolicy'],
+  ['UrlTemplate', 'urlTemplate'],
+  ['EventPattern', 'userEventPattern'],
+  ['eventPattern', 'userEventPattern'],
+  ['UserEventPattern', 'userEventPattern'],
+  ['SystemEvents', 'systemEvents'],
+]);
 
 const fail = (message: string): never => {
   throw new EmulatorOptionsError(message);
@@ -86,7 +86,7 @@ function checkKeys(
 ): void {
   for (const key of Object.keys(value)) {
     if (allowed.includes(key)) continue;
-    const hint = KEY_HINTS[key];
+    const hint = KEY_HINTS.get(key);
     fail(
       hint
         ? `${where}: unknown setting "${key}" (this configuration calls it "${hint}")`

@@ -3,6 +3,7 @@ import { decodeConnectionState, type ConnectionStates } from './connection-state
 import { Header, type UserEventDataType } from './headers.js';
 import { copyUserProperties, readMqttUserProperties, type MqttUserProperty } from './mqtt.js';
 import { quote } from './text.js';
+import { jsonDepthProblem } from './json-depth.js';
 
 /** An event handler's answer as an HTTP client received it. Header names in any case. */
 export interface WireAnswer {
@@ -255,8 +256,16 @@ export function readUserEventResult(answer: WireAnswer): UserEventResult {
       return { ...base, dataType, data: bytes };
     case 'json': {
       let data: unknown;
+      const text = bytes.toString('utf8');
+      const tooDeep = jsonDepthProblem(text);
+      if (tooDeep) {
+        throw new ResponseFormatError(
+          answer.status,
+          `The user event answer is refused: ${tooDeep}`,
+        );
+      }
       try {
-        data = JSON.parse(bytes.toString('utf8'));
+        data = JSON.parse(text);
       } catch (error) {
         throw new ResponseFormatError(
           answer.status,
@@ -275,7 +284,8 @@ export function readUserEventResult(answer: WireAnswer): UserEventResult {
 }
 
 function lowerCaseHeaders(answer: WireAnswer): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  // Keyed by the answer's header names: no prototype for `constructor` or `__proto__` to shadow.
+  const headers: Record<string, string[]> = Object.create(null);
   for (const key in answer.headers) {
     const lower = key.toLowerCase();
     if (headers[lower] === undefined) headers[lower] = answerHeaderValues(answer, lower);

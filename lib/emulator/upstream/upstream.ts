@@ -699,7 +699,8 @@ export function expandTemplate(template: string, hub: string, event: string): st
 }
 
 function flattenIncoming(headers: AnswerHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Keyed by the handler's header names: no prototype.
+  const out: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) out[name] = value.join(', ');
   }
