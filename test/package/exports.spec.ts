@@ -157,7 +157,7 @@ const API: Record<string, { values: string[]; types: string[] }> = {
       'FakeWebPubSubServiceClientOptions',
       'GroupRequestOptions',
       'HandshakeResult',
-      'MqttConnectError',
+      'MqttConnectRefusal',
       'MqttErrorResponse',
       'MqttUserProperty',
       'ProtobufAny',
@@ -190,6 +190,14 @@ const API: Record<string, { values: string[]; types: string[] }> = {
       'RunningEmulator',
       'SystemEventName',
     ],
+  },
+  './socket.io': {
+    values: [
+      'DEFAULT_READY_TIMEOUT_MS',
+      'WebPubSubSocketIoAdapter',
+      'WebPubSubSocketIoStartupError',
+    ],
+    types: ['WebPubSubSocketIoAdapterOptions'],
   },
 };
 

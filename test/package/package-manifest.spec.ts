@@ -46,7 +46,29 @@ describe('package manifest', () => {
   it('never imports an HTTP platform package at runtime', () => {
     for (const file of sources(join(root, 'lib'))) {
       const text = readFileSync(file, 'utf8');
-      expect(text).not.toMatch(/from\s+['"](@nestjs\/platform-|express['"]|fastify['"])/);
+      expect(text).not.toMatch(
+        /from\s+['"](@nestjs\/platform-(?!socket\.io['"])|express['"]|fastify['"])/,
+      );
+    }
+  });
+
+  it('keeps the socket.io peers to nestjs-web-pubsub/socket.io: optional, imported by lib/socket-io/ only', () => {
+    const peers = ['@nestjs/platform-socket.io', 'socket.io', '@azure/web-pubsub-socket.io'];
+    for (const name of peers) {
+      expect({ name, optional: manifest.peerDependenciesMeta[name]?.optional }).toEqual({
+        name,
+        optional: true,
+      });
+    }
+    for (const file of sources(join(root, 'lib'))) {
+      if (file.includes(`${sep}lib${sep}socket-io${sep}`)) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const name of peers) {
+        expect({ file, imports: text.includes(`from '${name}'`) }).toEqual({
+          file,
+          imports: false,
+        });
+      }
     }
   });
 
@@ -60,6 +82,7 @@ describe('package manifest', () => {
       '.': both('index'),
       './testing': both('testing/index'),
       './emulator': both('emulator/index'),
+      './socket.io': both('socket-io/index'),
       './package.json': './package.json',
     });
     // `module: commonjs` (node10 resolution) reads main/types and typesVersions, not exports.
@@ -69,6 +92,7 @@ describe('package manifest', () => {
       '*': {
         testing: ['./dist/cjs/testing/index.d.ts'],
         emulator: ['./dist/cjs/emulator/index.d.ts'],
+        'socket.io': ['./dist/cjs/socket-io/index.d.ts'],
       },
     });
     expect(manifest.bin).toEqual({ 'nestjs-web-pubsub-emulator': './dist/esm/bin/emulator.js' });

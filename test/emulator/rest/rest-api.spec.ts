@@ -919,8 +919,8 @@ describe('REST data plane refusals', () => {
       ],
       [
         'POST',
-        '/api/hubs/chat/:generateToken?clientType=socketio',
-        'clientType "socketio" is not one of Default, MQTT',
+        '/api/hubs/chat/:generateToken?clientType=signalr',
+        'clientType "signalr" is not one of Default, MQTT, SocketIO',
       ],
       [
         'POST',

@@ -162,6 +162,20 @@ describe('Socket.IO on the emulator: refusals and endings', () => {
     expect(serverSocket.request.claims.sub).toEqual(['ana']);
     socket.disconnect();
 
+    // :generateToken?clientType=SocketIO (what the SDK calls with a TokenCredential).
+    const generate = `${emulator.endpoint}/api/hubs/${HUB}/:generateToken?clientType=SocketIO&userId=bo`;
+    const bearer = await signRestToken({ url: generate, accessKey: emulator.accessKey });
+    const generated = await fetch(generate, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    expect(generated.status).toBe(200);
+    const bo = socketIoClient(emulator.endpoint, HUB, ['polling'], {
+      query: { access_token: ((await generated.json()) as { token: string }).token },
+    });
+    await connected(bo);
+    bo.disconnect();
+
     const foreign = new WebPubSubServiceClient(
       emulator.connectionString.replace(emulator.accessKey, 'x'.repeat(44)),
       HUB,
