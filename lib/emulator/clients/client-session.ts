@@ -385,7 +385,13 @@ export class ClientSession implements ClientSink {
         this.#enqueue(() =>
           this.#recorded(
             message.type === 'unsupported' ? message.name : message.type,
-            'group' in message ? message.group : 'event' in message ? message.event : undefined,
+            'group' in message
+              ? message.group
+              : 'event' in message
+                ? message.event
+                : 'streamId' in message
+                  ? message.streamId
+                  : undefined,
             'payload' in message ? message.payload : undefined,
             () => this.#execute(message),
           ),
