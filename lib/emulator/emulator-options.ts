@@ -25,7 +25,8 @@ export interface HubSettings {
   readonly anonymousConnectPolicy?: 'allow' | 'deny';
 }
 
-export interface EmulatorOptions {
+/** The settings `startEmulator()` and the command line share (validated by `validateEmulatorOptions`). */
+export interface EmulatorSettings {
   /** Default `8080`; `0` picks a free port. */
   readonly port?: number;
   /** Default `127.0.0.1`. */
@@ -52,15 +53,15 @@ export class EmulatorOptionsError extends Error {
 const HUB_KEYS = ['eventHandlers', 'anonymousConnectPolicy'];
 const HANDLER_KEYS = ['urlTemplate', 'userEventPattern', 'systemEvents'];
 /** Names from other configuration forms, with the name this one uses. */
-const KEY_HINTS: Record<string, string> = {
-  EventHandlers: 'eventHandlers',
-  AnonymousConnectPolicy: 'anonymousConnectPolicy',
-  UrlTemplate: 'urlTemplate',
-  EventPattern: 'userEventPattern',
-  eventPattern: 'userEventPattern',
-  UserEventPattern: 'userEventPattern',
-  SystemEvents: 'systemEvents',
-};
+const KEY_HINTS = new Map<string, string>([
+  ['EventHandlers', 'eventHandlers'],
+  ['AnonymousConnectPolicy', 'anonymousConnectPolicy'],
+  ['UrlTemplate', 'urlTemplate'],
+  ['EventPattern', 'userEventPattern'],
+  ['eventPattern', 'userEventPattern'],
+  ['UserEventPattern', 'userEventPattern'],
+  ['SystemEvents', 'systemEvents'],
+]);
 
 const fail = (message: string): never => {
   throw new EmulatorOptionsError(message);
@@ -85,7 +86,7 @@ function checkKeys(
 ): void {
   for (const key of Object.keys(value)) {
     if (allowed.includes(key)) continue;
-    const hint = KEY_HINTS[key];
+    const hint = KEY_HINTS.get(key);
     fail(
       hint
         ? `${where}: unknown setting "${key}" (this configuration calls it "${hint}")`
@@ -202,7 +203,7 @@ export function validateHubSettings(hubs: unknown): asserts hubs is Record<strin
 }
 
 /** Checks every option of `startEmulator()`; throws an `EmulatorOptionsError` naming the first problem. */
-export function validateEmulatorOptions(options: unknown): asserts options is EmulatorOptions {
+export function validateEmulatorOptions(options: unknown): asserts options is EmulatorSettings {
   if (options === undefined) return;
   if (!isPlainObject(options)) fail(`options: must be an object (got ${describe(options)})`);
   const { port, host, accessKey, hubs, configFile, log } = options as Record<string, unknown>;

@@ -157,7 +157,7 @@ const API: Record<string, { values: string[]; types: string[] }> = {
       'FakeWebPubSubServiceClientOptions',
       'GroupRequestOptions',
       'HandshakeResult',
-      'MqttConnectError',
+      'MqttConnectRefusal',
       'MqttErrorResponse',
       'MqttUserProperty',
       'ProtobufAny',

@@ -115,10 +115,21 @@ export class ClientSession implements ClientSink {
     if (previous && previous !== ws) previous.terminate();
     this.#awaitingPong = false;
     this.#paused = false;
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onFrame(ws, data, isBinary));
-    ws.on('close', (code: number, reason: Buffer) =>
-      this.#onClose(ws, code, reason.toString('utf8')),
-    );
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // Nothing a frame does may escape into ws (an exception there ends the process).
+      try {
+        this.#onFrame(ws, data, isBinary);
+      } catch (error) {
+        this.#failed(error, 'reading a frame');
+      }
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      try {
+        this.#onClose(ws, code, reason.toString('utf8'));
+      } catch (error) {
+        this.#failed(error, 'closing');
+      }
+    });
     ws.on('pong', () => {
       this.#awaitingPong = false;
     });
@@ -211,12 +222,29 @@ export class ClientSession implements ClientSink {
     this.#ws?.terminate();
   }
 
+  /**
+   * A fault of the emulator itself while serving this client: logged, and the connection ended
+   * (1011) so that nothing of it stays in the state and the client is not left waiting.
+   */
+  #failed(error: unknown, doing: string): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const { hub, connectionId } = this.connection;
+    this.context.log(`client ${hub}/${connectionId} failed while ${doing}: ${message}`);
+    if (this.#ended) return;
+    try {
+      this.#finish(CloseCode.internalError, `the emulator failed while ${doing}`);
+    } finally {
+      this.#end(`the emulator failed while ${doing}`, true);
+    }
+  }
+
   #end(reason: string, notifyUpstream: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#recoveryTimer) clearTimeout(this.#recoveryTimer);
     this.#recoveryTimer = undefined;
     this.#unacked.length = 0;
+    // The state first: whatever fails after this, the connection is gone from it.
     this.context.hubs.remove(this.connection);
     this.context.ended(this);
     const { hub, connectionId, userId, subprotocol } = this.connection;
@@ -340,7 +368,7 @@ export class ClientSession implements ClientSink {
     }
     this.#queue = this.#queue
       .then(() => (this.#ended ? undefined : task()))
-      .catch(() => undefined)
+      .catch((error: unknown) => this.#failed(error, 'handling a message'))
       .finally(() => {
         this.#queued--;
         if (this.#paused && this.#queued <= this.context.limits.maxQueuedMessages / 2) {

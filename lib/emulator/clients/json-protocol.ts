@@ -2,6 +2,7 @@
  * The `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1` subprotocols: reading what
  * clients send and writing what the service sends (text frames only). No sockets here.
  */
+import { jsonDepthProblem } from '../../protocol/json-depth.js';
 import { groupNameProblem } from '../../protocol/names.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 
@@ -63,6 +64,10 @@ const UNSUPPORTED_TYPES = new Set(['streamData', 'streamEnd']);
  * @throws MalformedMessage naming the problem.
  */
 export function readClientMessage(text: string): ClientMessage {
+  // Measured before parsing: the data is written again, and JSON.stringify overflows the stack
+  // on deep nesting (about 5,000 levels).
+  const tooDeep = jsonDepthProblem(text);
+  if (tooDeep) throw new MalformedMessage(`the frame is refused: ${tooDeep}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -186,35 +191,28 @@ function readPayload(dataType: unknown, data: unknown): ClientPayload {
 
 // ---- service → client ----
 
-/** The `data` of a message for a JSON client: parsed JSON, a string, or base64. */
-function wireData(message: OutboundMessage): unknown {
+/**
+ * The `dataType` and `data` of a message for a JSON client: parsed JSON, a string, or base64. A
+ * json body that does not parse, or nests too deep to be written again (an MQTT payload, say),
+ * reaches the client as text.
+ */
+function wire(message: OutboundMessage): { dataType: OutboundMessage['dataType']; data: unknown } {
   switch (message.dataType) {
     case 'json': {
       const text = message.data.toString('utf8');
+      if (jsonDepthProblem(text)) return { dataType: 'text', data: text };
       try {
-        return JSON.parse(text);
+        return { dataType: 'json', data: JSON.parse(text) };
       } catch {
-        return text;
+        return { dataType: 'text', data: text };
       }
     }
     case 'text':
-      return message.data.toString('utf8');
+      return { dataType: 'text', data: message.data.toString('utf8') };
     case 'binary':
     case 'protobuf':
-      return message.data.toString('base64');
+      return { dataType: message.dataType, data: message.data.toString('base64') };
   }
-}
-
-/** JSON `dataType` of a message whose json body does not parse: it reaches the client as text. */
-function wireDataType(message: OutboundMessage, data: unknown): OutboundMessage['dataType'] {
-  if (message.dataType === 'json' && typeof data === 'string') {
-    try {
-      JSON.parse(message.data.toString('utf8'));
-    } catch {
-      return 'text';
-    }
-  }
-  return message.dataType;
 }
 
 export function writeDataMessage(
@@ -222,10 +220,10 @@ export function writeDataMessage(
   message: OutboundMessage,
   extra: { group?: string; fromUserId?: string; sequenceId?: number },
 ): string {
-  const data = wireData(message);
+  const { dataType, data } = wire(message);
   const body: Record<string, unknown> = { type: 'message', from };
   if (from === 'group') body.group = extra.group;
-  body.dataType = wireDataType(message, data);
+  body.dataType = dataType;
   body.data = data;
   if (extra.fromUserId !== undefined) body.fromUserId = extra.fromUserId;
   if (extra.sequenceId !== undefined) body.sequenceId = extra.sequenceId;
@@ -277,8 +275,8 @@ export function writeInvokeResponse(
   }
   const body: Record<string, unknown> = { type: 'invokeResponse', invocationId, success: true };
   if (result.message) {
-    const data = wireData(result.message);
-    body.dataType = wireDataType(result.message, data);
+    const { dataType, data } = wire(result.message);
+    body.dataType = dataType;
     body.data = data;
   }
   return JSON.stringify(body);

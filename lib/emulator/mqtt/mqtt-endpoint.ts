@@ -157,7 +157,7 @@ export class MqttEndpoint {
     if (socket.destroyed || this.#closed) return;
     this.#pendingSockets.delete(socket);
     this.#wss.handleUpgrade(req, socket, head, ws => {
-      const link = new MqttLink(ws, this.#options.limits.maxBufferedBytes);
+      const link = new MqttLink(ws, this.#options.limits.maxBufferedBytes, MAX_FRAME_BYTES);
       this.#unbound.add(link);
       const timer = setTimeout(
         () => link.close('no CONNECT packet in time'),
@@ -174,6 +174,8 @@ export class MqttEndpoint {
             link.close(`the first packet must be CONNECT, not ${packet.cmd.toUpperCase()}`);
             return;
           }
+          // Packets right behind the CONNECT (in the same frame, say) wait for the session.
+          link.hold();
           this.#connect(link, packet, req, request, claims).catch((error: unknown) => {
             this.#options.log(`mqtt connect failed: ${(error as Error).message}`);
             link.close('internal error');

@@ -126,7 +126,8 @@ export function userPropertyObject(
   list: readonly MqttUserProperty[] | undefined,
 ): UserProperties | undefined {
   if (!list || list.length === 0) return undefined;
-  const object: Record<string, string | string[]> = {};
+  // Keyed by the client's or the handler's names: no prototype (as mqtt-packet's own reader).
+  const object: Record<string, string | string[]> = Object.create(null);
   for (const { name, value } of list) {
     const previous = object[name];
     object[name] =

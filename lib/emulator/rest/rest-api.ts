@@ -16,6 +16,7 @@ import {
   signClientAccessToken,
   verifyAccessToken,
 } from '../../protocol/client-access-token.js';
+import { jsonDepthProblem } from '../../protocol/json-depth.js';
 import { groupNameProblem, hubNameProblem } from '../../protocol/names.js';
 import { quote } from '../../protocol/text.js';
 import {
@@ -27,6 +28,7 @@ import {
   type PermissionName,
   type SendOptions,
 } from '../state/hub-operations.js';
+import { bodyDeadline, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http-limits.js';
 import { ODataFilterError, parseODataFilter } from './odata-filter.js';
 import {
   badRequest,
@@ -50,6 +52,8 @@ export interface RestApiOptions {
   readonly log: (line: string) => void;
   /** Request body limit in bytes (default 1 MB, as the service). */
   readonly maxBodyBytes?: number;
+  /** How slowly a body may arrive before the call is answered 408 (default: Kestrel's, see `http-limits.ts`). */
+  readonly limits?: HttpLimits;
 }
 
 export interface RestApi {
@@ -393,6 +397,7 @@ class Call {
     readonly query: URLSearchParams,
     readonly accessKey: string,
     readonly maxBodyBytes: number,
+    readonly limits: HttpLimits,
   ) {}
 
   param(name: string): string {
@@ -406,7 +411,7 @@ class Call {
 
   async message(): Promise<OutboundMessage> {
     const type = mediaType(this.req);
-    const dataType = DATA_TYPES[type.name];
+    const dataType = DATA_TYPES.get(type.name);
     if (!dataType) {
       throw new RestError(
         415,
@@ -435,7 +440,7 @@ class Call {
   }
 
   async body(): Promise<Buffer> {
-    this.requestBody = await readBody(this.req, this.maxBodyBytes);
+    this.requestBody = await readBody(this.req, this.maxBodyBytes, this.limits);
     return this.requestBody;
   }
 
@@ -601,11 +606,12 @@ class Call {
 
 const PERMISSIONS: readonly PermissionName[] = ['joinLeaveGroup', 'sendToGroup'];
 
-const DATA_TYPES: Record<string, OutboundMessage['dataType'] | undefined> = {
-  'text/plain': 'text',
-  'application/json': 'json',
-  'application/octet-stream': 'binary',
-};
+/** Keyed by the request's content type: a `Map`, so `constructor` or `__proto__` is just unsupported. */
+const DATA_TYPES = new Map<string, OutboundMessage['dataType']>([
+  ['text/plain', 'text'],
+  ['application/json', 'json'],
+  ['application/octet-stream', 'binary'],
+]);
 
 function mediaType(req: IncomingMessage): { name: string; charset?: string } {
   const header = req.headers['content-type'] ?? '';
@@ -636,6 +642,9 @@ function utf8(data: Buffer): string {
 function parseJson(text: string): unknown {
   if (text.trim() === '')
     throw badRequest('The body is empty: application/json needs a JSON value');
+  // Measured before parsing: the body is written again to JSON clients.
+  const tooDeep = jsonDepthProblem(text);
+  if (tooDeep) throw badRequest(`The body is refused: ${tooDeep}`);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -669,13 +678,21 @@ function decodeContinuationToken(token: string): string {
   return Buffer.from(token, 'base64url').toString('utf8');
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, limits: HttpLimits): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // A body slower than the limits allow is answered 408 and its connection closed.
+    const deadline = bodyDeadline(req, limits, message => {
+      cleanup();
+      reject(
+        new RestError(408, 'RequestTimeout', message, 'Request', 'detail', { connection: 'close' }),
+      );
+    });
     const cleanup = () => {
+      deadline.stop();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -683,6 +700,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
+      deadline.received(chunk.length);
       if (size > limit) {
         cleanup();
         reject(tooLarge(limit));
@@ -746,6 +764,7 @@ const safeDecode = (text: string): string => {
 export function createRestApi(options: RestApiOptions): RestApi {
   const { hubs, accessKey, traffic, log } = options;
   const maxBodyBytes = options.maxBodyBytes ?? REST_MAX_BODY_BYTES;
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
 
   async function authenticate(req: IncomingMessage, rawPath: string): Promise<void> {
     const header = req.headers.authorization;
@@ -823,7 +842,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
         if (member !== undefined && typeof hubs[member] !== 'function') {
           throw new OperationNotImplementedError(operation);
         }
-        call = new Call(req, hubs, hub, params, query, accessKey, maxBodyBytes);
+        call = new Call(req, hubs, hub, params, query, accessKey, maxBodyBytes, limits);
         answer = await route.run(call);
       }
     } catch (thrown) {
@@ -833,7 +852,13 @@ export function createRestApi(options: RestApiOptions): RestApi {
     let responseBody: string | undefined;
     let responseHeaders: Record<string, string> = {};
     try {
-      ({ body: responseBody, headers: responseHeaders } = send(res, method, answer, error));
+      ({ body: responseBody, headers: responseHeaders } = send(
+        res,
+        method,
+        answer,
+        error,
+        req.complete,
+      ));
     } catch {
       // The socket is gone; nothing more can be said to this client.
       res.destroy();
@@ -932,6 +957,7 @@ function send(
   method: string,
   answer: Answer,
   error: RestError | undefined,
+  requestComplete: boolean,
 ): { body: string | undefined; headers: Record<string, string> } {
   if (res.headersSent) {
     res.end();
@@ -948,11 +974,17 @@ function send(
       headers['content-type'] = 'application/json; charset=utf-8';
     }
   }
+  // Answered before its body arrived (refused, or too slow): the connection closes with the
+  // answer rather than wait for the rest of a body that may never come.
+  if (!requestComplete) headers.connection = 'close';
   const payload = text === undefined ? undefined : Buffer.from(text);
   // No Content-Length on 204 (RFC 9110 §8.6). A HEAD answer says the length, as the service's do,
   // and sends no body.
   if (answer.status !== 204) headers['content-length'] = String(payload?.length ?? 0);
   res.writeHead(answer.status, headers);
+  // Nothing more is read from a connection that closes: its socket goes with the answer.
+  const socket = res.socket;
+  if (headers.connection === 'close') res.once('finish', () => socket?.destroy());
   if (method === 'HEAD') {
     res.end();
     return { body: undefined, headers };
@@ -977,7 +1009,8 @@ function redactHeaders(headers: IncomingMessage['headers']): Record<string, stri
 function stringHeaders(
   headers: Record<string, number | string | string[] | undefined>,
 ): Record<string, string> {
-  const result: Record<string, string> = {};
+  // Keyed by header names from the request: no prototype to shadow or set.
+  const result: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) result[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }

@@ -421,7 +421,8 @@ function toBuffer(data: RawData): Buffer {
 }
 
 function headerLists(value: unknown): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  // Keyed by the tunnel client's names: no prototype.
+  const headers: Record<string, string[]> = Object.create(null);
   if (typeof value !== 'object' || value === null) return headers;
   for (const [name, list] of Object.entries(value)) {
     if (Array.isArray(list)) headers[name] = list.filter(item => typeof item === 'string');

@@ -34,8 +34,6 @@ export class Connection implements ConnectionView {
   readonly #grants = new Set<string>();
   /** REST revocations of one group, which override a role that would allow it. */
   readonly #revoked = new Set<string>();
-  /** The opaque `ce-connectionState` the upstream set last. */
-  state: string | undefined;
   /** MQTT clients: 4 (3.1.1) or 5 (5.0), for the live view. */
   mqttVersion: number | undefined;
 

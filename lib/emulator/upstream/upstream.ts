@@ -20,7 +20,7 @@ import {
   readStateChange,
   readUserEventResult,
   ResponseFormatError,
-  type MqttConnectError,
+  type MqttConnectRefusal,
   type WireAnswer,
 } from '../../protocol/response.reader.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
@@ -102,7 +102,7 @@ export type ConnectOutcome =
       readonly reason: string;
       readonly body?: Buffer;
       /** An MQTT refusal body (`{"mqtt":{"code",...}}`), when the handler sent one. */
-      readonly mqtt?: MqttConnectError;
+      readonly mqtt?: MqttConnectRefusal;
     };
 
 export interface ConnectResponseFields {
@@ -699,7 +699,8 @@ export function expandTemplate(template: string, hub: string, event: string): st
 }
 
 function flattenIncoming(headers: AnswerHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Keyed by the handler's header names: no prototype.
+  const out: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) out[name] = value.join(', ');
   }

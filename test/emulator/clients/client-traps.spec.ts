@@ -235,7 +235,7 @@ describe('emulator traps (reference §1–§4)', () => {
       ]) {
         await expect(client(`${ws()}${path}`).opened).rejects.toMatchObject({
           status: 400,
-          body: expect.stringContaining('is not valid'),
+          body: expect.stringContaining('is not a valid hub name'),
         });
       }
       await expect(client(`${ws()}/client/`).opened).rejects.toMatchObject({
