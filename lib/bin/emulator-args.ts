@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { mergeHubSettings, parseHubSettingsFile, readConfigText } from '../emulator/config-file.js';
 import {
   EmulatorOptionsError,
   SYSTEM_EVENTS,
@@ -31,6 +32,9 @@ Options:
                         { "<hub>": { "eventHandlers": [{ "urlTemplate": "...",
                           "userEventPattern": "*", "systemEvents": ["connect", "connected",
                           "disconnected"] }], "anonymousConnectPolicy": "deny" } }
+                        Watched while running: a valid edit applies to the events that
+                        follow (clients stay connected); an invalid one is logged and the
+                        last good settings stay.
   -h, --help            Show this help
 
 Example:
@@ -47,7 +51,12 @@ export interface EmulatorArgs {
   readonly port?: number;
   readonly host?: string;
   readonly accessKey?: string;
+  /** Every hub's settings: the `--config` file's, then the `--hub` handlers. */
   readonly hubs: Record<string, HubSettings>;
+  /** `--config`: the file the emulator reads and watches. */
+  readonly configFile?: string;
+  /** The `--hub` handlers alone, merged on top of the file each time it is read. */
+  readonly hubFlags: Record<string, HubSettings>;
 }
 
 const FLAG_NAMES: Record<string, string> = {
@@ -86,11 +95,13 @@ export function parseEmulatorArgs(
   } catch (error) {
     throw new UsageError(describeParseError(error as Error & { code?: string }));
   }
-  if (values.help) return { help: true, hubs: {} };
+  if (values.help) return { help: true, hubs: {}, hubFlags: {} };
 
   const port = values.port === undefined ? undefined : parsePort(values.port);
-  const hubs = values.config === undefined ? {} : readConfig(values.config, readFile);
-  for (const entry of values.hub ?? []) addHubFlag(hubs, entry);
+  const fromFile = values.config === undefined ? {} : readConfig(values.config, readFile);
+  let hubFlags: Record<string, HubSettings> = {};
+  for (const entry of values.hub ?? []) hubFlags = mergeHubSettings(hubFlags, hubFlag(entry));
+  const hubs = mergeHubSettings(fromFile, hubFlags);
   try {
     validateHubSettings(hubs);
     validateEmulatorOptions({ port, host: values.host, accessKey: values['access-key'] });
@@ -100,7 +111,15 @@ export function parseEmulatorArgs(
       error.message.replace(/^(port|host|accessKey):/, (_, name: string) => `${FLAG_NAMES[name]}:`),
     );
   }
-  return { help: false, port, host: values.host, accessKey: values['access-key'], hubs };
+  return {
+    help: false,
+    port,
+    host: values.host,
+    accessKey: values['access-key'],
+    hubs,
+    configFile: values.config,
+    hubFlags,
+  };
 }
 
 function describeParseError(error: Error & { code?: string }): string {
@@ -125,36 +144,16 @@ function parsePort(text: string): number {
 }
 
 function readConfig(path: string, readFile: (path: string) => string): Record<string, HubSettings> {
-  let text: string;
   try {
-    text = readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : (error as Error).message;
-    throw new UsageError(`--config ${path}: cannot read the file (${reason})`);
-  }
-  let hubs: unknown;
-  try {
-    hubs = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--config ${path}: not valid JSON (${(error as Error).message})`);
-  }
-  try {
-    validateHubSettings(hubs);
+    return parseHubSettingsFile(path, readConfigText(path, readFile));
   } catch (error) {
     if (!(error instanceof EmulatorOptionsError)) throw error;
-    throw new UsageError(`--config ${path}: ${error.message}`);
+    throw new UsageError(`--config ${error.message}`);
   }
-  return structuredClone(hubs);
 }
 
 /** `--hub name=url`: one event handler for every system event and every user event. */
-function addHubFlag(hubs: Record<string, HubSettings>, entry: string): void {
+function hubFlag(entry: string): Record<string, HubSettings> {
   const equals = entry.indexOf('=');
   if (equals <= 0 || equals === entry.length - 1) {
     throw new UsageError(
@@ -173,7 +172,5 @@ function addHubFlag(hubs: Record<string, HubSettings>, entry: string): void {
     if (!(error instanceof EmulatorOptionsError)) throw error;
     throw new UsageError(`--hub "${entry}": ${error.message.replace(/^hubs(\.[^:]*)?: /, '')}`);
   }
-  const existing = Object.keys(hubs).find(hub => hub.toLowerCase() === name.toLowerCase()) ?? name;
-  const settings = hubs[existing] ?? {};
-  hubs[existing] = { ...settings, eventHandlers: [...(settings.eventHandlers ?? []), handler] };
+  return { [name]: { eventHandlers: [handler] } };
 }

@@ -58,7 +58,10 @@ async function main(argv: readonly string[]): Promise<void> {
       port: args.port,
       host: args.host,
       accessKey: args.accessKey,
-      hubs: args.hubs,
+      // The file is read again and watched by the emulator; the --hub handlers stay on top.
+      ...(args.configFile === undefined
+        ? { hubs: args.hubs }
+        : { configFile: args.configFile, hubs: args.hubFlags }),
       log: (line: string) => process.stdout.write(`${line}\n`),
     });
   } catch (error) {

@@ -11,6 +11,7 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
+import { hubNameProblem } from '../protocol/names.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import {
   endpointHost,
@@ -29,9 +30,6 @@ import type {
   RedisDeduplicationOptions,
   WebPubSubDeduplicationStore,
 } from '../interfaces/deduplication.interface.js';
-
-/** Azure's rule for hub names: a letter, then letters, digits or underscores. */
-export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** The options with defaults applied and every value parsed. */
 export interface ResolvedWebPubSubOptions {
@@ -92,11 +90,8 @@ abstract class StringOrListConstraint implements ValidatorConstraintInterface {
 class HubNameConstraint extends StringOrListConstraint {
   protected check(value: string): void {
     if (value === '') throw new Error('must not be empty');
-    if (!HUB_NAME.test(value)) {
-      throw new Error(
-        `"${value}" is not a hub name (a letter, then letters, digits or underscores)`,
-      );
-    }
+    const problem = hubNameProblem(value);
+    if (problem) throw new Error(problem);
   }
 }
 

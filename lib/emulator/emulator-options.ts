@@ -4,7 +4,7 @@
  * Setting names are the service's own (ARM): `eventHandlers[].urlTemplate`, `userEventPattern`,
  * `systemEvents`, `anonymousConnectPolicy`.
  */
-import { HUB_NAME_PATTERN } from '../protocol/names.js';
+import { hubNameProblem } from '../protocol/names.js';
 
 /** The system events an event handler may subscribe to. */
 export const SYSTEM_EVENTS = ['connect', 'connected', 'disconnected'] as const;
@@ -25,7 +25,8 @@ export interface HubSettings {
   readonly anonymousConnectPolicy?: 'allow' | 'deny';
 }
 
-export interface EmulatorOptions {
+/** The settings `startEmulator()` and the command line share (validated by `validateEmulatorOptions`). */
+export interface EmulatorSettings {
   /** Default `8080`; `0` picks a free port. */
   readonly port?: number;
   /** Default `127.0.0.1`. */
@@ -34,6 +35,12 @@ export interface EmulatorOptions {
   readonly accessKey?: string;
   /** Hub settings by hub name (case-insensitive). Hubs not listed still accept clients, with no event handlers. */
   readonly hubs?: Readonly<Record<string, HubSettings>>;
+  /**
+   * A JSON file of hub settings (the `hubs` object), read at start and watched while the emulator
+   * runs: a valid edit applies to the events that follow, without dropping clients; an invalid one
+   * keeps the last good settings and is logged. `hubs` is merged on top of the file's settings.
+   */
+  readonly configFile?: string;
   /** Receives one line per client connection, upstream call and REST call. Default: `console.log`. */
   readonly log?: (line: string) => void;
 }
@@ -46,15 +53,15 @@ export class EmulatorOptionsError extends Error {
 const HUB_KEYS = ['eventHandlers', 'anonymousConnectPolicy'];
 const HANDLER_KEYS = ['urlTemplate', 'userEventPattern', 'systemEvents'];
 /** Names from other configuration forms, with the name this one uses. */
-const KEY_HINTS: Record<string, string> = {
-  EventHandlers: 'eventHandlers',
-  AnonymousConnectPolicy: 'anonymousConnectPolicy',
-  UrlTemplate: 'urlTemplate',
-  EventPattern: 'userEventPattern',
-  eventPattern: 'userEventPattern',
-  UserEventPattern: 'userEventPattern',
-  SystemEvents: 'systemEvents',
-};
+const KEY_HINTS = new Map<string, string>([
+  ['EventHandlers', 'eventHandlers'],
+  ['AnonymousConnectPolicy', 'anonymousConnectPolicy'],
+  ['UrlTemplate', 'urlTemplate'],
+  ['EventPattern', 'userEventPattern'],
+  ['eventPattern', 'userEventPattern'],
+  ['UserEventPattern', 'userEventPattern'],
+  ['SystemEvents', 'systemEvents'],
+]);
 
 const fail = (message: string): never => {
   throw new EmulatorOptionsError(message);
@@ -79,7 +86,7 @@ function checkKeys(
 ): void {
   for (const key of Object.keys(value)) {
     if (allowed.includes(key)) continue;
-    const hint = KEY_HINTS[key];
+    const hint = KEY_HINTS.get(key);
     fail(
       hint
         ? `${where}: unknown setting "${key}" (this configuration calls it "${hint}")`
@@ -171,11 +178,8 @@ export function validateHubSettings(hubs: unknown): asserts hubs is Record<strin
   const seen = new Map<string, string>();
   for (const [hub, settings] of Object.entries(hubs as Record<string, unknown>)) {
     const where = `hubs.${hub}`;
-    if (!HUB_NAME_PATTERN.test(hub)) {
-      fail(
-        `hubs: "${hub}" is not a valid hub name (a letter, then up to 127 letters, digits or _ \` , . [ ])`,
-      );
-    }
+    const problem = hubNameProblem(hub);
+    if (problem) fail(`hubs: ${problem}`);
     const lower = hub.toLowerCase();
     const earlier = seen.get(lower);
     if (earlier !== undefined)
@@ -199,10 +203,13 @@ export function validateHubSettings(hubs: unknown): asserts hubs is Record<strin
 }
 
 /** Checks every option of `startEmulator()`; throws an `EmulatorOptionsError` naming the first problem. */
-export function validateEmulatorOptions(options: unknown): asserts options is EmulatorOptions {
+export function validateEmulatorOptions(options: unknown): asserts options is EmulatorSettings {
   if (options === undefined) return;
   if (!isPlainObject(options)) fail(`options: must be an object (got ${describe(options)})`);
-  const { port, host, accessKey, hubs, log } = options as Record<string, unknown>;
+  const { port, host, accessKey, hubs, configFile, log } = options as Record<string, unknown>;
+  if (configFile !== undefined && (typeof configFile !== 'string' || configFile.trim() === '')) {
+    fail(`configFile: must be a file path (got ${describe(configFile)})`);
+  }
   if (
     port !== undefined &&
     (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)

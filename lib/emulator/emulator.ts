@@ -12,12 +12,17 @@ import { createRestApi } from './rest/rest-api.js';
 import { createLiveView } from './live-view/live-view.js';
 import { MqttEndpoint } from './mqtt/mqtt-endpoint.js';
 import { createSocketIoMode } from './socket-io/socket-io-mode.js';
+import { ConfigFile } from './config-file.js';
 import { TrafficLog } from './traffic-log.js';
-import {
-  validateEmulatorOptions,
-  type EmulatorOptions as EmulatorSettings,
-} from './emulator-options.js';
+import { validateEmulatorOptions, type EmulatorSettings } from './emulator-options.js';
 import { DEFAULT_UPSTREAM_TIMINGS, Upstream, type UpstreamTimings } from './upstream/upstream.js';
+import {
+  clientErrorAnswer,
+  DEFAULT_HTTP_LIMITS,
+  serverTimeouts,
+  StalledRequests,
+  type HttpLimits,
+} from './http-limits.js';
 
 /** The development access key the emulator uses unless told otherwise. Not a secret: it is printed. */
 export const EMULATOR_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
@@ -35,6 +40,8 @@ export interface RestApiFactoryOptions {
   readonly accessKey: string;
   readonly traffic: TrafficLog;
   readonly log: (line: string) => void;
+  /** How slowly a request body may arrive (`http-limits.ts`). */
+  readonly limits?: HttpLimits;
 }
 export type RestApiFactory = (options: RestApiFactoryOptions) => {
   handleRestRequest: RequestHandler;
@@ -45,7 +52,7 @@ export type LiveViewFactory = (options: {
 }) => ViewHandler;
 
 /** Knobs for tests: the service's values by default. */
-export interface EmulatorTimings extends UpstreamTimings, SessionLimits {
+export interface EmulatorTimings extends UpstreamTimings, SessionLimits, HttpLimits {
   /** Interval of the server's pings; a socket that misses one is cut. Default 30 s. */
   keepAliveIntervalMs: number;
 }
@@ -95,11 +102,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const port = options.port ?? EMULATOR_DEFAULT_PORT;
   const host = options.host ?? '127.0.0.1';
   const accessKey = options.accessKey ?? EMULATOR_ACCESS_KEY;
-  const hubSettings = options.hubs ?? {};
-  const log = options.log ?? ((line: string) => console.log(line));
+  const sink = options.log ?? ((line: string) => console.log(line));
+  // A log sink that throws must not cut short what the emulator was doing (ending a connection).
+  const log = (line: string): void => {
+    try {
+      sink(line);
+    } catch {
+      // nowhere left to say it
+    }
+  };
+  const config =
+    options.configFile === undefined
+      ? undefined
+      : new ConfigFile({ path: options.configFile, extra: options.hubs ?? {}, log });
+  const hubSettings = config?.hubs ?? options.hubs ?? {};
   const timings: EmulatorTimings = {
     ...DEFAULT_UPSTREAM_TIMINGS,
     ...DEFAULT_SESSION_LIMITS,
+    ...DEFAULT_HTTP_LIMITS,
     keepAliveIntervalMs: 30_000,
     ...given,
   };
@@ -122,7 +142,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     limits: timings,
     keepAliveIntervalMs: timings.keepAliveIntervalMs,
   });
-  const rest = (restApi ?? createRestApi)({ hubs, accessKey, traffic, log }).handleRestRequest;
+  const rest = (restApi ?? createRestApi)({
+    hubs,
+    accessKey,
+    traffic,
+    log,
+    limits: timings,
+  }).handleRestRequest;
   const view: ViewHandler & { close?(): void } = (liveView ?? createLiveView)({ hubs, traffic });
   const mqtt = new MqttEndpoint({ accessKey, hubs, upstream, traffic, log, limits: timings });
   const socketIo = createSocketIoMode({
@@ -136,7 +162,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
 
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const stalled = new StalledRequests(timings, log);
+  const server: Server = createServer(serverTimeouts(timings), (req, res) => {
+    if (stalled.refused(req.socket)) return;
     const pathname = (req.url ?? '/').split('?')[0];
     if (socketIo.handles(pathname)) {
       socketIo.handleRequest(req, res);
@@ -153,7 +181,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  stalled.watch(server);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (stalled.refused(socket)) return;
     const pathname = (req.url ?? '/').split('?')[0];
     if (ClientEndpoint.handles(pathname)) {
       clients.handleUpgrade(req, socket, head);
@@ -166,8 +196,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
   });
-  server.on('clientError', (_error, socket) => {
-    if (!socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // As Node's own handler: no raw answer once a response has begun on this socket.
+    const response = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !response?.headersSent && !stalled.refused(socket as Socket)) {
+      // The socket goes with the answer: a client that stalled would keep it half open.
+      socket.end(clientErrorAnswer(error, timings), () => socket.destroy());
+    } else {
+      socket.destroy();
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -192,6 +229,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const urlHost = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
   const endpoint = `http://${urlHost}:${actualPort}`;
   upstream.setEndpointHost(`${urlHost}:${actualPort}`);
+  // A reloaded configuration routes the events that follow; new hubs show in the live view.
+  config?.watch(changed => {
+    upstream.reconfigure(changed);
+    for (const name of Object.keys(changed)) hubs.hub(name);
+  });
   let closing: Promise<void> | undefined;
   return {
     endpoint,
@@ -205,6 +247,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         clients.close();
         mqtt.close();
         socketIo.close();
+        config?.close();
         upstream.close();
         view.close?.();
         const closed = new Promise<void>(resolve => server.close(() => resolve()));

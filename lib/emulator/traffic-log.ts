@@ -67,8 +67,8 @@ export type TrafficListener = (record: TrafficRecord) => void;
 export const PREVIEW_CHARS = 160;
 
 /** Milliseconds since `startedAt` (a `performance.now()` value), to the microsecond. */
-export function elapsedMs(startedAt: number): number {
-  return Math.round((performance.now() - startedAt) * 1000) / 1000;
+export function elapsedMs(startedAt: number, now: number = performance.now()): number {
+  return Math.round((now - startedAt) * 1000) / 1000;
 }
 
 /** One line of `body`: white space runs as one space, cut at `PREVIEW_CHARS` with an ellipsis. */
@@ -80,6 +80,29 @@ export function previewOf(body: string | undefined): string | undefined {
     ? `${line.slice(0, PREVIEW_CHARS - 1)}…`
     : line;
 }
+
+/**
+ * A message's data as a record's body: text and JSON as they are; binary data (binary, protobuf,
+ * MQTT 3.1.1 payloads) that is printable UTF-8 as its text, anything else as `base64:` and the
+ * base64 of its first `maxBytes` bytes. The record's `dataType` says which type it had.
+ */
+export function bodyText(dataType: string, data: Uint8Array, maxBytes = 48 * 1024): string {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (dataType === 'text' || dataType === 'json') return bytes.toString('utf8');
+  const head = bytes.subarray(0, Math.min(bytes.length, maxBytes));
+  const more = bytes.length > maxBytes ? `… (${bytes.length} bytes)` : '';
+  try {
+    const text = UTF8.decode(head);
+    if (!UNPRINTABLE.test(text)) return text + more;
+  } catch {
+    // not UTF-8
+  }
+  return `base64:${head.toString('base64')}${more}`;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// oxlint-disable-next-line no-control-regex -- control characters other than tab, line feed and carriage return
+const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** A ring of the newest records, with listeners for the live view. */
 export class TrafficLog {
@@ -95,7 +118,7 @@ export class TrafficLog {
   constructor(capacity = 500, maxBodyChars = 64 * 1024) {
     this.#capacity = Math.max(0, Math.floor(capacity));
     this.#maxBodyChars = maxBodyChars;
-    this.#records = new Array<TrafficRecord | undefined>(this.#capacity);
+    this.#records = Array.from<TrafficRecord | undefined>({ length: this.#capacity });
   }
 
   record(input: TrafficInput): TrafficRecord {

@@ -35,8 +35,12 @@ export interface WebPubSubServiceClientConfig {
   serviceClientOptions?: WebPubSubServiceClientOptions;
 }
 
-/** What the client asked the negotiate route for: `?protocol=mqtt` gives an MQTT URL. @publicApi */
-export type WebPubSubNegotiateProtocol = 'default' | 'mqtt';
+/**
+ * What the client asked the negotiate route for: `?protocol=mqtt` gives an MQTT URL,
+ * `?protocol=socketio` a Web PubSub for Socket.IO one (`baseUrl` is the endpoint with the client
+ * path `/clients/socketio/hubs/<hub>`, for socket.io-client's `path` option). @publicApi
+ */
+export type WebPubSubNegotiateProtocol = 'default' | 'mqtt' | 'socketio';
 
 /** The second argument of a negotiate `resolve`. @publicApi */
 export interface WebPubSubNegotiateContext {

@@ -226,9 +226,11 @@ export function mediaType(contentType: string | undefined): string {
 
 /** The data type a user event's content type maps to, or `undefined` when it is not supported. */
 export function userEventDataType(contentType: string | undefined): UserEventDataType | undefined {
-  return (USER_EVENT_MEDIA_TYPES as Record<string, UserEventDataType | undefined>)[
-    mediaType(contentType)
-  ];
+  const media = mediaType(contentType);
+  // An own property only: `constructor` or `__proto__` is not a content type.
+  return Object.hasOwn(USER_EVENT_MEDIA_TYPES, media)
+    ? (USER_EVENT_MEDIA_TYPES as Record<string, UserEventDataType>)[media]
+    : undefined;
 }
 
 /** Rejects a user event whose content type is missing or unsupported: 415, naming the supported types. */

@@ -12,3 +12,4 @@ export * from './response.writer.js';
 export * from './signature.js';
 export * from './user-event-response.js';
 export * from './names.js';
+export * from './json-depth.js';

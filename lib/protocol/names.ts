@@ -1,10 +1,18 @@
 /**
- * The service's naming rules, shared by every part that accepts a hub or a group name (the
- * emulator's client endpoints, its REST data plane and its options).
+ * The service's naming rules, the one home of each: every part that accepts a hub or a group
+ * name (the module's options and service clients, the emulator's endpoints, REST data plane and
+ * options) checks it here and refuses it with the same words.
  */
+import { quote } from './text.js';
 
 /** Hub names as the service accepts them (`@azure/web-pubsub` `generated/models/parameters.js`). */
 export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
+
+/** Why `hub` is not a hub name the service accepts, or `undefined` when it is one. */
+export function hubNameProblem(hub: string): string | undefined {
+  if (HUB_NAME_PATTERN.test(hub)) return undefined;
+  return `${quote(hub, 140)} is not a valid hub name (a letter, then up to 127 letters, digits or _ \` , . [ ])`;
+}
 
 /** Group names: 1 to 1024 characters, not only white space. */
 export const MAX_GROUP_NAME_LENGTH = 1024;

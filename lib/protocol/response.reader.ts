@@ -3,6 +3,7 @@ import { decodeConnectionState, type ConnectionStates } from './connection-state
 import { Header, type UserEventDataType } from './headers.js';
 import { copyUserProperties, readMqttUserProperties, type MqttUserProperty } from './mqtt.js';
 import { quote } from './text.js';
+import { jsonDepthProblem } from './json-depth.js';
 
 /** An event handler's answer as an HTTP client received it. Header names in any case. */
 export interface WireAnswer {
@@ -35,8 +36,11 @@ export type StateChange =
       readonly states: ConnectionStates;
     };
 
-/** An MQTT connect refusal body: `{"mqtt":{"code","reason"?,"userProperties"?}}`. */
-export interface MqttConnectError {
+/**
+ * An MQTT connect refusal as the answer carries it: `{"mqtt":{"code","reason"?,"userProperties"?}}`
+ * (the class `MqttConnectError` of the main entry is what a handler throws to send one).
+ */
+export interface MqttConnectRefusal {
   readonly code: number;
   readonly reason?: string;
   readonly userProperties?: readonly MqttUserProperty[];
@@ -60,7 +64,7 @@ export type ConnectResult =
       /** The body as text (a plain-text refusal's message, or the JSON of an MQTT refusal). */
       readonly message: string;
       /** Present when the body is an MQTT refusal. */
-      readonly mqtt?: MqttConnectError;
+      readonly mqtt?: MqttConnectRefusal;
     };
 
 export type UserEventResult =
@@ -142,7 +146,7 @@ export function readConnectResult(answer: WireAnswer): ConnectResult {
     const message = bytes.toString('utf8');
     const mqtt =
       mediaType(header(answer, Header.contentType)) === 'application/json'
-        ? readMqttConnectError(message)
+        ? readMqttConnectRefusal(message)
         : undefined;
     return mqtt
       ? { accepted: false, status: answer.status, message, mqtt }
@@ -201,7 +205,7 @@ export function readConnectResult(answer: WireAnswer): ConnectResult {
 }
 
 /** The MQTT refusal in a JSON body, or `undefined` when the body is not one. */
-function readMqttConnectError(text: string): MqttConnectError | undefined {
+function readMqttConnectRefusal(text: string): MqttConnectRefusal | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -252,8 +256,16 @@ export function readUserEventResult(answer: WireAnswer): UserEventResult {
       return { ...base, dataType, data: bytes };
     case 'json': {
       let data: unknown;
+      const text = bytes.toString('utf8');
+      const tooDeep = jsonDepthProblem(text);
+      if (tooDeep) {
+        throw new ResponseFormatError(
+          answer.status,
+          `The user event answer is refused: ${tooDeep}`,
+        );
+      }
       try {
-        data = JSON.parse(bytes.toString('utf8'));
+        data = JSON.parse(text);
       } catch (error) {
         throw new ResponseFormatError(
           answer.status,
@@ -272,7 +284,8 @@ export function readUserEventResult(answer: WireAnswer): UserEventResult {
 }
 
 function lowerCaseHeaders(answer: WireAnswer): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  // Keyed by the answer's header names: no prototype for `constructor` or `__proto__` to shadow.
+  const headers: Record<string, string[]> = Object.create(null);
   for (const key in answer.headers) {
     const lower = key.toLowerCase();
     if (headers[lower] === undefined) headers[lower] = answerHeaderValues(answer, lower);

@@ -27,8 +27,13 @@ export function negotiateResultProblem(value: unknown): string | undefined {
     return 'expirationTimeInMinutes must be a positive integer';
   }
   const protocol = result.clientProtocol;
-  if (protocol !== undefined && protocol !== 'default' && protocol !== 'mqtt') {
-    return 'clientProtocol must be "default" or "mqtt"';
+  if (
+    protocol !== undefined &&
+    protocol !== 'default' &&
+    protocol !== 'mqtt' &&
+    protocol !== 'socketio'
+  ) {
+    return 'clientProtocol must be "default", "mqtt" or "socketio"';
   }
   return undefined;
 }

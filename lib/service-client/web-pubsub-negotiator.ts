@@ -135,6 +135,7 @@ export class WebPubSubNegotiator implements OnModuleInit {
   private protocol(param: unknown): WebPubSubNegotiateProtocol {
     if (param === undefined || param === '' || param === 'default') return 'default';
     if (param === 'mqtt') return 'mqtt';
-    throw new BadRequestException('protocol must be "default" or "mqtt"');
+    if (param === 'socketio') return 'socketio';
+    throw new BadRequestException('protocol must be "default", "mqtt" or "socketio"');
   }
 }

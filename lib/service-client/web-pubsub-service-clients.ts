@@ -5,7 +5,7 @@ import { UnknownWebPubSubHubError } from '../errors/unknown-web-pubsub-hub.error
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import { serviceEndpoints, WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
-import { HUB_NAME } from '../config/web-pubsub-options.js';
+import { hubNameProblem } from '../protocol/names.js';
 import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { createServiceClient, resolveServiceClientSource } from './service-client.builder.js';
 import { isTokenInjected } from './injected-tokens.js';
@@ -100,9 +100,9 @@ export class WebPubSubServiceClients {
           : `A WebPubSubServiceClient was asked for without a hub name, but several hubs are served (${this.hubs.map(name => `"${name}"`).join(', ')}) and no defaultHub is set: name the hub`,
       ]);
     }
-    if (typeof hub !== 'string' || !HUB_NAME.test(hub)) {
-      throw new UnknownWebPubSubHubError(String(hub), this.hubs);
-    }
+    if (typeof hub !== 'string') throw new UnknownWebPubSubHubError(String(hub), this.hubs);
+    const problem = hubNameProblem(hub);
+    if (problem) throw new WebPubSubOptionsError([`hub ${problem}`]);
     if (this.config.hubs === undefined) return hub;
     const match = this.config.hubs.find(served => served.toLowerCase() === hub.toLowerCase());
     if (match === undefined) throw new UnknownWebPubSubHubError(hub, this.hubs);

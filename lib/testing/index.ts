@@ -66,7 +66,7 @@ export { packAny, unpackAny, type ProtobufAny } from '../protocol/protobuf-any.j
 export type {
   ConnectResult,
   HandshakeResult,
-  MqttConnectError,
+  MqttConnectRefusal,
   StateChange,
   UserEventResult,
   WireAnswer,

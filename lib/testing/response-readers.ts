@@ -7,7 +7,7 @@ import {
   readUserEventResult,
   type ConnectResult,
   type HandshakeResult,
-  type MqttConnectError,
+  type MqttConnectRefusal,
   type StateChange,
   type UserEventResult,
   type WireAnswer,
@@ -79,7 +79,7 @@ export function readConnectionState(response: TestResponseLike | WireAnswer): St
 }
 
 /** An MQTT connect refusal, with the code's name (`NotAuthorized`, ...). */
-export interface MqttErrorResponse extends MqttConnectError {
+export interface MqttErrorResponse extends MqttConnectRefusal {
   readonly status: number;
   readonly codeName: string;
 }

@@ -382,3 +382,23 @@ export function nest12App({ tarball }) {
 
 export const SUPERTEST_NAMESPACE = "import * as request from 'supertest';";
 export const SUPERTEST_DEFAULT = "import request from 'supertest';";
+
+/**
+ * The app that grows through the guides (test/fixtures/guide-app: every file as the guides show
+ * it) in a Nest 11 app as `nest new` makes it (Express, CommonJS, Jest 29), with the two Azure
+ * packages the guides install.
+ */
+export function guideApp({ tarball, files }) {
+  const app = nest11App({ platform: 'express', tarball, jest: 29 });
+  for (const path of Object.keys(app)) if (path.startsWith('src/')) delete app[path];
+  app['package.json'] = {
+    ...app['package.json'],
+    name: 'consumer-guide-app',
+    dependencies: { ...app['package.json'].dependencies, '@azure/web-pubsub': '^1.2.0' },
+    devDependencies: {
+      ...app['package.json'].devDependencies,
+      '@azure/web-pubsub-client': '^1.1.0',
+    },
+  };
+  return { ...app, 'tsconfig.json': TSCONFIG_COMMONJS, ...files };
+}

@@ -3,17 +3,28 @@
 //  (a) Nest 11 + Express, CommonJS, Jest 29 + ts-jest as `nest new` (schematics 11.0) configures
 //      them, once with `module: commonjs` and once with `module: node16`;
 //  (b) Nest 11 + Fastify, Jest 30 + ts-jest, `module: nodenext` as `nest new` (schematics 11.1);
-//  (c) Nest 12, an ESM app (`"type": "module"`, `module: nodenext`).
+//  (c) Nest 12, an ESM app (`"type": "module"`, `module: nodenext`);
+//  (d) the guides' app (test/fixtures/guide-app) in a Nest 11 + Express + Jest 29 app: its
+//      `npm run test:e2e` (the emulator, negotiate, @azure/web-pubsub-client) and its tsc build.
 // Each Nest 11 app runs a unit spec and an e2e spec (imports the AppModule, posts signed events
 // through supertest, managed-identity tokens checked by jose); every app is also built with tsc
 // and started with node, then answers a handshake, a signed event and a forged one over loopback.
 // npm's cache is shared between runs (CONSUMERS_NPM_CACHE, default <tmp>/nestjs-web-pubsub-npm-cache).
+// CONSUMERS_ONLY=guide (or express, fastify, esm; comma-separated) runs only those apps.
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import {
   ACCESS_KEY,
   CONNECTION_STRING,
@@ -25,6 +36,7 @@ import {
   TSCONFIG_COMMONJS,
   TSCONFIG_NODE16,
   TSCONFIG_NODENEXT,
+  guideApp,
   nest11App,
   nest12App,
 } from './apps.mjs';
@@ -187,37 +199,69 @@ async function nest11(dir, label, configs) {
   }
 }
 
+/** The files of test/fixtures/guide-app, by their path in the app. */
+function guideFiles() {
+  const base = join(root, 'test/fixtures/guide-app');
+  const walk = dir =>
+    readdirSync(dir).flatMap(name =>
+      statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [join(dir, name)],
+    );
+  return Object.fromEntries(
+    walk(base).map(path => [relative(base, path), readFileSync(path, 'utf8')]),
+  );
+}
+
 try {
   const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', work], root));
   const tarball = join(work, packed[0].filename);
   log(`packed ${packed[0].filename} (${packed[0].files.length} files) into ${work}`);
 
-  const apps = {
-    express: join(work, 'nest11-express'),
-    fastify: join(work, 'nest11-fastify'),
-    esm: join(work, 'nest12-esm'),
-  };
-  write(apps.express, nest11App({ platform: 'express', tarball, jest: 29 }));
-  write(apps.fastify, {
-    ...nest11App({ platform: 'fastify', tarball, jest: 30 }),
-    'tsconfig.json': TSCONFIG_NODENEXT,
-  });
-  write(apps.esm, nest12App({ tarball }));
-  await Promise.all(Object.values(apps).map(install));
-  log('installed the three apps');
-
-  await nest11(apps.express, 'Nest 11 + Express + Jest 29', [
-    ['module commonjs', TSCONFIG_COMMONJS, SUPERTEST_NAMESPACE],
-    ['module node16', TSCONFIG_NODE16, SUPERTEST_DEFAULT],
-  ]);
-  await nest11(apps.fastify, 'Nest 11 + Fastify + Jest 30', [
-    ['module nodenext', TSCONFIG_NODENEXT, SUPERTEST_DEFAULT],
-  ]);
-  await run(join(apps.esm, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], apps.esm);
-  await serve(apps.esm, 'Nest 12 ESM');
-  log(
-    'Nest 12 ESM (module nodenext): tsc build started with node answered handshake, signed and forged events',
+  const only = process.env.CONSUMERS_ONLY?.split(',');
+  const apps = Object.fromEntries(
+    Object.entries({
+      express: join(work, 'nest11-express'),
+      fastify: join(work, 'nest11-fastify'),
+      esm: join(work, 'nest12-esm'),
+      guide: join(work, 'nest11-guide'),
+    }).filter(([name]) => !only || only.includes(name)),
   );
+  if (apps.express) write(apps.express, nest11App({ platform: 'express', tarball, jest: 29 }));
+  if (apps.fastify) {
+    write(apps.fastify, {
+      ...nest11App({ platform: 'fastify', tarball, jest: 30 }),
+      'tsconfig.json': TSCONFIG_NODENEXT,
+    });
+  }
+  if (apps.esm) write(apps.esm, nest12App({ tarball }));
+  if (apps.guide) write(apps.guide, guideApp({ tarball, files: guideFiles() }));
+  await Promise.all(Object.values(apps).map(install));
+  log(`installed ${Object.keys(apps).join(', ')}`);
+
+  if (apps.express) {
+    await nest11(apps.express, 'Nest 11 + Express + Jest 29', [
+      ['module commonjs', TSCONFIG_COMMONJS, SUPERTEST_NAMESPACE],
+      ['module node16', TSCONFIG_NODE16, SUPERTEST_DEFAULT],
+    ]);
+  }
+  if (apps.fastify) {
+    await nest11(apps.fastify, 'Nest 11 + Fastify + Jest 30', [
+      ['module nodenext', TSCONFIG_NODENEXT, SUPERTEST_DEFAULT],
+    ]);
+  }
+  if (apps.esm) {
+    await run(join(apps.esm, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], apps.esm);
+    await serve(apps.esm, 'Nest 12 ESM');
+    log(
+      'Nest 12 ESM (module nodenext): tsc build started with node answered handshake, signed and forged events',
+    );
+  }
+  if (apps.guide) {
+    await run('npm', ['run', 'test:e2e', '--', '--ci'], apps.guide);
+    await run(join(apps.guide, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], apps.guide);
+    log(
+      "the guides' app (Nest 11 + Express + Jest 29): test/chat.e2e-spec.ts passed, tsc build ok",
+    );
+  }
   rmSync(work, { recursive: true, force: true });
   log('all consumer apps passed');
 } catch (error) {

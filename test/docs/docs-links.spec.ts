@@ -2,8 +2,8 @@
  * Every relative link of README.md, docs/*.md (a new guide included without being listed),
  * CHANGELOG.md and SECURITY.md reaches a file or folder of the repository, and every `#anchor`
  * (in the same document or another) names a heading there, as GitHub spells heading anchors.
- * Links inside code blocks and inline code are not links. Seen failing with a renamed heading and
- * with a link to a missing guide.
+ * Links inside code blocks and inline code are not links. README stays a map: at most 350 lines,
+ * and it links every guide. Seen failing with a renamed heading and with a link to a missing guide.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -80,6 +80,16 @@ describe('links of the documentation', () => {
       .filter(item => item.problem !== undefined)
       .map(({ link, problem }) => `${link.document}:${link.line} (${link.target}): ${problem}`);
     expect(broken).toEqual([]);
+  });
+
+  it('README stays a map: at most 350 lines, linking every guide under docs/', () => {
+    const readme = readDocument('README.md');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(350);
+    const linked = new Set(relativeLinks('README.md').map(link => link.target.split('#')[0]));
+    const unlisted = documentationFiles().filter(
+      document => document !== 'README.md' && !linked.has(document),
+    );
+    expect(unlisted).toEqual([]);
   });
 
   it('computes anchors as GitHub does', () => {

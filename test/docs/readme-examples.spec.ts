@@ -114,6 +114,7 @@ describe('TypeScript examples of README.md and docs/*.md', () => {
             'nestjs-web-pubsub': [join(ROOT, 'lib/index.ts')],
             'nestjs-web-pubsub/testing': [join(ROOT, 'lib/testing/index.ts')],
             'nestjs-web-pubsub/emulator': [join(ROOT, 'lib/emulator/index.ts')],
+            'nestjs-web-pubsub/socket.io': [join(ROOT, 'lib/socket-io/index.ts')],
           },
         },
         include: ['**/*.ts'],

@@ -228,7 +228,7 @@ describe.each(PLATFORMS)('negotiate on %s', platform => {
     expect(json(bare).message).toBe('Name the hub in the path: <negotiate path>/<hub>');
   });
 
-  it('?protocol=mqtt gives the MQTT URL; an unknown protocol is 400', async () => {
+  it('?protocol=mqtt gives the MQTT URL, ?protocol=socketio the Socket.IO one; an unknown protocol is 400', async () => {
     const url = await start(twoHubs());
     const result = await http(`${url}/negotiate?protocol=mqtt`, {
       headers: { 'x-session': 'alice' },
@@ -253,11 +253,16 @@ describe.each(PLATFORMS)('negotiate on %s', platform => {
         hub: 'chat',
       }),
     ).rejects.toMatchObject({ reason: 'wrong-audience' });
-    const bad = await http(`${url}/negotiate?protocol=socketio`, {
+    const socketIo = await http(`${url}/negotiate?protocol=socketio`, {
+      headers: { 'x-session': 'alice' },
+    });
+    expect(socketIo.status).toBe(200);
+    expect(json(socketIo).baseUrl).toMatch(/\/clients\/socketio\/hubs\/chat$/);
+    const bad = await http(`${url}/negotiate?protocol=signalr`, {
       headers: { 'x-session': 'alice' },
     });
     expect(bad.status).toBe(400);
-    expect(json(bad).message).toBe('protocol must be "default" or "mqtt"');
+    expect(json(bad).message).toBe('protocol must be "default", "mqtt" or "socketio"');
   });
 
   it('logs where the route is', async () => {

@@ -97,7 +97,7 @@ describe.each(REGISTRATIONS)('invalid options fail the start-up (%s)', registrat
     ],
     ['an empty hub name', { hub: '' }, /hub must not be empty/],
     ['an empty hub in a list', { hub: ['chat', ''] }, /hub \[1\] must not be empty/],
-    ['a hub name with a space', { hub: 'my hub' }, /hub "my hub" is not a hub name/],
+    ['a hub name with a space', { hub: 'my hub' }, /hub "my hub" is not a valid hub name/],
     ['an unknown key', { hubs: 'chat' } as WebPubSubModuleOptions, /unknown option "hubs"/],
     ['a negative maxBodySize', { maxBodySize: -1 }, /maxBodySize must not be less than 1/],
     [

@@ -38,6 +38,8 @@ describe('parseEmulatorArgs', () => {
       host: '0.0.0.0',
       accessKey: 'k3y',
       hubs: { chat: { eventHandlers: [ALL] } },
+      configFile: undefined,
+      hubFlags: { chat: { eventHandlers: [ALL] } },
     });
     expect(parseEmulatorArgs([])).toEqual({
       help: false,
@@ -45,6 +47,8 @@ describe('parseEmulatorArgs', () => {
       host: undefined,
       accessKey: undefined,
       hubs: {},
+      configFile: undefined,
+      hubFlags: {},
     });
     expect(parseEmulatorArgs(['--help']).help).toBe(true);
     expect(parseEmulatorArgs(['-h', '--port', 'nonsense']).help).toBe(true);

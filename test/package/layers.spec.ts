@@ -16,7 +16,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 const LAYERS: readonly (readonly string[])[] = [
   ['index.ts'],
   ['module'],
-  ['gateway'],
+  // nestjs-web-pubsub/socket.io reads the module's configuration and builds on its credentials.
+  ['gateway', 'socket-io'],
   ['events'],
   ['auth', 'telemetry', 'service-client', 'deduplication'],
   ['config', 'decorators'],
@@ -29,7 +30,6 @@ const LAYERS: readonly (readonly string[])[] = [
 const BESIDE: Readonly<Record<string, readonly string[]>> = {
   emulator: ['protocol'],
   testing: ['protocol'],
-  'socket-io': ['protocol'],
   bin: ['emulator', 'protocol'],
 };
 
@@ -39,8 +39,8 @@ const EMULATOR_LAYERS: readonly (readonly string[])[] = [
   ['emulator.ts'],
   ['mqtt', 'socket-io'],
   ['clients', 'rest', 'live-view'],
-  ['upstream'],
-  ['state', 'traffic-log.ts', 'emulator-options.ts'],
+  ['upstream', 'config-file.ts'],
+  ['state', 'traffic-log.ts', 'emulator-options.ts', 'http-limits.ts'],
 ];
 
 /** What of clients/ the other client rooms may use: the shared upgrade, not the JSON endpoint. */

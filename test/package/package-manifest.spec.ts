@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
+import ts from 'typescript';
 import { join, sep } from 'node:path';
 
 const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
@@ -26,10 +27,8 @@ describe('package manifest', () => {
     const undeclared = new Set<string>();
     for (const file of sources(join(root, 'lib'))) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(
-        /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm,
-      )) {
-        const specifier = match[1] ?? match[2];
+      // TypeScript's own scanner: import text inside strings (an embedded .proto) is not an import.
+      for (const { fileName: specifier } of ts.preProcessFile(text, true, true).importedFiles) {
         if (
           specifier.startsWith('.') ||
           specifier.startsWith('node:') ||
@@ -46,7 +45,29 @@ describe('package manifest', () => {
   it('never imports an HTTP platform package at runtime', () => {
     for (const file of sources(join(root, 'lib'))) {
       const text = readFileSync(file, 'utf8');
-      expect(text).not.toMatch(/from\s+['"](@nestjs\/platform-|express['"]|fastify['"])/);
+      expect(text).not.toMatch(
+        /from\s+['"](@nestjs\/platform-(?!socket\.io['"])|express['"]|fastify['"])/,
+      );
+    }
+  });
+
+  it('keeps the socket.io peers to nestjs-web-pubsub/socket.io: optional, imported by lib/socket-io/ only', () => {
+    const peers = ['@nestjs/platform-socket.io', 'socket.io', '@azure/web-pubsub-socket.io'];
+    for (const name of peers) {
+      expect({ name, optional: manifest.peerDependenciesMeta[name]?.optional }).toEqual({
+        name,
+        optional: true,
+      });
+    }
+    for (const file of sources(join(root, 'lib'))) {
+      if (file.includes(`${sep}lib${sep}socket-io${sep}`)) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const name of peers) {
+        expect({ file, imports: text.includes(`from '${name}'`) }).toEqual({
+          file,
+          imports: false,
+        });
+      }
     }
   });
 
@@ -60,6 +81,7 @@ describe('package manifest', () => {
       '.': both('index'),
       './testing': both('testing/index'),
       './emulator': both('emulator/index'),
+      './socket.io': both('socket-io/index'),
       './package.json': './package.json',
     });
     // `module: commonjs` (node10 resolution) reads main/types and typesVersions, not exports.
@@ -69,6 +91,7 @@ describe('package manifest', () => {
       '*': {
         testing: ['./dist/cjs/testing/index.d.ts'],
         emulator: ['./dist/cjs/emulator/index.d.ts'],
+        'socket.io': ['./dist/cjs/socket-io/index.d.ts'],
       },
     });
     expect(manifest.bin).toEqual({ 'nestjs-web-pubsub-emulator': './dist/esm/bin/emulator.js' });

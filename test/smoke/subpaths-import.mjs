@@ -7,6 +7,7 @@ const require = createRequire(import.meta.url);
 const scenarios = {
   'nestjs-web-pubsub/testing': require('./testing.scenario.cjs'),
   'nestjs-web-pubsub/emulator': require('./emulator.scenario.cjs'),
+  'nestjs-web-pubsub/socket.io': require('./socket-io.scenario.cjs'),
 };
 for (const [specifier, scenario] of Object.entries(scenarios)) {
   assert.match(import.meta.resolve(specifier), /\/dist\/esm\//, `${specifier} resolves to the ESM build`);

@@ -5,6 +5,7 @@ const assert = require('node:assert/strict');
 const scenarios = {
   'nestjs-web-pubsub/testing': require('./testing.scenario.cjs'),
   'nestjs-web-pubsub/emulator': require('./emulator.scenario.cjs'),
+  'nestjs-web-pubsub/socket.io': require('./socket-io.scenario.cjs'),
 };
 (async () => {
   for (const [specifier, scenario] of Object.entries(scenarios)) {

@@ -12,7 +12,8 @@ function subpaths() {
     .filter(subpath => subpath !== './package.json')
     .map(subpath => {
       const name = subpath === '.' ? '' : subpath.slice(2);
-      const source = join(root, 'lib', name, 'index.ts');
+      // `./socket.io` lives in lib/socket-io/ (a folder name without a dot).
+      const source = join(root, 'lib', name.replace(/\./g, '-'), 'index.ts');
       return {
         subpath,
         specifier: name ? `${manifest.name}/${name}` : manifest.name,

@@ -12,6 +12,7 @@ const ALIASES = {
   'nestjs-web-pubsub': 'lib/index.ts',
   'nestjs-web-pubsub/emulator': 'lib/emulator/index.ts',
   'nestjs-web-pubsub/testing': 'lib/testing/index.ts',
+  'nestjs-web-pubsub/socket.io': 'lib/socket-io/index.ts',
 };
 
 export async function resolve(specifier, context, next) {

@@ -79,19 +79,19 @@ export function connectBody(
   request: ClientRequest,
   claims: JWTPayload,
 ): ConnectRequestBody {
-  const claimLists: Record<string, string[]> = {};
+  const claimLists: Record<string, string[]> = Object.create(null);
   for (const [name, value] of Object.entries(claims)) {
     if (value === undefined || value === null) continue;
     claimLists[name] = (Array.isArray(value) ? value : [value]).map(item =>
       typeof item === 'string' ? item : JSON.stringify(item),
     );
   }
-  const query: Record<string, string[]> = {};
+  const query: Record<string, string[]> = Object.create(null);
   for (const [name, value] of request.query) {
     if (HIDDEN_QUERY.has(name)) continue;
     (query[name] ??= []).push(value);
   }
-  const headers: Record<string, string[]> = {};
+  const headers: Record<string, string[]> = Object.create(null);
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i];
     if (HIDDEN_HEADERS.has(name.toLowerCase())) continue;

@@ -73,9 +73,11 @@ tr:last-child td { border-bottom: 0; }
 .toolbar .clear { border: 1px solid var(--line); background: none; color: var(--muted); border-radius: 7px;
   font: inherit; font-size: 12.5px; padding: 4px 10px; cursor: pointer; }
 #traffic { list-style: none; margin: 0; padding: 0; }
-#traffic > li { border-bottom: 1px solid var(--line); content-visibility: auto; contain-intrinsic-size: auto 32px; }
+.traffic-scroll { height: max(320px, calc(100vh - 190px)); overflow-y: auto; contain: strict; overscroll-behavior: contain; }
+#traffic > li { border-bottom: 1px solid var(--line); height: 33px; contain: strict; content-visibility: auto; }
+#traffic > li.open { height: auto; contain: none; content-visibility: visible; }
 #traffic > li:last-child { border-bottom: 0; }
-.summary, .columns { display: grid; grid-template-columns: 88px 52px 40px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 34px 40px 76px minmax(0, 2.2fr);
+.summary, .columns { display: grid; grid-template-columns: 88px 60px 46px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 46px 46px 78px minmax(0, 2.2fr);
   gap: 8px; align-items: baseline; width: 100%; padding: 6px 4px; border: 0; background: none; color: inherit; font: inherit;
   text-align: left; cursor: pointer; border-radius: 6px; }
 .summary:hover { background: var(--bg); }
@@ -230,6 +232,7 @@ const SCRIPT = String.raw`
   // ---- traffic ----
   // Records arrive one server-sent event each; they are queued and drawn once per animation frame,
   // so a flood costs a few DOM insertions per frame, never one layout per record.
+  var DRAW_EVERY_MS = 250;
   var pending = [];
   var paused = false;
   var drawScheduled = false;
@@ -354,13 +357,15 @@ const SCRIPT = String.raw`
       el('span', 'duration', durationText(record)),
       preview,
     );
-    summary.addEventListener('click', function () { toggle(record.id); });
     item.append(summary);
     if (expanded.has(record.id)) open(item, record);
     item.hidden = !matches(record);
     return item;
   }
+  // A closed row is one fixed-height, fully contained line: drawing a flood then lays out only the
+  // new rows, never the list (bench/live-view.mjs). An open row grows to its details.
   function open(item, record) {
+    item.classList.add('open');
     item.append(details(record));
     item.firstChild.setAttribute('aria-expanded', 'true');
   }
@@ -370,6 +375,7 @@ const SCRIPT = String.raw`
     if (expanded.has(id)) {
       expanded.delete(id);
       if (item.lastChild.className === 'details') item.lastChild.remove();
+      item.classList.remove('open');
       item.firstChild.setAttribute('aria-expanded', 'false');
       return;
     }
@@ -387,14 +393,20 @@ const SCRIPT = String.raw`
     if (paused) { showPaused(); return; }
     scheduleDraw();
   }
+  var lastDraw = 0;
   function scheduleDraw() {
     if (drawScheduled) return;
     drawScheduled = true;
-    // A hidden tab gets no animation frames: a timer keeps the queue short there.
-    if (document.hidden) setTimeout(draw, 250); else requestAnimationFrame(draw);
+    // At most one draw per DRAW_EVERY_MS, on an animation frame: a flood costs four small list
+    // updates a second, not one per record. A hidden tab gets no frames: a timer drains it there.
+    var wait = Math.max(0, lastDraw + DRAW_EVERY_MS - performance.now());
+    setTimeout(function () {
+      if (document.hidden) draw(); else requestAnimationFrame(draw);
+    }, wait);
   }
   function draw() {
     drawScheduled = false;
+    lastDraw = performance.now();
     if (paused || pending.length === 0) return;
     var batch = pending.length > MAX_ENTRIES ? pending.slice(pending.length - MAX_ENTRIES) : pending;
     pending = [];
@@ -463,6 +475,11 @@ const SCRIPT = String.raw`
   });
   $('search').addEventListener('input', function (event) { search = event.target.value.trim().toLowerCase(); applyFilters(); });
   $('clear').addEventListener('click', function () { entries = []; pending = []; expanded.clear(); $('traffic').replaceChildren(); updateTrafficEmpty(); showPaused(); });
+  // One listener for every row (rows come and go by the hundred).
+  $('traffic').addEventListener('click', function (event) {
+    var summary = event.target.closest('.summary');
+    if (summary) toggle(Number(summary.parentNode.getAttribute('data-id')));
+  });
   $('pause').addEventListener('click', function () {
     paused = !paused;
     showPaused();
@@ -551,9 +568,9 @@ export const LIVE_VIEW_PAGE = `<!doctype html>
       <button type="button" class="pause" id="pause" aria-pressed="false">Pause</button>
       <button type="button" class="clear" id="clear">Clear</button>
     </div>
-    <div class="columns" aria-hidden="true"><span>Time</span><span>Kind</span><span>Method</span><span>Frame / event / operation</span><span>Target</span><span>Hub</span><span>Status</span><span class="right">Reach</span><span class="right">Duration</span><span>Body · detail</span></div>
-    <ul id="traffic"></ul>
-    <p class="empty" id="no-traffic">No traffic yet. Client frames, upstream calls, REST calls and connections appear here, newest first, with their body and how many connections a send reached; click one for its headers and body.</p>
+    <div class="columns" aria-hidden="true"><span>Time</span><span>Kind</span><span>Method</span><span>Frame / operation</span><span>Target</span><span>Hub</span><span>Status</span><span class="right">Reach</span><span class="right">Duration</span><span>Body · detail</span></div>
+    <div class="traffic-scroll" id="traffic-scroll"><ul id="traffic"></ul>
+    <p class="empty" id="no-traffic">No traffic yet. Client frames, upstream calls, REST calls and connections appear here, newest first, with their body and how many connections a send reached; click one for its headers and body.</p></div>
   </section>
 </main>
 <footer>The newest ${PAGE_MAX_ENTRIES} entries are kept. Access tokens are never recorded.</footer>

@@ -28,7 +28,7 @@ import {
   stringList,
   type ClientRequest,
 } from '../clients/upgrade.js';
-import { HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { hubNameProblem } from '../../protocol/names.js';
 import type { SessionLimits } from '../clients/session-limits.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import { MqttLink } from './mqtt-link.js';
@@ -157,7 +157,7 @@ export class MqttEndpoint {
     if (socket.destroyed || this.#closed) return;
     this.#pendingSockets.delete(socket);
     this.#wss.handleUpgrade(req, socket, head, ws => {
-      const link = new MqttLink(ws, this.#options.limits.maxBufferedBytes);
+      const link = new MqttLink(ws, this.#options.limits.maxBufferedBytes, MAX_FRAME_BYTES);
       this.#unbound.add(link);
       const timer = setTimeout(
         () => link.close('no CONNECT packet in time'),
@@ -174,6 +174,8 @@ export class MqttEndpoint {
             link.close(`the first packet must be CONNECT, not ${packet.cmd.toUpperCase()}`);
             return;
           }
+          // Packets right behind the CONNECT (in the same frame, say) wait for the session.
+          link.hold();
           this.#connect(link, packet, req, request, claims).catch((error: unknown) => {
             this.#options.log(`mqtt connect failed: ${(error as Error).message}`);
             link.close('internal error');
@@ -455,12 +457,8 @@ function parseRequest(req: IncomingMessage): ClientRequest {
   } catch {
     throw new Refusal(400, 'the hub name in the path is not valid percent-encoding');
   }
-  if (!HUB_NAME_PATTERN.test(hub)) {
-    throw new Refusal(
-      400,
-      `hub name ${JSON.stringify(hub.slice(0, 140))} is not valid (a letter, then up to 127 letters, digits or _\`,.[])`,
-    );
-  }
+  const problem = hubNameProblem(hub);
+  if (problem) throw new Refusal(400, problem);
   const offered = (req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map(name => name.trim())

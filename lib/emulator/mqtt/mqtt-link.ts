@@ -1,12 +1,16 @@
 /**
  * One MQTT network connection: MQTT packets (3.1.1 and 5.0, read and written by `mqtt-packet`)
  * over one WebSocket, and the keep-alive watch (the link is cut after 1.5 × keep-alive of
- * silence). What the packets mean is the session's business (`mqtt-session.ts`).
+ * silence). Frames are cut into whole packets (`mqtt-framer.ts`: any number per frame, or one
+ * over several), each checked against the specification's close rules (`mqtt-packet-rules.ts`)
+ * before anyone hears it. What the packets mean is the session's business (`mqtt-session.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
 import type { IDisconnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import type WebSocket from 'ws';
+import { MqttFrameError, MqttFramer } from './mqtt-framer.js';
+import { MALFORMED_PACKET, packetProblem } from './mqtt-packet-rules.js';
 
 /** How the link ended, for the session and the `disconnected` event. */
 export interface LinkEnd {
@@ -30,7 +34,16 @@ export class MqttLink {
   protocolVersion = 4;
   readonly #ws: WebSocket;
   readonly #parser = mqttPacket.parser();
+  readonly #framer: MqttFramer;
+  /** The packet being decoded (the parser emits it synchronously). */
+  #decoded: Packet | undefined;
+  #decodeError: Error | undefined;
   #handlers: LinkHandlers | undefined;
+  /** Packets that came while the CONNECT is being decided, for the session to hear in order. */
+  #held: Packet[] | undefined;
+  #heldPaused = false;
+  /** Whether a CONNACK accepting the connection went out (before it, refusals are CONNACKs). */
+  #connacked = false;
   #keepAliveMs = 0;
   #lastHeard = Date.now();
   #watch: NodeJS.Timeout | undefined;
@@ -42,37 +55,30 @@ export class MqttLink {
     ws: WebSocket,
     /** Bytes waiting in the send buffer before the client is cut as not reading. */
     readonly maxBufferedBytes = Number.POSITIVE_INFINITY,
+    /** The largest packet read (a WebSocket frame is at most 1 MB; a packet may span frames). */
+    readonly maxPacketBytes = 1024 * 1024,
   ) {
     this.#ws = ws;
+    this.#framer = new MqttFramer(maxPacketBytes);
     this.#parser.on('packet', (packet: Packet) => {
-      if (this.#end) return;
-      if (packet.cmd === 'connect' && packet.protocolVersion !== undefined) {
-        this.protocolVersion = packet.protocolVersion;
-      }
-      if (packet.cmd === 'disconnect') {
-        this.#end = {
-          disconnectPacket: packet,
-          byServer: false,
-          reason: 'the client sent DISCONNECT',
-        };
-        this.#handlers?.packet(packet);
-        this.#ws.close(1000);
-        return;
-      }
-      this.#handlers?.packet(packet);
+      this.#decoded = packet;
     });
     this.#parser.on('error', (error: Error) => {
-      // A malformed packet: MQTT 5 says DISCONNECT 0x81 before closing; 3.1.1 just closes.
-      this.close(`malformed packet: ${error.message}`, 0x81);
+      this.#decodeError = error;
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (this.#end) return;
       this.#lastHeard = Date.now();
       if (!isBinary) {
-        this.close('MQTT over WebSocket travels in binary frames, not text', 0x81);
+        this.close('MQTT over WebSocket travels in binary frames, not text', MALFORMED_PACKET);
         return;
       }
-      this.#parser.parse(data);
+      try {
+        this.#frame(data);
+      } catch (error) {
+        // Nothing a packet does may escape into ws (an exception there ends the process).
+        this.close(`internal error: ${(error as Error).message}`, 0x80);
+      }
     });
     ws.on('close', (code: number) => {
       this.#closed = true;
@@ -98,9 +104,82 @@ export class MqttLink {
     return !this.#closed && this.#end === undefined;
   }
 
-  /** Who hears the packets; packets that arrived earlier are not replayed. */
+  /** The packets of one frame: each whole one decoded, checked, then handed on, in order. */
+  #frame(data: Buffer): void {
+    let packets: Buffer[];
+    try {
+      packets = this.#framer.push(data);
+    } catch (error) {
+      if (!(error instanceof MqttFrameError)) throw error;
+      this.close(error.message, error.code);
+      return;
+    }
+    for (const bytes of packets) {
+      if (this.#end) return;
+      this.#decoded = undefined;
+      this.#decodeError = undefined;
+      this.#parser.parse(bytes);
+      const packet = this.#decoded as Packet | undefined;
+      if (!packet) {
+        // A malformed packet: MQTT 5 hears reason 0x81; 3.1.1 just closes.
+        const problem =
+          (this.#decodeError as Error | undefined)?.message ?? 'the packet cannot be read';
+        this.close(`malformed packet: ${problem}`, MALFORMED_PACKET);
+        return;
+      }
+      if (packet.cmd === 'connect' && packet.protocolVersion !== undefined) {
+        this.protocolVersion = packet.protocolVersion;
+      }
+      const problem = packetProblem(bytes, packet, this.protocolVersion);
+      if (problem) {
+        this.close(problem.reason, problem.code);
+        return;
+      }
+      this.#dispatch(packet);
+    }
+  }
+
+  #dispatch(packet: Packet): void {
+    if (packet.cmd === 'disconnect') {
+      this.#end = {
+        disconnectPacket: packet,
+        byServer: false,
+        reason: 'the client sent DISCONNECT',
+      };
+      this.#handlers?.packet(packet);
+      this.#ws.close(1000);
+      return;
+    }
+    if (this.#held) {
+      this.#held.push(packet);
+      // While the CONNECT is decided, a client that keeps sending is not read further.
+      if (this.#held.length >= HELD_PACKETS && !this.#heldPaused) {
+        this.#heldPaused = true;
+        this.#ws.pause();
+      }
+      return;
+    }
+    this.#handlers?.packet(packet);
+  }
+
+  /** Keeps the packets that come from now on (the CONNECT is being decided) for the next {@link listen}. */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Who hears the packets: first those held since {@link hold}, in order, then the next ones. */
   listen(handlers: LinkHandlers): void {
     this.#handlers = handlers;
+    const held = this.#held;
+    this.#held = undefined;
+    for (const packet of held ?? []) {
+      if (this.#end) break;
+      handlers.packet(packet);
+    }
+    if (this.#heldPaused) {
+      this.#heldPaused = false;
+      if (!this.#paused) this.#ws.resume();
+    }
   }
 
   /** Starts the keep-alive watch: cut after 1.5 × `seconds` without a packet (0: no watch). */
@@ -132,6 +211,9 @@ export class MqttLink {
   }
 
   send(packet: Packet): void {
+    if (packet.cmd === 'connack' && (packet.reasonCode ?? packet.returnCode ?? 0) === 0) {
+      this.#connacked = true;
+    }
     this.sendBytes(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
   }
 
@@ -153,16 +235,19 @@ export class MqttLink {
 
   /**
    * Ends the link from the service side. MQTT 5 clients first get DISCONNECT with `reasonCode`
-   * (and the reason as its reason string) when one is given; 3.1.1 has no such packet.
+   * (and the reason as its reason string) when one is given, or a refusing CONNACK with it while
+   * the connection is not accepted yet (no DISCONNECT may precede the CONNACK); 3.1.1 has no such
+   * packet.
    */
   close(reason: string, reasonCode?: number, packetReasonString = true): void {
     if (this.#end) return;
     if (reasonCode !== undefined && this.protocolVersion === 5) {
-      this.send({
-        cmd: 'disconnect',
-        reasonCode,
-        properties: packetReasonString ? { reasonString: clip(reason) } : undefined,
-      });
+      const properties = packetReasonString ? { reasonString: clip(reason) } : undefined;
+      this.send(
+        this.#connacked
+          ? { cmd: 'disconnect', reasonCode, properties }
+          : { cmd: 'connack', sessionPresent: false, reasonCode, properties },
+      );
     }
     this.#end = { byServer: true, reason };
     this.#stopWatch();
@@ -186,6 +271,9 @@ export class MqttLink {
     this.#watch = undefined;
   }
 }
+
+/** Packets held while a CONNECT is decided before the socket stops being read. */
+const HELD_PACKETS = 64;
 
 /** A PUBLISH encoded once: its bytes, and where its packet id goes (QoS 1), or -1 (QoS 0). */
 export interface EncodedPublish {

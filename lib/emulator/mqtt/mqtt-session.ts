@@ -33,7 +33,7 @@ import {
   type LinkEnd,
   type MqttLink,
 } from './mqtt-link.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { bodyText, elapsedMs, type TrafficLog } from '../traffic-log.js';
 import type { EventSubject, MqttUserEventAnswer, Upstream } from '../upstream/upstream.js';
 
 /** Topic of the messages REST sends to a connection, a user or everyone. */
@@ -126,7 +126,8 @@ export function userPropertyObject(
   list: readonly MqttUserProperty[] | undefined,
 ): UserProperties | undefined {
   if (!list || list.length === 0) return undefined;
-  const object: Record<string, string | string[]> = {};
+  // Keyed by the client's or the handler's names: no prototype (as mqtt-packet's own reader).
+  const object: Record<string, string | string[]> = Object.create(null);
   for (const { name, value } of list) {
     const previous = object[name];
     object[name] =
@@ -509,17 +510,60 @@ export class MqttSession implements ClientSink {
     link: MqttLink,
     packet: IPublishPacket | ISubscribePacket | IUnsubscribePacket,
   ): Promise<void> {
+    const started = performance.now();
+    const time = Date.now();
+    let reach: number | void = undefined;
     switch (packet.cmd) {
       case 'subscribe':
         this.#subscribe(link, packet);
-        return;
+        break;
       case 'unsubscribe':
         this.#unsubscribe(link, packet);
-        return;
+        break;
       case 'publish':
-        await this.#publish(link, packet);
-        return;
+        reach = await this.#publish(link, packet);
+        break;
     }
+    this.#frameRecord(packet, time, started, reach);
+  }
+
+  /** The packet as a `client` traffic record: its topics, a publish's payload and reach. */
+  #frameRecord(
+    packet: IPublishPacket | ISubscribePacket | IUnsubscribePacket,
+    time: number,
+    started: number,
+    reach: number | void,
+  ): void {
+    const { hub, connectionId, userId } = this.connection;
+    let target: string;
+    let payload: { dataType: string; body: string } | undefined;
+    if (packet.cmd === 'publish') {
+      target = packet.topic;
+      const dataType = this.#dataType(packet.properties?.contentType);
+      const data = Buffer.isBuffer(packet.payload)
+        ? packet.payload
+        : Buffer.from(packet.payload, 'utf8');
+      payload = { dataType, body: bodyText(dataType, data) };
+    } else if (packet.cmd === 'subscribe') {
+      target = packet.subscriptions.map(s => s.topic).join(', ');
+    } else {
+      target = packet.unsubscriptions.join(', ');
+    }
+    this.context.traffic.record({
+      kind: 'client',
+      time,
+      hub,
+      action: packet.cmd,
+      target,
+      connectionId,
+      userId,
+      subprotocol: 'mqtt',
+      durationMs: elapsedMs(started),
+      ...(payload
+        ? { dataType: payload.dataType, request: { headers: {}, body: payload.body } }
+        : {}),
+      ...(typeof reach === 'number' ? { reach } : {}),
+    });
   }
 
   #subscribe(link: MqttLink, packet: ISubscribePacket): void {
@@ -590,7 +634,8 @@ export class MqttSession implements ClientSink {
     });
   }
 
-  async #publish(link: MqttLink, packet: IPublishPacket): Promise<void> {
+  /** Returns the reach of a group publish. */
+  async #publish(link: MqttLink, packet: IPublishPacket): Promise<number | void> {
     const { topic, qos, messageId } = packet;
     if (packet.properties?.topicAlias !== undefined) {
       link.close(
@@ -635,13 +680,14 @@ export class MqttSession implements ClientSink {
       this.#ack(link, packet, Ack.notAuthorized, problem);
       return;
     }
-    this.context.hubs.publishFromClient(
+    const reach = this.context.hubs.publishFromClient(
       this.connection,
       topic,
       { dataType: this.#dataType(packet.properties?.contentType), data: payload },
       this.#subscriptions.get(topic)?.noLocal ?? false,
     );
     this.#ack(link, packet, Ack.success);
+    return reach;
   }
 
   /** A PUBLISH to `$webpubsub/server/events/{event}`: the user event, its answer published back, then the ack. */

@@ -177,49 +177,52 @@ interface FunctionSignature {
 
 const str = (value: Value): string => value as string;
 
-const FUNCTIONS: Record<string, FunctionSignature> = {
-  tolower: { params: ['string'], returns: 'string', apply: ([s]) => str(s).toLowerCase() },
-  toupper: { params: ['string'], returns: 'string', apply: ([s]) => str(s).toUpperCase() },
-  trim: { params: ['string'], returns: 'string', apply: ([s]) => str(s).trim() },
-  substring: {
-    params: ['string', 'int', 'int'],
-    optional: 1,
-    returns: 'string',
-    apply: ([s, from, count]) => {
-      const text = str(s);
-      const begin = Math.min(Math.max(from as number, 0), text.length);
-      return count === undefined
-        ? text.slice(begin)
-        : text.slice(begin, begin + Math.max(count as number, 0));
+/** Keyed by names from the filter: a `Map`, so `constructor` or `__proto__` is just unknown. */
+const FUNCTIONS = new Map<string, FunctionSignature>(
+  Object.entries({
+    tolower: { params: ['string'], returns: 'string', apply: ([s]) => str(s).toLowerCase() },
+    toupper: { params: ['string'], returns: 'string', apply: ([s]) => str(s).toUpperCase() },
+    trim: { params: ['string'], returns: 'string', apply: ([s]) => str(s).trim() },
+    substring: {
+      params: ['string', 'int', 'int'],
+      optional: 1,
+      returns: 'string',
+      apply: ([s, from, count]) => {
+        const text = str(s);
+        const begin = Math.min(Math.max(from as number, 0), text.length);
+        return count === undefined
+          ? text.slice(begin)
+          : text.slice(begin, begin + Math.max(count as number, 0));
+      },
     },
-  },
-  concat: { params: ['string', 'string'], returns: 'string', apply: ([a, b]) => str(a) + str(b) },
-  indexof: {
-    params: ['string', 'string'],
-    returns: 'int',
-    apply: ([a, b]) => str(a).indexOf(str(b)),
-  },
-  contains: {
-    params: ['string', 'string'],
-    returns: 'bool',
-    apply: ([a, b]) => str(a).includes(str(b)),
-  },
-  startswith: {
-    params: ['string', 'string'],
-    returns: 'bool',
-    apply: ([a, b]) => str(a).startsWith(str(b)),
-  },
-  endswith: {
-    params: ['string', 'string'],
-    returns: 'bool',
-    apply: ([a, b]) => str(a).endsWith(str(b)),
-  },
-  length: {
-    params: ['string|collection'],
-    returns: 'int',
-    apply: ([v]) => (typeof v === 'string' ? v.length : (v as ReadonlySet<string>).size),
-  },
-};
+    concat: { params: ['string', 'string'], returns: 'string', apply: ([a, b]) => str(a) + str(b) },
+    indexof: {
+      params: ['string', 'string'],
+      returns: 'int',
+      apply: ([a, b]) => str(a).indexOf(str(b)),
+    },
+    contains: {
+      params: ['string', 'string'],
+      returns: 'bool',
+      apply: ([a, b]) => str(a).includes(str(b)),
+    },
+    startswith: {
+      params: ['string', 'string'],
+      returns: 'bool',
+      apply: ([a, b]) => str(a).startsWith(str(b)),
+    },
+    endswith: {
+      params: ['string', 'string'],
+      returns: 'bool',
+      apply: ([a, b]) => str(a).endsWith(str(b)),
+    },
+    length: {
+      params: ['string|collection'],
+      returns: 'int',
+      apply: ([v]) => (typeof v === 'string' ? v.length : (v as ReadonlySet<string>).size),
+    },
+  } satisfies Record<string, FunctionSignature>),
+);
 
 class Parser {
   readonly #source: string;
@@ -464,7 +467,7 @@ class Parser {
         start,
       );
     }
-    if (FUNCTIONS[name]) {
+    if (FUNCTIONS.has(name)) {
       throw new ODataFilterError(`function ${token.text} needs its arguments in parentheses`, end);
     }
     // Reported once the whole filter has parsed: a syntax error later in the text comes first,
@@ -478,10 +481,10 @@ class Parser {
 
   #parseCall(nameToken: Token): Expression {
     const name = nameToken.text.toLowerCase();
-    const signature = FUNCTIONS[name];
+    const signature = FUNCTIONS.get(name);
     if (!signature) {
       throw typeError(
-        `unknown function ${quoteText(nameToken.text)}; supported: ${Object.keys(FUNCTIONS).join(', ')}`,
+        `unknown function ${quoteText(nameToken.text)}; supported: ${[...FUNCTIONS.keys()].join(', ')}`,
         nameToken.start,
       );
     }
@@ -573,7 +576,7 @@ class Parser {
     this.#countClause(token);
     const a = left.evaluate;
     const b = right.evaluate;
-    const compare = COMPARE[op];
+    const compare = COMPARE.get(op) as Compare;
     return { type: 'bool', start: left.start, end: right.end, evaluate: c => compare(a(c), b(c)) };
   }
 
@@ -664,13 +667,15 @@ class Parser {
 type Compare = (a: Value, b: Value) => Value;
 
 /** OData semantics: eq/ne treat null as a value; ordering with one null is false, with two nulls ge/le hold. */
-const COMPARE: Record<string, Compare> = {
-  eq: (a, b) => a === b,
-  ne: (a, b) => a !== b,
-  gt: (a, b) => a !== null && b !== null && (a as string | number) > (b as string | number),
-  ge: (a, b) =>
-    a === null || b === null ? a === b : (a as string | number) >= (b as string | number),
-  lt: (a, b) => a !== null && b !== null && (a as string | number) < (b as string | number),
-  le: (a, b) =>
-    a === null || b === null ? a === b : (a as string | number) <= (b as string | number),
-};
+const COMPARE = new Map<string, Compare>(
+  Object.entries({
+    eq: (a, b) => a === b,
+    ne: (a, b) => a !== b,
+    gt: (a, b) => a !== null && b !== null && (a as string | number) > (b as string | number),
+    ge: (a, b) =>
+      a === null || b === null ? a === b : (a as string | number) >= (b as string | number),
+    lt: (a, b) => a !== null && b !== null && (a as string | number) < (b as string | number),
+    le: (a, b) =>
+      a === null || b === null ? a === b : (a as string | number) <= (b as string | number),
+  } satisfies Record<string, Compare>),
+);

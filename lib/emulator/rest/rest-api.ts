@@ -16,7 +16,8 @@ import {
   signClientAccessToken,
   verifyAccessToken,
 } from '../../protocol/client-access-token.js';
-import { groupNameProblem, HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { jsonDepthProblem } from '../../protocol/json-depth.js';
+import { groupNameProblem, hubNameProblem } from '../../protocol/names.js';
 import { quote } from '../../protocol/text.js';
 import {
   OperationNotImplementedError,
@@ -27,6 +28,7 @@ import {
   type PermissionName,
   type SendOptions,
 } from '../state/hub-operations.js';
+import { bodyDeadline, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http-limits.js';
 import { ODataFilterError, parseODataFilter } from './odata-filter.js';
 import {
   badRequest,
@@ -39,7 +41,7 @@ import {
   ServiceErrorCode,
   writeRestError,
 } from './rest-errors.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { elapsedMs, type TrafficLog } from '../traffic-log.js';
 
 export interface RestApiOptions {
   readonly hubs: HubOperations;
@@ -50,6 +52,8 @@ export interface RestApiOptions {
   readonly log: (line: string) => void;
   /** Request body limit in bytes (default 1 MB, as the service). */
   readonly maxBodyBytes?: number;
+  /** How slowly a body may arrive before the call is answered 408 (default: Kestrel's, see `http-limits.ts`). */
+  readonly limits?: HttpLimits;
 }
 
 export interface RestApi {
@@ -103,7 +107,7 @@ const ROUTES: readonly Route[] = [
     operation: 'sendToAll',
     run: async c => {
       const message = await c.message();
-      c.hubs.sendToAll(c.hub, message, c.sendOptions());
+      c.reached(c.hubs.sendToAll(c.hub, message, c.sendOptions()));
       return ACCEPTED;
     },
   },
@@ -149,7 +153,7 @@ const ROUTES: readonly Route[] = [
     operation: 'sendToUser',
     run: async c => {
       const message = await c.message();
-      c.hubs.sendToUser(c.hub, c.param('userId'), message, c.sendOptions());
+      c.reached(c.hubs.sendToUser(c.hub, c.param('userId'), message, c.sendOptions()));
       return ACCEPTED;
     },
   },
@@ -206,7 +210,7 @@ const ROUTES: readonly Route[] = [
     run: async c => {
       const message = await c.message();
       c.messageTtlSeconds();
-      c.hubs.sendToConnection(c.hub, c.param('connectionId'), message);
+      c.reached(c.hubs.sendToConnection(c.hub, c.param('connectionId'), message));
       return ACCEPTED;
     },
   },
@@ -244,7 +248,7 @@ const ROUTES: readonly Route[] = [
     operation: 'sendToGroup',
     run: async c => {
       const message = await c.message();
-      c.hubs.sendToGroup(c.hub, c.param('group'), message, c.sendOptions());
+      c.reached(c.hubs.sendToGroup(c.hub, c.param('group'), message, c.sendOptions()));
       return ACCEPTED;
     },
   },
@@ -381,6 +385,9 @@ function matchPath(
 class Call {
   /** Decoded body, kept for the traffic record. */
   requestBody: Buffer | undefined;
+  /** For the traffic record: the message's data type and how many connections a send reached. */
+  dataType: OutboundMessage['dataType'] | undefined;
+  reach: number | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -390,15 +397,21 @@ class Call {
     readonly query: URLSearchParams,
     readonly accessKey: string,
     readonly maxBodyBytes: number,
+    readonly limits: HttpLimits,
   ) {}
 
   param(name: string): string {
     return this.params.get(name) as string;
   }
 
+  /** Keeps a send's reach when the state counts it. */
+  reached(reach: number | void): void {
+    if (typeof reach === 'number') this.reach = reach;
+  }
+
   async message(): Promise<OutboundMessage> {
     const type = mediaType(this.req);
-    const dataType = DATA_TYPES[type.name];
+    const dataType = DATA_TYPES.get(type.name);
     if (!dataType) {
       throw new RestError(
         415,
@@ -422,11 +435,12 @@ class Call {
       const text = utf8(data);
       if (dataType === 'json') parseJson(text);
     }
+    this.dataType = dataType;
     return { dataType, data };
   }
 
   async body(): Promise<Buffer> {
-    this.requestBody = await readBody(this.req, this.maxBodyBytes);
+    this.requestBody = await readBody(this.req, this.maxBodyBytes, this.limits);
     return this.requestBody;
   }
 
@@ -515,13 +529,14 @@ class Call {
   async clientToken(): Promise<string> {
     const query = this.query;
     const clientType = query.get('clientType');
-    let clientProtocol: 'default' | 'mqtt' = 'default';
+    let clientProtocol: 'default' | 'mqtt' | 'socketio' = 'default';
     if (clientType !== null) {
       if (/^mqtt$/i.test(clientType)) clientProtocol = 'mqtt';
+      else if (/^socketio$/i.test(clientType)) clientProtocol = 'socketio';
       else if (!/^default$/i.test(clientType)) {
         throw invalidParameter(
           'clientType',
-          `clientType ${quote(clientType)} is not one of Default, MQTT`,
+          `clientType ${quote(clientType)} is not one of Default, MQTT, SocketIO`,
         );
       }
     }
@@ -591,11 +606,12 @@ class Call {
 
 const PERMISSIONS: readonly PermissionName[] = ['joinLeaveGroup', 'sendToGroup'];
 
-const DATA_TYPES: Record<string, OutboundMessage['dataType'] | undefined> = {
-  'text/plain': 'text',
-  'application/json': 'json',
-  'application/octet-stream': 'binary',
-};
+/** Keyed by the request's content type: a `Map`, so `constructor` or `__proto__` is just unsupported. */
+const DATA_TYPES = new Map<string, OutboundMessage['dataType']>([
+  ['text/plain', 'text'],
+  ['application/json', 'json'],
+  ['application/octet-stream', 'binary'],
+]);
 
 function mediaType(req: IncomingMessage): { name: string; charset?: string } {
   const header = req.headers['content-type'] ?? '';
@@ -626,6 +642,9 @@ function utf8(data: Buffer): string {
 function parseJson(text: string): unknown {
   if (text.trim() === '')
     throw badRequest('The body is empty: application/json needs a JSON value');
+  // Measured before parsing: the body is written again to JSON clients.
+  const tooDeep = jsonDepthProblem(text);
+  if (tooDeep) throw badRequest(`The body is refused: ${tooDeep}`);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -659,13 +678,21 @@ function decodeContinuationToken(token: string): string {
   return Buffer.from(token, 'base64url').toString('utf8');
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, limits: HttpLimits): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // A body slower than the limits allow is answered 408 and its connection closed.
+    const deadline = bodyDeadline(req, limits, message => {
+      cleanup();
+      reject(
+        new RestError(408, 'RequestTimeout', message, 'Request', 'detail', { connection: 'close' }),
+      );
+    });
     const cleanup = () => {
+      deadline.stop();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -673,6 +700,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
+      deadline.received(chunk.length);
       if (size > limit) {
         cleanup();
         reject(tooLarge(limit));
@@ -736,6 +764,7 @@ const safeDecode = (text: string): string => {
 export function createRestApi(options: RestApiOptions): RestApi {
   const { hubs, accessKey, traffic, log } = options;
   const maxBodyBytes = options.maxBodyBytes ?? REST_MAX_BODY_BYTES;
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
 
   async function authenticate(req: IncomingMessage, rawPath: string): Promise<void> {
     const header = req.headers.authorization;
@@ -767,6 +796,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
 
   async function handleRestRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
+    const startedAt = performance.now();
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     const queryStart = rawUrl.indexOf('?');
@@ -802,12 +832,8 @@ export function createRestApi(options: RestApiOptions): RestApi {
         const params = matched.params as Map<string, string>;
         operation = route.operation;
         await authenticate(req, rawPath);
-        if (!HUB_NAME_PATTERN.test(hub)) {
-          throw invalidParameter(
-            'hub',
-            `Hub name ${quote(hub)} is invalid: it starts with a letter and has at most 128 letters, digits or _\`,.[]`,
-          );
-        }
+        const hubProblem = hubNameProblem(hub);
+        if (hubProblem) throw invalidParameter('hub', hubProblem);
         for (const [name, value] of params) {
           if (name === 'group') checkGroupName(value);
           else if (value === '') throw badRequest(`${name} is empty`);
@@ -816,7 +842,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
         if (member !== undefined && typeof hubs[member] !== 'function') {
           throw new OperationNotImplementedError(operation);
         }
-        call = new Call(req, hubs, hub, params, query, accessKey, maxBodyBytes);
+        call = new Call(req, hubs, hub, params, query, accessKey, maxBodyBytes, limits);
         answer = await route.run(call);
       }
     } catch (thrown) {
@@ -824,14 +850,22 @@ export function createRestApi(options: RestApiOptions): RestApi {
       answer = { status: error.status };
     }
     let responseBody: string | undefined;
+    let responseHeaders: Record<string, string> = {};
     try {
-      responseBody = send(res, method, answer, error);
+      ({ body: responseBody, headers: responseHeaders } = send(
+        res,
+        method,
+        answer,
+        error,
+        req.complete,
+      ));
     } catch {
       // The socket is gone; nothing more can be said to this client.
       res.destroy();
     }
     // A failing log sink or live-view listener must not become an unhandled rejection.
-    const durationMs = Date.now() - started;
+    const durationMs = elapsedMs(startedAt);
+    const target = call ? [...call.params.values()].join(' · ') : '';
     const url = redactUrl(rawUrl);
     const line = `REST ${method} ${url} -> ${answer.status} ${operation} (${durationMs} ms)${error ? `: ${error.message}` : ''}`;
     try {
@@ -849,13 +883,16 @@ export function createRestApi(options: RestApiOptions): RestApi {
         url,
         status: answer.status,
         durationMs,
+        ...(target === '' ? {} : { target }),
+        ...(call?.dataType === undefined ? {} : { dataType: call.dataType }),
+        ...(call?.reach === undefined ? {} : { reach: call.reach }),
         detail: error?.message,
         request: {
           headers: redactHeaders(req.headers),
           body: call?.requestBody === undefined ? undefined : recordedBody(call.requestBody, req),
         },
         response: {
-          headers: stringHeaders(res.getHeaders()),
+          headers: { ...stringHeaders(res.getHeaders()), ...responseHeaders },
           body:
             operation === 'generateClientToken' && !error ? '{"token":"<redacted>"}' : responseBody,
         },
@@ -914,16 +951,17 @@ function toRestError(thrown: unknown): RestError {
   );
 }
 
-/** Writes the answer; returns the body text for the traffic record. */
+/** Writes the answer; returns the body text and the headers written, for the traffic record. */
 function send(
   res: ServerResponse,
   method: string,
   answer: Answer,
   error: RestError | undefined,
-): string | undefined {
+  requestComplete: boolean,
+): { body: string | undefined; headers: Record<string, string> } {
   if (res.headersSent) {
     res.end();
-    return undefined;
+    return { body: undefined, headers: {} };
   }
   let headers: Record<string, string>;
   let text: string | undefined;
@@ -936,17 +974,23 @@ function send(
       headers['content-type'] = 'application/json; charset=utf-8';
     }
   }
+  // Answered before its body arrived (refused, or too slow): the connection closes with the
+  // answer rather than wait for the rest of a body that may never come.
+  if (!requestComplete) headers.connection = 'close';
   const payload = text === undefined ? undefined : Buffer.from(text);
   // No Content-Length on 204 (RFC 9110 §8.6). A HEAD answer says the length, as the service's do,
   // and sends no body.
   if (answer.status !== 204) headers['content-length'] = String(payload?.length ?? 0);
   res.writeHead(answer.status, headers);
+  // Nothing more is read from a connection that closes: its socket goes with the answer.
+  const socket = res.socket;
+  if (headers.connection === 'close') res.once('finish', () => socket?.destroy());
   if (method === 'HEAD') {
     res.end();
-    return undefined;
+    return { body: undefined, headers };
   }
   res.end(payload);
-  return text;
+  return { body: text, headers };
 }
 
 function redactUrl(rawUrl: string): string {
@@ -965,7 +1009,8 @@ function redactHeaders(headers: IncomingMessage['headers']): Record<string, stri
 function stringHeaders(
   headers: Record<string, number | string | string[] | undefined>,
 ): Record<string, string> {
-  const result: Record<string, string> = {};
+  // Keyed by header names from the request: no prototype to shadow or set.
+  const result: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) result[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }

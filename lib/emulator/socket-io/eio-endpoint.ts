@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { verifyAccessToken } from '../../protocol/client-access-token.js';
-import { HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { hubNameProblem } from '../../protocol/names.js';
 import { accessToken, connectBody, guardUpgrade, Refusal, stringList } from '../clients/upgrade.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
@@ -370,12 +370,8 @@ function parseRequest(req: IncomingMessage): { hub: string; query: URLSearchPara
       message: 'the hub name in the path is not valid percent-encoding',
     });
   }
-  if (!HUB_NAME_PATTERN.test(hub)) {
-    throw new EioRefused(400, {
-      code: 3,
-      message: `hub name ${JSON.stringify(hub.slice(0, 140))} is not valid (a letter, then up to 127 letters, digits or _\`,.[])`,
-    });
-  }
+  const problem = hubNameProblem(hub);
+  if (problem) throw new EioRefused(400, { code: 3, message: problem });
   return { hub, query: url.searchParams };
 }
 

@@ -29,6 +29,8 @@ import {
 import type { EventSubjectOfSocket, TunnelEvents } from './tunnel-events.js';
 
 export const SOCKET_IO_SUBPROTOCOL = 'socket.io';
+/** How long after the server's Engine.IO `close` the connection ends (see `#closeSoon`). */
+export const SERVER_CLOSE_GRACE_MS = 50;
 
 export interface EioSessionLimits {
   /** Bytes queued for a long-polling client that does not poll; beyond, the connection ends. Default 16 MB. */
@@ -78,6 +80,7 @@ export class EioSession implements ClientSink {
   #opened = false;
   /** The server asked to close once what is queued is out. */
   #closing = false;
+  #closeTimer: NodeJS.Timeout | undefined;
   #upstream: EioPacket[] = [];
   #inFlight = false;
   #acks = new Map<string, AckCallback>();
@@ -118,6 +121,10 @@ export class EioSession implements ClientSink {
     const out: EioPacket[] = [];
     for (const packet of packets) {
       if (this.ended || this.#closing) break;
+      if (packet.type === 'close') {
+        this.#closeSoon();
+        continue;
+      }
       switch (packet.type) {
         case 'message':
           if (typeof packet.data === 'string') this.#serverMessage(packet.data);
@@ -127,10 +134,6 @@ export class EioSession implements ClientSink {
         case 'noop':
           out.push(packet);
           break;
-        case 'close':
-          this.#closing = true;
-          out.push(packet);
-          break;
         default:
           this.context.log(
             `socket.io ${this.subject.hub}/${this.id}: the server sent an Engine.IO ${packet.type} packet, which only the service may send; dropped`,
@@ -138,7 +141,20 @@ export class EioSession implements ClientSink {
       }
     }
     if (out.length > 0) this.#send(out);
-    if (this.#closing) this.#end('the server closed the connection', true, false);
+  }
+
+  /**
+   * The server's Engine.IO `close`. The SDK sends it on a REST call of its own, which may overtake
+   * the call with the packets written before it (a socket.io DISCONNECT, say), so it takes effect
+   * {@link SERVER_CLOSE_GRACE_MS} later, after whatever else the server sent meanwhile.
+   */
+  #closeSoon(): void {
+    if (this.#closeTimer) return;
+    this.#closeTimer = setTimeout(() => {
+      this.#closing = true;
+      this.#send([{ type: 'close' }]);
+      this.#end('the server closed the connection', true, false);
+    }, SERVER_CLOSE_GRACE_MS);
   }
 
   close(reason: string | undefined): void {
@@ -468,6 +484,7 @@ export class EioSession implements ClientSink {
   #end(reason: string, notify: boolean, tellClient: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.#closeTimer);
     if (this.connection) this.context.hubs.remove(this.connection);
     if (tellClient && !this.#closing) this.#queue.push({ type: 'close' });
     if (this.#poll) {

@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { verifyAccessToken } from '../../protocol/client-access-token.js';
-import { HUB_NAME_PATTERN } from '../../protocol/names.js';
+import { hubNameProblem } from '../../protocol/names.js';
 import { guardUpgrade, Refusal } from '../clients/upgrade.js';
 import type { TrafficLog } from '../traffic-log.js';
 import {
@@ -225,9 +225,8 @@ export class TunnelEndpoint {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const hub = url.searchParams.get('hub');
     if (!hub) throw this.#refused('', 400, 'no hub: the tunnel URL is /server/tunnel?hub=<hub>');
-    if (!HUB_NAME_PATTERN.test(hub)) {
-      throw this.#refused(hub, 400, `hub name ${JSON.stringify(hub.slice(0, 140))} is not valid`);
-    }
+    const problem = hubNameProblem(hub);
+    if (problem) throw this.#refused(hub, 400, problem);
     const token = url.searchParams.get('access_token');
     if (!token) throw this.#refused(hub, 401, 'no access token (access_token query parameter)');
     const host = (req.headers.host ?? '').toLowerCase();
@@ -422,7 +421,8 @@ function toBuffer(data: RawData): Buffer {
 }
 
 function headerLists(value: unknown): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  // Keyed by the tunnel client's names: no prototype.
+  const headers: Record<string, string[]> = Object.create(null);
   if (typeof value !== 'object' || value === null) return headers;
   for (const [name, list] of Object.entries(value)) {
     if (Array.isArray(list)) headers[name] = list.filter(item => typeof item === 'string');

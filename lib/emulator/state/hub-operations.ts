@@ -55,7 +55,11 @@ export class OperationNotImplementedError extends Error {
   }
 }
 
-/** Every operation the REST data plane needs. Sends are fire-and-forget: unknown targets are not errors. */
+/**
+ * Every operation the REST data plane needs. Sends are fire-and-forget: unknown targets are not
+ * errors. A send may return its reach (how many connections the message was handed to), which the
+ * traffic log shows; `void` when the state does not count.
+ */
 export interface HubOperations {
   /** Hubs that are configured or have had connections, as first seen. */
   hubNames(): string[];
@@ -65,10 +69,20 @@ export interface HubOperations {
   userExists(hub: string, userId: string): boolean;
   groupExists(hub: string, group: string): boolean;
 
-  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): void;
-  sendToUser(hub: string, userId: string, message: OutboundMessage, options?: SendOptions): void;
-  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): void;
-  sendToGroup(hub: string, group: string, message: OutboundMessage, options?: SendOptions): void;
+  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): number | void;
+  sendToUser(
+    hub: string,
+    userId: string,
+    message: OutboundMessage,
+    options?: SendOptions,
+  ): number | void;
+  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): number | void;
+  sendToGroup(
+    hub: string,
+    group: string,
+    message: OutboundMessage,
+    options?: SendOptions,
+  ): number | void;
 
   closeConnection(hub: string, connectionId: string, reason?: string): void;
   closeAllConnections(hub: string, options?: CloseOptions): void;

@@ -8,6 +8,21 @@ import type {
   SendOptions,
 } from './hub-operations.js';
 
+/** A stream error as group members and writers see it. */
+export interface StreamError {
+  readonly name: string;
+  readonly message: string;
+  readonly userErrorCode?: string;
+}
+
+/** What a group stream's fragment carries to members (`stream` of a group data message). */
+export interface StreamInfo {
+  readonly streamId: string;
+  readonly streamSequenceId: number;
+  readonly endOfStream: boolean;
+  readonly error?: StreamError;
+}
+
 /** A message on its way to one client: who sent it and what it carries. */
 export interface ClientDelivery {
   readonly from: 'server' | 'group';
@@ -15,6 +30,8 @@ export interface ClientDelivery {
   /** Client `sendToGroup` only: the sender's user id. */
   readonly fromUserId?: string;
   readonly message: OutboundMessage;
+  /** A group stream's fragment or end marker. */
+  readonly stream?: StreamInfo;
 }
 
 /** What a connection's session does for the state: put messages on the wire, end the connection. */
@@ -22,6 +39,11 @@ export interface ClientSink {
   deliver(delivery: ClientDelivery): void;
   /** Ends the connection from the service side (REST close): `disconnected` to the client, then close. */
   close(reason: string | undefined): void;
+  /**
+   * Whether the client reads group streams (PubSub subprotocols). Others get a stream's fragments
+   * as plain group messages and not its end marker (which carries no data).
+   */
+  readonly speaksStreams?: boolean;
 }
 
 const ROLE_PREFIX = 'webpubsub.';
@@ -34,8 +56,6 @@ export class Connection implements ConnectionView {
   readonly #grants = new Set<string>();
   /** REST revocations of one group, which override a role that would allow it. */
   readonly #revoked = new Set<string>();
-  /** The opaque `ce-connectionState` the upstream set last. */
-  state: string | undefined;
   /** MQTT clients: 4 (3.1.1) or 5 (5.0), for the live view. */
   mqttVersion: number | undefined;
 
@@ -228,20 +248,32 @@ export class HubRegistry implements HubOperations {
     if (members?.size === 0) hub.groups.delete(group);
   }
 
-  /** A client `sendToGroup`: to every member, the sender too unless `noEcho`. */
+  /** A client `sendToGroup` or group stream fragment: to every member, the sender too unless `noEcho`. Returns the reach. */
   publishFromClient(
     sender: Connection,
     group: string,
     message: OutboundMessage,
     noEcho: boolean,
-  ): void {
+    stream?: StreamInfo,
+  ): number {
     const hub = this.#existing(sender.hub);
-    if (!hub) return;
-    const delivery: ClientDelivery = { from: 'group', group, fromUserId: sender.userId, message };
-    for (const member of hub.membersOf(group)) {
+    if (!hub) return 0;
+    const delivery: ClientDelivery = {
+      from: 'group',
+      group,
+      fromUserId: sender.userId,
+      message,
+      stream,
+    };
+    const endMarker = stream?.endOfStream === true;
+    let reach = 0;
+    for (const member of hub.groups.get(group) ?? []) {
       if (noEcho && member === sender) continue;
+      if (endMarker && member.sink.speaksStreams !== true) continue;
       member.sink.deliver(delivery);
+      reach++;
     }
+    return reach;
   }
 
   // ---- HubOperations (REST) ----
@@ -262,33 +294,42 @@ export class HubRegistry implements HubOperations {
     return (this.#existing(hub)?.groups.get(group)?.size ?? 0) > 0;
   }
 
-  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToAll(hub: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send([...target.connections.values()], { from: 'server', message }, options);
+    if (!target) return 0;
+    return this.#send([...target.connections.values()], { from: 'server', message }, options);
   }
 
-  sendToUser(hub: string, userId: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToUser(hub: string, userId: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send(target.connectionsOfUser(userId), { from: 'server', message }, options);
+    if (!target) return 0;
+    return this.#send(target.connectionsOfUser(userId), { from: 'server', message }, options);
   }
 
-  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): void {
-    this.connection(hub, connectionId)?.sink.deliver({ from: 'server', message });
+  sendToConnection(hub: string, connectionId: string, message: OutboundMessage): number {
+    const connection = this.connection(hub, connectionId);
+    connection?.sink.deliver({ from: 'server', message });
+    return connection ? 1 : 0;
   }
 
-  sendToGroup(hub: string, group: string, message: OutboundMessage, options?: SendOptions): void {
+  sendToGroup(hub: string, group: string, message: OutboundMessage, options?: SendOptions): number {
     const target = this.#existing(hub);
-    if (target) this.#send(target.membersOf(group), { from: 'group', group, message }, options);
+    if (!target) return 0;
+    return this.#send(target.membersOf(group), { from: 'group', group, message }, options);
   }
 
+  /** Hands `delivery` to each selected connection; how many that was. */
   #send(
     connections: Connection[],
     delivery: ClientDelivery,
     options: SendOptions | undefined,
-  ): void {
+  ): number {
+    let reach = 0;
     for (const connection of select(connections, options?.excluded, options?.filter)) {
       connection.sink.deliver(delivery);
+      reach++;
     }
+    return reach;
   }
 
   closeConnection(hub: string, connectionId: string, reason?: string): void {

@@ -20,12 +20,12 @@ import {
   readStateChange,
   readUserEventResult,
   ResponseFormatError,
-  type MqttConnectError,
+  type MqttConnectRefusal,
   type WireAnswer,
 } from '../../protocol/response.reader.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { HubSettings } from '../emulator-options.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { elapsedMs, type TrafficLog } from '../traffic-log.js';
 
 export type { EventHandlerSettings, HubSettings, SystemEventName } from '../emulator-options.js';
 
@@ -102,7 +102,7 @@ export type ConnectOutcome =
       readonly reason: string;
       readonly body?: Buffer;
       /** An MQTT refusal body (`{"mqtt":{"code",...}}`), when the handler sent one. */
-      readonly mqtt?: MqttConnectError;
+      readonly mqtt?: MqttConnectRefusal;
     };
 
 export interface ConnectResponseFields {
@@ -184,6 +184,13 @@ export class Upstream {
     for (const [hub, settings] of Object.entries(hubs))
       this.#settings.set(hub.toLowerCase(), settings);
     this.#options = options;
+  }
+
+  /** New hub settings (a reloaded configuration): they route every event from now on. */
+  reconfigure(hubs: Readonly<Record<string, HubSettings>>): void {
+    this.#settings.clear();
+    for (const [hub, settings] of Object.entries(hubs))
+      this.#settings.set(hub.toLowerCase(), settings);
   }
 
   settings(hub: string): HubSettings | undefined {
@@ -447,8 +454,9 @@ export class Upstream {
       ? this.#options.timings.blockingTimeoutMs
       : this.#options.timings.nonBlockingTimeoutMs;
     const started = Date.now();
+    const startedAt = performance.now();
     const result = await this.#send('POST', url, request.headers, request.body, timeoutMs);
-    const durationMs = Date.now() - started;
+    const durationMs = elapsedMs(startedAt);
     const attemptNote = retry?.attempt ? ` (retry ${retry.attempt})` : '';
     let outcome: CallResult = result;
     if (result.ok && (result.status < 200 || result.status >= 300)) {
@@ -691,7 +699,8 @@ export function expandTemplate(template: string, hub: string, event: string): st
 }
 
 function flattenIncoming(headers: AnswerHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Keyed by the handler's header names: no prototype.
+  const out: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) out[name] = value.join(', ');
   }

@@ -160,7 +160,7 @@ describe('the emulator client endpoint', () => {
         'an invalid hub name',
         async () => `${ws}/client/hubs/9chat`,
         400,
-        /hub name "9chat" is not valid/,
+        /"9chat" is not a valid hub name/,
       ],
       ['another path', async () => `${ws}/elsewhere`, 404, /.*/],
       [

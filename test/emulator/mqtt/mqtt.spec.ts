@@ -473,6 +473,41 @@ describe('MQTT protocol rules on the emulator (no upstream)', () => {
         Buffer.from([1]),
       ]);
       expect(mqttDevice.on(group)[5].payload).toEqual(Buffer.from('{"to":"group"}'));
+
+      // The live view's record of it: the device's frames with topic, data and reach, the JSON
+      // client's sendToGroup frames, the REST sends with their reach.
+      const records = emulator.traffic.snapshot();
+      const frames = records.filter(
+        r => r.kind === 'client' && r.connectionId === mqttDevice.client.options.clientId,
+      );
+      expect(frames.map(r => [r.action, r.target])).toEqual(
+        expect.arrayContaining([
+          ['subscribe', group],
+          ['publish', group],
+        ]),
+      );
+      const publishes = frames.filter(r => r.action === 'publish');
+      expect(publishes.map(r => [r.request?.body, r.reach])).toEqual([
+        ['{"t":21}', 2],
+        ['plain words', 2],
+      ]);
+      expect(publishes.map(r => r.dataType)).toEqual(
+        version === 5 ? ['json', 'text'] : ['binary', 'binary'],
+      );
+      const jsonFrames = records.filter(
+        r => r.kind === 'client' && r.action === 'sendToGroup' && r.target === group,
+      );
+      expect(jsonFrames.map(r => [r.preview, r.reach])).toEqual([
+        ['from json', 2],
+        ['{"a":1}', 2],
+        ['base64:Bwg=', 2],
+      ]);
+      const rest = records.filter(r => r.kind === 'rest' && r.action.startsWith('send')).slice(-3);
+      expect(rest.map(r => [r.action, r.reach])).toEqual([
+        ['sendToAll', 2],
+        ['sendToGroup', 2],
+        ['sendToConnection', 1],
+      ]);
     },
   );
 

@@ -645,7 +645,7 @@ describe('REST data plane with the real WebPubSubServiceClient', () => {
     await client.connectionExists('nope');
     expect(h.lines).toHaveLength(2);
     expect(h.lines[0]).toMatch(
-      /^REST POST \/api\/hubs\/chat\/:send\?api-version=2024-12-01&filter=.* -> 202 sendToAll \(\d+ ms\)$/,
+      /^REST POST \/api\/hubs\/chat\/:send\?api-version=2024-12-01&filter=.* -> 202 sendToAll \(\d+(?:\.\d{1,3})? ms\)$/,
     );
     expect(h.lines[1]).toMatch(
       /^REST HEAD \/api\/hubs\/chat\/connections\/nope\?api-version=2024-12-01 -> 404 connectionExists/,
@@ -660,7 +660,12 @@ describe('REST data plane with the real WebPubSubServiceClient', () => {
     });
     expect(send.request?.headers.authorization).toBe('Bearer <redacted>');
     expect(send.request?.body).toBe('x');
-    expect(head).toMatchObject({ action: 'connectionExists', status: 404 });
+    expect(head).toMatchObject({ action: 'connectionExists', status: 404, target: 'nope' });
+    // What the call was answered, headers too (written with writeHead, not setHeader).
+    expect(send.dataType).toBe('text');
+    expect(send.response?.headers['content-length']).toBe('0');
+    expect(send.response?.headers['api-supported-versions']).toBeDefined();
+    expect(head.response?.headers['x-ms-error-code']).toBeDefined();
     const everything = JSON.stringify(h.traffic.snapshot()) + h.lines.join('\n');
     expect(everything).not.toMatch(/eyJ[\w-]+\.eyJ/); // no JWT
     expect(everything).not.toContain(ACCESS_KEY);
@@ -874,7 +879,7 @@ describe('REST data plane refusals', () => {
     const badHub = await restError(h.client('1chat').sendToAll('x'));
     expect([badHub.statusCode, JSON.parse(badHub.message).message]).toEqual([
       400,
-      expect.stringContaining('Hub name "1chat" is invalid'),
+      expect.stringContaining('"1chat" is not a valid hub name'),
     ]);
     const cases: [string, string, string][] = [
       [
@@ -914,8 +919,8 @@ describe('REST data plane refusals', () => {
       ],
       [
         'POST',
-        '/api/hubs/chat/:generateToken?clientType=socketio',
-        'clientType "socketio" is not one of Default, MQTT',
+        '/api/hubs/chat/:generateToken?clientType=signalr',
+        'clientType "signalr" is not one of Default, MQTT, SocketIO',
       ],
       [
         'POST',

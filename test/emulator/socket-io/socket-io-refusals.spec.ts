@@ -128,7 +128,7 @@ describe('Socket.IO on the emulator: refusals and endings', () => {
       `${emulator.endpoint}/clients/socketio/hubs/9bad/?EIO=4&transport=polling`,
     );
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toMatch(/hub name "9bad" is not valid/);
+    expect(bad.body.message).toMatch(/"9bad" is not a valid hub name/);
   });
 
   it('ends a long-polling connection that posts a malformed payload (400), and its server hears of it', async () => {
@@ -161,6 +161,20 @@ describe('Socket.IO on the emulator: refusals and endings', () => {
     // The service passes the token's claims as lists; the SDK puts them on the handshake request.
     expect(serverSocket.request.claims.sub).toEqual(['ana']);
     socket.disconnect();
+
+    // :generateToken?clientType=SocketIO (what the SDK calls with a TokenCredential).
+    const generate = `${emulator.endpoint}/api/hubs/${HUB}/:generateToken?clientType=SocketIO&userId=bo`;
+    const bearer = await signRestToken({ url: generate, accessKey: emulator.accessKey });
+    const generated = await fetch(generate, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    expect(generated.status).toBe(200);
+    const bo = socketIoClient(emulator.endpoint, HUB, ['polling'], {
+      query: { access_token: ((await generated.json()) as { token: string }).token },
+    });
+    await connected(bo);
+    bo.disconnect();
 
     const foreign = new WebPubSubServiceClient(
       emulator.connectionString.replace(emulator.accessKey, 'x'.repeat(44)),

@@ -2,7 +2,8 @@
  * Headers an upstream sends on several lines are read line by line, as the service reads them:
  * `@azure/web-pubsub-express` configured with `allowedEndpoints` (as its README recommends) answers
  * the abuse-protection handshake with one `WebHook-Allowed-Origin` line per endpoint, and every
- * client's `connect` then succeeds; two `ce-connectionState` lines are refused, not merged; the
+ * client's `connect` then succeeds; two `ce-connectionState` lines are refused, not merged; two
+ * `mqtt-tag` lines (one of them `a, b`) are two MQTT user properties, not one `a, b, c`; the
  * module answers each allowed origin of a handshake on its own line (Express and Fastify).
  *
  * Broken on purpose once: with the emulator reading Node's comma-joined `response.headers` again,
@@ -14,6 +15,8 @@ import { Injectable } from '@nestjs/common';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
 import { OnConnect, WebPubSubModule, type ConnectRequest } from '../../../lib/index.js';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { TrafficLog } from '../../../lib/emulator/traffic-log.js';
+import { DEFAULT_UPSTREAM_TIMINGS, Upstream } from '../../../lib/emulator/upstream/upstream.js';
 import { PLATFORMS, startApp } from '../../utils/app.js';
 import { http } from '../../utils/http.js';
 import { waitFor } from '../../utils/wait.js';
@@ -126,6 +129,51 @@ describe('several WebHook-Allowed-Origin lines: @azure/web-pubsub-express with a
     } finally {
       await emulator.close();
       await upstream.close();
+    }
+  });
+
+  it('makes each mqtt-<name> line of an answer to an MQTT user event its own user property', async () => {
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'OPTIONS') {
+          res.writeHead(200, { 'WebHook-Allowed-Origin': '*' }).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/plain', 'mqtt-tag': ['a, b', 'c'] }).end('ok');
+      });
+    });
+    const listening = await listen(server);
+    const upstream = new Upstream(
+      { chat: { eventHandlers: [{ urlTemplate: listening.url, userEventPattern: '*' }] } },
+      {
+        accessKey: 'key',
+        origin: '127.0.0.1',
+        traffic: new TrafficLog(),
+        log: () => undefined,
+        timings: DEFAULT_UPSTREAM_TIMINGS,
+      },
+    );
+    try {
+      const subject = {
+        hub: 'chat',
+        connectionId: 'device1',
+        userId: undefined,
+        subprotocol: 'mqtt',
+        state: undefined,
+        nextEventId: 1,
+        physicalConnectionId: 'p1',
+        sessionId: 's1',
+      };
+      const answer = await upstream.mqttUserEvent(subject, 'telemetry', Buffer.from('x'), {});
+      expect(answer).toMatchObject({ succeeded: true, status: 200, contentType: 'text/plain' });
+      expect(answer.userProperties).toEqual([
+        { name: 'tag', value: 'a, b' },
+        { name: 'tag', value: 'c' },
+      ]);
+    } finally {
+      upstream.close();
+      await listening.close();
     }
   });
 

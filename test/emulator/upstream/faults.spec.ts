@@ -293,7 +293,7 @@ describe('emulator faults', () => {
       expect(
         logs
           .matching(new RegExp(`^upstream connected .*${connectionId}`))
-          .map(line => line.replace(/ in \d+ ms/, '')),
+          .map(line => line.replace(/ in [\d.]+ ms/, '')),
       ).toEqual([
         expect.stringMatching(/→ 503$/),
         expect.stringMatching(/→ 503 \(retry 1\)$/),
@@ -321,7 +321,7 @@ describe('emulator faults', () => {
       const { connectionId } = raw.messages()[0];
       const lines = () => logs.matching(new RegExp(`^upstream connected .*${connectionId}`));
       await waitFor(() => lines().length === 3);
-      expect(lines().map(line => line.replace(/ in \d+ ms/, ''))).toEqual([
+      expect(lines().map(line => line.replace(/ in [\d.]+ ms/, ''))).toEqual([
         expect.stringMatching(/→ failed: no answer within 300 ms$/),
         expect.stringMatching(/→ failed: the connection was reset \(retry 1\)$/),
         expect.stringMatching(/→ 204 \(retry 2\)$/),

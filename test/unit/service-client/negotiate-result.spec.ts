@@ -25,7 +25,10 @@ describe('negotiateResultProblem', () => {
       { userId: 'a', expirationTimeInMinutes: '5' },
       'expirationTimeInMinutes must be a positive integer',
     ],
-    [{ userId: 'a', clientProtocol: 'socketio' }, 'clientProtocol must be "default" or "mqtt"'],
+    [
+      { userId: 'a', clientProtocol: 'signalr' },
+      'clientProtocol must be "default", "mqtt" or "socketio"',
+    ],
     [{ userId: 'a', sub: 'b' }, 'unknown key "sub"'],
   ])('refuses %j: %s', (result, problem) => {
     expect(negotiateResultProblem(result)).toBe(problem);
