@@ -74,7 +74,8 @@ tr:last-child td { border-bottom: 0; }
   font: inherit; font-size: 12.5px; padding: 4px 10px; cursor: pointer; }
 #traffic { list-style: none; margin: 0; padding: 0; }
 .traffic-scroll { height: max(320px, calc(100vh - 190px)); overflow-y: auto; contain: strict; overscroll-behavior: contain; }
-#traffic > li { border-bottom: 1px solid var(--line); content-visibility: auto; contain-intrinsic-size: auto 32px; }
+#traffic > li { border-bottom: 1px solid var(--line); height: 33px; contain: strict; content-visibility: auto; }
+#traffic > li.open { height: auto; contain: none; content-visibility: visible; }
 #traffic > li:last-child { border-bottom: 0; }
 .summary, .columns { display: grid; grid-template-columns: 88px 60px 46px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 46px 46px 78px minmax(0, 2.2fr);
   gap: 8px; align-items: baseline; width: 100%; padding: 6px 4px; border: 0; background: none; color: inherit; font: inherit;
@@ -231,7 +232,7 @@ const SCRIPT = String.raw`
   // ---- traffic ----
   // Records arrive one server-sent event each; they are queued and drawn once per animation frame,
   // so a flood costs a few DOM insertions per frame, never one layout per record.
-  var DRAW_EVERY_MS = 100;
+  var DRAW_EVERY_MS = 250;
   var pending = [];
   var paused = false;
   var drawScheduled = false;
@@ -361,7 +362,10 @@ const SCRIPT = String.raw`
     item.hidden = !matches(record);
     return item;
   }
+  // A closed row is one fixed-height, fully contained line: drawing a flood then lays out only the
+  // new rows, never the list (bench/live-view.mjs). An open row grows to its details.
   function open(item, record) {
+    item.classList.add('open');
     item.append(details(record));
     item.firstChild.setAttribute('aria-expanded', 'true');
   }
@@ -371,6 +375,7 @@ const SCRIPT = String.raw`
     if (expanded.has(id)) {
       expanded.delete(id);
       if (item.lastChild.className === 'details') item.lastChild.remove();
+      item.classList.remove('open');
       item.firstChild.setAttribute('aria-expanded', 'false');
       return;
     }
@@ -392,7 +397,7 @@ const SCRIPT = String.raw`
   function scheduleDraw() {
     if (drawScheduled) return;
     drawScheduled = true;
-    // At most one draw per DRAW_EVERY_MS, on an animation frame: a flood costs ten small list
+    // At most one draw per DRAW_EVERY_MS, on an animation frame: a flood costs four small list
     // updates a second, not one per record. A hidden tab gets no frames: a timer drains it there.
     var wait = Math.max(0, lastDraw + DRAW_EVERY_MS - performance.now());
     setTimeout(function () {
