@@ -12,7 +12,11 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebPubSubClient, WebPubSubJsonProtocol } from '@azure/web-pubsub-client';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
+import {
+  EmulatorOptionsError,
+  startEmulator,
+  type RunningEmulator,
+} from '../../lib/emulator/index.js';
 import { bundleBin, spawnBin, type BinProcess } from '../utils/bin.js';
 import { waitFor } from '../utils/wait.js';
 import {
@@ -166,6 +170,23 @@ describe('the configuration file, edited under a running emulator', () => {
       await anonymous.opened;
       anonymous.ws.close();
     });
+  });
+
+  it('refuses to start on a config file it cannot use, naming the file and the problem', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ chat: { eventHandlers: [{ urlTemplate: 'x' }] } }));
+    for (const [configFile, message] of [
+      ['', 'configFile: must be a file path (got "")'],
+      [
+        join(dir, 'missing.json'),
+        `${join(dir, 'missing.json')}: cannot read the file (no such file)`,
+      ],
+      [bad, `${bad}: hubs.chat.eventHandlers[0].urlTemplate: "x" is not an absolute URL`],
+    ]) {
+      await expect(startEmulator({ port: 0, log: () => undefined, configFile })).rejects.toThrow(
+        new EmulatorOptionsError(message),
+      );
+    }
   });
 
   describe('nestjs-web-pubsub-emulator --config', () => {

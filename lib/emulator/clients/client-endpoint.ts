@@ -12,11 +12,8 @@ import { hubNameProblem } from '../../protocol/names.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HubRegistry } from '../state/hubs.js';
 import { Connection } from '../state/hubs.js';
-import {
-  PUBSUB_SUBPROTOCOLS,
-  JSON_RELIABLE_SUBPROTOCOL,
-  JSON_SUBPROTOCOL,
-} from './json-protocol.js';
+import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL } from './json-protocol.js';
+import { PROTOBUF_RELIABLE_SUBPROTOCOL, PROTOBUF_SUBPROTOCOL } from './protobuf-protocol.js';
 import { ClientSession, CloseCode } from './client-session.js';
 import { RawSendModeError, readRawSendMode, type RawSendToGroup } from './raw-send-mode.js';
 import type { SessionLimits } from './session-limits.js';
@@ -94,8 +91,6 @@ export class ClientEndpoint {
       this.#recover(req, socket, head, request, recoveryId);
       return;
     }
-    const unsupported = unsupportedSubprotocol(request.offered);
-    if (unsupported) this.#rejected(request.hub, 400, unsupported);
     const rawSend = this.#rawSendMode(request);
     const settings = this.#options.upstream.settings(request.hub);
     const token = accessToken(req, request.query);
@@ -142,13 +137,6 @@ export class ClientEndpoint {
           request.hub,
           500,
           `the connect handler chose the subprotocol ${JSON.stringify(response.subprotocol)}, which the client did not offer`,
-        );
-      }
-      if (PROTOBUF_SUBPROTOCOLS.includes(response.subprotocol)) {
-        this.#rejected(
-          request.hub,
-          500,
-          `the connect handler chose ${response.subprotocol}, which the emulator does not speak (JSON subprotocols only)`,
         );
       }
       chosen = response.subprotocol;
@@ -280,9 +268,7 @@ export class ClientEndpoint {
 
   /** `webpubsub_mode` of a client without subprotocol; a 400 refusal when it cannot be honoured. */
   #rawSendMode(request: ClientRequest): RawSendToGroup | undefined {
-    const subprotocolClient = request.offered.some(
-      name => PUBSUB_SUBPROTOCOLS.includes(name) || PROTOBUF_SUBPROTOCOLS.includes(name),
-    );
+    const subprotocolClient = request.offered.some(name => PREFERRED_SUBPROTOCOLS.includes(name));
     try {
       return readRawSendMode(request.query, subprotocolClient);
     } catch (error) {
@@ -369,25 +355,19 @@ function parseRequest(req: IncomingMessage): ClientRequest {
   return { hub, query: url.searchParams, offered };
 }
 
-/** The service's protobuf subprotocols: the emulator does not speak them. */
-const PROTOBUF_SUBPROTOCOLS: readonly string[] = [
-  'protobuf.webpubsub.azure.v1',
-  'protobuf.reliable.webpubsub.azure.v1',
+/**
+ * The PubSub subprotocols in the order the emulator prefers them when a client offers several
+ * (the official emulator prefers reliable JSON, then JSON).
+ */
+const PREFERRED_SUBPROTOCOLS: readonly string[] = [
+  JSON_RELIABLE_SUBPROTOCOL,
+  JSON_SUBPROTOCOL,
+  PROTOBUF_RELIABLE_SUBPROTOCOL,
+  PROTOBUF_SUBPROTOCOL,
 ];
 
-/** Why a client offering only protobuf subprotocols is refused (it would otherwise pass for a simple client). */
-function unsupportedSubprotocol(offered: string[]): string | undefined {
-  if (offered.length === 0 || !offered.every(name => PROTOBUF_SUBPROTOCOLS.includes(name)))
-    return undefined;
-  return `the emulator does not speak ${offered.join(', ')}: use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1`;
-}
-
 function pickSubprotocol(offered: string[]): string | undefined {
-  if (offered.includes(JSON_RELIABLE_SUBPROTOCOL)) return JSON_RELIABLE_SUBPROTOCOL;
-  if (offered.includes(JSON_SUBPROTOCOL)) return JSON_SUBPROTOCOL;
-  for (const name of offered) if (PUBSUB_SUBPROTOCOLS.includes(name)) return name;
+  for (const name of PREFERRED_SUBPROTOCOLS) if (offered.includes(name)) return name;
   // One unknown name: a simple client that names its own protocol; echo it.
-  return offered.length === 1 && !PROTOBUF_SUBPROTOCOLS.includes(offered[0])
-    ? offered[0]
-    : undefined;
+  return offered.length === 1 ? offered[0] : undefined;
 }

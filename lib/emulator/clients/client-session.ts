@@ -1,32 +1,43 @@
 /**
  * One client connection's behaviour on the socket: the simple protocol (every frame is a `message`
- * user event), the JSON subprotocol and its reliable variant (sequence ids, unacked buffer,
- * recovery). The state lives in `hubs.ts`; the upstream calls in `upstream.ts`.
+ * user event) and the PubSub subprotocols (JSON and protobuf, each with its reliable variant:
+ * sequence ids, unacked buffer, recovery), whose frames a {@link WireCodec} reads and writes.
+ * Group streams of the connection live in `clients/group-streams.ts`; the state in `hubs.ts`;
+ * the upstream calls in `upstream.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
+import { MalformedMessage, type ClientMessage } from './client-messages.js';
+import { GroupStreams } from './group-streams.js';
+import {
+  PROTOBUF_RELIABLE_SUBPROTOCOL,
+  PROTOBUF_SUBPROTOCOL,
+  protobufCodec,
+} from './protobuf-protocol.js';
+import type { AckErrorName, Frame, WireCodec } from './wire-codec.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
-import {
-  JSON_RELIABLE_SUBPROTOCOL,
-  JSON_SUBPROTOCOL,
-  MalformedMessage,
-  readClientMessage,
-  writeAck,
-  writeConnected,
-  writeDataMessage,
-  writeDisconnected,
-  writeInvokeResponse,
-  writePong,
-  type AckErrorName,
-  type ClientMessage,
-} from './json-protocol.js';
+import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL, jsonCodec } from './json-protocol.js';
 import type { RawSendToGroup } from './raw-send-mode.js';
 import { bodyText, elapsedMs, type TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 import type { SessionLimits } from './session-limits.js';
 
-export type ClientKind = 'simple' | 'json' | 'reliable';
+/** What a subprotocol makes of a connection: a simple client, or a PubSub one with its codec. */
+export interface ClientKind {
+  /** `undefined` for a simple client (no or a custom subprotocol). */
+  readonly codec: WireCodec | undefined;
+  readonly reliable: boolean;
+}
+
+const KINDS: Readonly<Record<string, ClientKind>> = {
+  [JSON_SUBPROTOCOL]: { codec: jsonCodec, reliable: false },
+  [JSON_RELIABLE_SUBPROTOCOL]: { codec: jsonCodec, reliable: true },
+  [PROTOBUF_SUBPROTOCOL]: { codec: protobufCodec, reliable: false },
+  [PROTOBUF_RELIABLE_SUBPROTOCOL]: { codec: protobufCodec, reliable: true },
+};
+
+const SIMPLE: ClientKind = { codec: undefined, reliable: false };
 
 /** What a client frame came to, for its traffic record. */
 interface FrameOutcome {
@@ -45,16 +56,17 @@ export interface SessionContext {
 }
 
 export function clientKind(subprotocol: string | undefined): ClientKind {
-  if (subprotocol === JSON_RELIABLE_SUBPROTOCOL) return 'reliable';
-  if (subprotocol === JSON_SUBPROTOCOL) return 'json';
-  return 'simple';
+  return (subprotocol !== undefined && KINDS[subprotocol]) || SIMPLE;
 }
 
 interface Unacked {
   readonly sequenceId: number;
-  readonly frame: string;
+  readonly frame: Frame;
   readonly size: number;
 }
+
+/** Frames encoded once per delivery and codec for every non-reliable member (fan-out). */
+const ENCODED = new WeakMap<ClientDelivery, Map<WireCodec, Frame>>();
 
 /** WebSocket close codes the emulator uses. */
 export const CloseCode = {
@@ -69,6 +81,8 @@ export const CloseCode = {
 
 export class ClientSession implements ClientSink {
   readonly kind: ClientKind;
+  /** PubSub clients read group streams; simple clients get their fragments as plain messages. */
+  readonly speaksStreams: boolean;
   readonly reconnectionToken: string | undefined;
   /** Set once the registry holds the connection. */
   connection!: Connection;
@@ -84,6 +98,8 @@ export class ClientSession implements ClientSink {
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
   #paused = false;
+  /** Group streams this connection writes (PubSub clients only). */
+  readonly #streams: GroupStreams | undefined;
 
   constructor(
     readonly context: SessionContext,
@@ -93,8 +109,20 @@ export class ClientSession implements ClientSink {
   ) {
     this.subject = subject;
     this.kind = clientKind(subject.subprotocol);
-    this.reconnectionToken =
-      this.kind === 'reliable' ? randomBytes(24).toString('base64url') : undefined;
+    this.speaksStreams = this.kind.codec !== undefined;
+    this.reconnectionToken = this.kind.reliable ? randomBytes(24).toString('base64url') : undefined;
+    const codec = this.kind.codec;
+    this.#streams = codec
+      ? new GroupStreams(
+          {
+            canSend: group => this.connection.can('sendToGroup', group),
+            publish: (group, noEcho, payload, stream) =>
+              this.context.hubs.publishFromClient(this.connection, group, payload, noEcho, stream),
+            control: control => this.#send(codec.streamControl(control)),
+          },
+          context.limits.streams,
+        )
+      : undefined;
   }
 
   get ended(): boolean {
@@ -136,14 +164,13 @@ export class ClientSession implements ClientSink {
     ws.on('error', () => {
       // 'close' follows; the error (a frame over 1 MB, an invalid frame) is in its code.
     });
-    if (!recovered) {
-      if (this.kind !== 'simple') {
-        const { userId, connectionId } = this.connection;
-        ws.send(writeConnected(userId, connectionId, this.reconnectionToken));
-      }
-    } else {
-      for (const entry of this.#unacked) ws.send(entry.frame);
-    }
+    const codec = this.kind.codec;
+    if (!codec) return;
+    // Also on a recovered socket: the client resumes its paused group streams on `connected`
+    // (@azure/web-pubsub-client 1.1) and fires no second `connected` event for the same id.
+    const { userId, connectionId } = this.connection;
+    ws.send(codec.connected(userId, connectionId, this.reconnectionToken));
+    if (recovered) for (const entry of this.#unacked) ws.send(entry.frame);
   }
 
   /** Keep-alive: terminates a socket that did not answer the previous ping (a client gone without a close frame). */
@@ -164,29 +191,37 @@ export class ClientSession implements ClientSink {
 
   deliver(delivery: ClientDelivery): void {
     if (this.#ended) return;
-    if (this.kind === 'simple') {
+    const codec = this.kind.codec;
+    if (!codec) {
       const ws = this.#ws;
       if (!ws || ws.readyState !== ws.OPEN) return;
       const { message } = delivery;
       if (this.#overflowing(ws)) return;
-      if (message.dataType === 'binary' || message.dataType === 'protobuf')
+      if (message.dataType === 'binary' || message.dataType === 'protobuf') {
         ws.send(message.data, { binary: true });
-      else ws.send(message.data.toString('utf8'));
+      } else ws.send(message.data.toString('utf8'));
       return;
     }
     const extra = {
       group: delivery.group,
       fromUserId: delivery.fromUserId,
-      sequenceId: undefined as number | undefined,
+      stream: delivery.stream,
     };
-    if (this.kind === 'json') {
-      this.#sendText(writeDataMessage(delivery.from, delivery.message, extra));
+    if (!this.kind.reliable) {
+      let frames = ENCODED.get(delivery);
+      if (!frames) ENCODED.set(delivery, (frames = new Map()));
+      let frame = frames.get(codec);
+      if (frame === undefined) {
+        frame = codec.data(delivery.from, delivery.message, extra);
+        frames.set(codec, frame);
+      }
+      this.#send(frame);
       return;
     }
-    extra.sequenceId = ++this.#sequenceId;
-    const frame = writeDataMessage(delivery.from, delivery.message, extra);
-    const size = Buffer.byteLength(frame);
-    this.#unacked.push({ sequenceId: extra.sequenceId, frame, size });
+    const sequenceId = ++this.#sequenceId;
+    const frame = codec.data(delivery.from, delivery.message, { ...extra, sequenceId });
+    const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    this.#unacked.push({ sequenceId, frame, size });
     this.#unackedBytes += size;
     if (
       this.#unacked.length > this.context.limits.maxUnackedMessages ||
@@ -198,7 +233,7 @@ export class ClientSession implements ClientSink {
       );
       return;
     }
-    this.#sendText(frame);
+    this.#send(frame);
   }
 
   close(reason: string | undefined): void {
@@ -210,7 +245,7 @@ export class ClientSession implements ClientSink {
     if (this.#ended) return;
     const ws = this.#ws;
     if (ws && ws.readyState === ws.OPEN) {
-      if (this.kind !== 'simple') ws.send(writeDisconnected(reason));
+      if (this.kind.codec) ws.send(this.kind.codec.disconnected(reason));
       ws.close(code, closeReason(reason));
     }
     this.#end(reason, notifyUpstream);
@@ -246,6 +281,9 @@ export class ClientSession implements ClientSink {
     this.#unacked.length = 0;
     // The state first: whatever fails after this, the connection is gone from it.
     this.context.hubs.remove(this.connection);
+    this.#streams?.closeAll(
+      reason ? `the writer's connection ended: ${reason}` : "the writer's connection ended",
+    );
     this.context.ended(this);
     const { hub, connectionId, userId, subprotocol } = this.connection;
     this.context.traffic.record({
@@ -266,7 +304,7 @@ export class ClientSession implements ClientSink {
     this.#ws = undefined;
     if (this.#ended) return;
     // Only a socket that vanished without a close frame may come back; any close frame is final.
-    if (this.kind === 'reliable' && code === CloseCode.abnormal) {
+    if (this.kind.reliable && code === CloseCode.abnormal) {
       const { hub, connectionId, userId, subprotocol } = this.connection;
       this.context.traffic.record({
         kind: 'connection',
@@ -289,7 +327,7 @@ export class ClientSession implements ClientSink {
     this.#end(describeClose(code, reason), true);
   }
 
-  #sendText(frame: string): void {
+  #send(frame: Frame): void {
     const ws = this.#ws;
     if (ws && ws.readyState === ws.OPEN && !this.#overflowing(ws)) ws.send(frame);
   }
@@ -309,7 +347,8 @@ export class ClientSession implements ClientSink {
 
   #onFrame(ws: WebSocket, data: Buffer, isBinary: boolean): void {
     if (this.#ended || this.#ws !== ws) return;
-    if (this.kind === 'simple') {
+    const codec = this.kind.codec;
+    if (!codec) {
       const message: OutboundMessage = { dataType: isBinary ? 'binary' : 'text', data };
       const raw = this.rawSend;
       if (raw) {
@@ -325,13 +364,9 @@ export class ClientSession implements ClientSink {
       }
       return;
     }
-    if (isBinary) {
-      this.#finish(CloseCode.unsupportedData, 'JSON subprotocol clients must send text frames');
-      return;
-    }
     let message: ClientMessage;
     try {
-      message = readClientMessage(data.toString('utf8'));
+      message = codec.read(data, isBinary);
     } catch (error) {
       if (!(error instanceof MalformedMessage)) throw error;
       this.#finish(error.code, `malformed message: ${error.message}`);
@@ -339,7 +374,7 @@ export class ClientSession implements ClientSink {
     }
     switch (message.type) {
       case 'ping':
-        this.#sendText(writePong());
+        this.#send(codec.pong());
         return;
       case 'sequenceAck':
         this.#acknowledge(message.sequenceId);
@@ -485,6 +520,16 @@ export class ClientSession implements ClientSink {
         this.#ack(ackId);
         return { reach };
       }
+      case 'streamStart':
+        this.#streams?.open(message);
+        this.#ack(ackId);
+        return;
+      case 'streamData':
+        this.#streams?.data(message);
+        return;
+      case 'streamEnd':
+        this.#streams?.end(message);
+        return;
       case 'event': {
         const outcome = await this.context.upstream.userEvent(
           this.subject,
@@ -504,8 +549,8 @@ export class ClientSession implements ClientSink {
         const payload = message.payload ?? { dataType: 'binary' as const, data: Buffer.alloc(0) };
         const outcome = await this.context.upstream.userEvent(this.subject, message.event, payload);
         if (this.#ended) return;
-        this.#sendText(
-          writeInvokeResponse(
+        this.#send(
+          this.kind.codec!.invokeResponse(
             message.invocationId,
             outcome.ok
               ? { message: outcome.message }
@@ -525,7 +570,8 @@ export class ClientSession implements ClientSink {
   #ack(ackId: number | undefined, error?: { name: AckErrorName; message: string }): void {
     if (ackId === undefined) return;
     if (!error) this.#succeededAckIds.add(ackId);
-    this.#sendText(writeAck(ackId, error));
+    const codec = this.kind.codec;
+    if (codec) this.#send(codec.ack(ackId, error));
   }
 }
 

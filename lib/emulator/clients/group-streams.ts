@@ -11,6 +11,7 @@
  * No sockets here: the session supplies delivery and the writer's frames.
  */
 import type { ClientMessage, ClientPayload } from './client-messages.js';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './session-limits.js';
 import type { StreamControl, StreamError, StreamInfo } from './wire-codec.js';
 
 /** What the streams need from the writer's session. */
@@ -22,21 +23,6 @@ export interface StreamHost {
   /** Sends the writer a `streamAck`, `streamNack` or `streamClosed`. */
   control(control: StreamControl): void;
 }
-
-export interface StreamLimits {
-  /** Open streams one connection may have. Default 1000. */
-  maxStreamsPerConnection: number;
-  /** Idle timeout when the writer asks for none. Default 5 min (the client's own default). */
-  defaultIdleTimeoutMs: number;
-  /** The longest idle timeout a writer may ask for. Default 1 h. */
-  maxIdleTimeoutMs: number;
-}
-
-export const DEFAULT_STREAM_LIMITS: StreamLimits = {
-  maxStreamsPerConnection: 1000,
-  defaultIdleTimeoutMs: 300_000,
-  maxIdleTimeoutMs: 3_600_000,
-};
 
 /** Error names the emulator gives stream ends and closes (the service names its own; none is documented). */
 export const StreamErrorName = {

@@ -3,61 +3,42 @@
  * clients send and writing what the service sends (text frames only). No sockets here.
  */
 import { jsonDepthProblem } from '../../protocol/json-depth.js';
-import { groupNameProblem } from '../../protocol/names.js';
-import type { OutboundMessage } from '../state/hub-operations.js';
+import {
+  MalformedMessage,
+  checkEventName,
+  checkGroup,
+  checkId,
+  checkIdleTimeout,
+  checkInvocationId,
+  checkStreamId,
+  type ClientMessage,
+  type ClientPayload,
+  type PayloadDataType,
+  type StreamEndError,
+} from './client-messages.js';
+import type {
+  AckErrorName,
+  DataExtra,
+  InvokeResult,
+  StreamControl,
+  WireCodec,
+} from './wire-codec.js';
+
+export { MalformedMessage, type ClientMessage, type ClientPayload, type AckErrorName };
 
 export const JSON_SUBPROTOCOL = 'json.webpubsub.azure.v1';
 export const JSON_RELIABLE_SUBPROTOCOL = 'json.reliable.webpubsub.azure.v1';
 export const PUBSUB_SUBPROTOCOLS: readonly string[] = [JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL];
 
-/** The data types a client may put in `dataType`; `protobuf` travels as base64 like `binary`. */
-export type ClientDataType = 'json' | 'text' | 'binary' | 'protobuf';
+/** The data types a client may put in `dataType`. */
+export type ClientDataType = PayloadDataType;
 
-/** A client message's payload, decoded. */
-export interface ClientPayload {
-  readonly dataType: OutboundMessage['dataType'];
-  readonly data: Buffer;
-}
-
-export type ClientMessage =
-  | { readonly type: 'joinGroup' | 'leaveGroup'; readonly group: string; readonly ackId?: number }
-  | {
-      readonly type: 'sendToGroup';
-      readonly group: string;
-      readonly ackId?: number;
-      readonly noEcho: boolean;
-      readonly payload: ClientPayload;
-    }
-  | {
-      readonly type: 'event';
-      readonly event: string;
-      readonly ackId?: number;
-      readonly payload: ClientPayload;
-    }
-  | { readonly type: 'sequenceAck'; readonly sequenceId: number }
-  | { readonly type: 'ping' }
-  | {
-      readonly type: 'invoke';
-      readonly invocationId: string;
-      readonly event: string;
-      readonly payload?: ClientPayload;
-    }
-  | { readonly type: 'cancelInvocation'; readonly invocationId: string }
-  | { readonly type: 'unsupported'; readonly name: string; readonly ackId?: number };
-
-/** A message the service cannot read: the session closes the socket with {@link code}. */
-export class MalformedMessage extends Error {
-  constructor(
-    message: string,
-    /** 1003 for a binary frame, 1007 for text that is not a valid message. */
-    readonly code: 1003 | 1007 = 1007,
-  ) {
-    super(message);
-  }
-}
-
-/** Stream messages of @azure/web-pubsub-client 1.1: answered as unsupported, never executed. */
-const UNSUPPORTED_TYPES = new Set(['streamData', 'streamEnd']);
+/** Messages of @azure/web-pubsub-client 1.1 the emulator does not execute: answered `BadRequest`. */
+const UNSUPPORTED_TYPES = new Set([
+  'setGroupState',
+  'subscribeGroupState',
+  'unsubscribeGroupState',
+]);
 
 /**
  * Reads one text frame of a JSON client.
@@ -84,12 +65,25 @@ export function readClientMessage(text: string): ClientMessage {
   switch (type) {
     case 'joinGroup':
     case 'leaveGroup':
-      return { type, group: readGroup(message.group), ackId };
+      return { type, group: checkGroup(message.group), ackId };
     case 'sendToGroup':
-      if (message.stream !== undefined) return { type: 'unsupported', name: 'stream', ackId };
+      if (message.stream !== undefined && message.stream !== null) {
+        const stream = message.stream as Record<string, unknown>;
+        if (typeof stream !== 'object' || Array.isArray(stream)) {
+          throw new MalformedMessage('"stream" must be an object with a "streamId"');
+        }
+        return {
+          type: 'streamStart',
+          group: checkGroup(message.group),
+          streamId: checkStreamId(stream.streamId),
+          noEcho: message.noEcho === true,
+          idleTimeoutMs: checkIdleTimeout(stream.idleTimeoutMs),
+          ackId,
+        };
+      }
       return {
         type,
-        group: readGroup(message.group),
+        group: checkGroup(message.group),
         ackId,
         noEcho: message.noEcho === true,
         payload: readPayload(message.dataType, message.data),
@@ -97,7 +91,7 @@ export function readClientMessage(text: string): ClientMessage {
     case 'event':
       return {
         type,
-        event: readEventName(message.event),
+        event: checkEventName(message.event),
         ackId,
         payload: readPayload(message.dataType, message.data),
       };
@@ -111,7 +105,7 @@ export function readClientMessage(text: string): ClientMessage {
     case 'ping':
       return { type };
     case 'invoke': {
-      const invocationId = readInvocationId(message.invocationId);
+      const invocationId = checkInvocationId(message.invocationId);
       if (message.target !== undefined && message.target !== 'event') {
         throw new MalformedMessage(
           `invoke target ${JSON.stringify(message.target)} is not "event"`,
@@ -120,7 +114,7 @@ export function readClientMessage(text: string): ClientMessage {
       return {
         type,
         invocationId,
-        event: readEventName(message.event),
+        event: checkEventName(message.event),
         payload:
           message.dataType === undefined && message.data === undefined
             ? undefined
@@ -128,7 +122,25 @@ export function readClientMessage(text: string): ClientMessage {
       };
     }
     case 'cancelInvocation':
-      return { type, invocationId: readInvocationId(message.invocationId) };
+      return { type, invocationId: checkInvocationId(message.invocationId) };
+    case 'streamData': {
+      const streamId = checkStreamId(message.streamId);
+      if (message.streamSequenceId === undefined && message.data === undefined) {
+        return { type, streamId };
+      }
+      return {
+        type,
+        streamId,
+        streamSequenceId: checkId(message.streamSequenceId, 'streamSequenceId'),
+        payload: readPayload(message.dataType, message.data),
+      };
+    }
+    case 'streamEnd':
+      return {
+        type,
+        streamId: checkStreamId(message.streamId),
+        error: readStreamEndError(message.error),
+      };
     default:
       if (UNSUPPORTED_TYPES.has(type)) return { type: 'unsupported', name: type, ackId };
       throw new MalformedMessage(`unknown message type ${JSON.stringify(type.slice(0, 40))}`);
@@ -136,35 +148,22 @@ export function readClientMessage(text: string): ClientMessage {
 }
 
 function readAckId(value: unknown): number | undefined {
+  return value === undefined || value === null ? undefined : checkId(value, 'ackId');
+}
+
+function readStreamEndError(value: unknown): StreamEndError | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new MalformedMessage('"ackId" must be a non-negative integer');
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new MalformedMessage('"error" of streamEnd must be an object');
   }
-  return value;
-}
-
-function readGroup(value: unknown): string {
-  const problem = groupNameProblem(value);
-  if (problem) throw new MalformedMessage(problem);
-  return value as string;
-}
-
-function readEventName(value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new MalformedMessage('"event" must be a non-empty string');
+  const { message, userErrorCode } = value as Record<string, unknown>;
+  if (message !== undefined && typeof message !== 'string') {
+    throw new MalformedMessage('"error.message" of streamEnd must be a string');
   }
-  // oxlint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[\s,\x00-\x1f\x7f]/.test(value) || value.length > 128) {
-    throw new MalformedMessage(`event name ${JSON.stringify(value.slice(0, 40))} is not valid`);
+  if (userErrorCode !== undefined && typeof userErrorCode !== 'string') {
+    throw new MalformedMessage('"error.userErrorCode" of streamEnd must be a string');
   }
-  return value;
-}
-
-function readInvocationId(value: unknown): string {
-  if (typeof value !== 'string' || value === '' || value.length > 128) {
-    throw new MalformedMessage('"invocationId" must be a non-empty string');
-  }
-  return value;
+  return { message, userErrorCode };
 }
 
 function readPayload(dataType: unknown, data: unknown): ClientPayload {
@@ -196,7 +195,7 @@ function readPayload(dataType: unknown, data: unknown): ClientPayload {
  * json body that does not parse, or nests too deep to be written again (an MQTT payload, say),
  * reaches the client as text.
  */
-function wire(message: OutboundMessage): { dataType: OutboundMessage['dataType']; data: unknown } {
+function wire(message: ClientPayload): { dataType: ClientPayload['dataType']; data: unknown } {
   switch (message.dataType) {
     case 'json': {
       const text = message.data.toString('utf8');
@@ -217,8 +216,8 @@ function wire(message: OutboundMessage): { dataType: OutboundMessage['dataType']
 
 export function writeDataMessage(
   from: 'server' | 'group',
-  message: OutboundMessage,
-  extra: { group?: string; fromUserId?: string; sequenceId?: number },
+  message: ClientPayload,
+  extra: DataExtra,
 ): string {
   const { dataType, data } = wire(message);
   const body: Record<string, unknown> = { type: 'message', from };
@@ -227,6 +226,7 @@ export function writeDataMessage(
   body.data = data;
   if (extra.fromUserId !== undefined) body.fromUserId = extra.fromUserId;
   if (extra.sequenceId !== undefined) body.sequenceId = extra.sequenceId;
+  if (extra.stream) body.stream = extra.stream;
   return JSON.stringify(body);
 }
 
@@ -249,8 +249,6 @@ export function writeDisconnected(message: string): string {
   return JSON.stringify({ type: 'system', event: 'disconnected', message });
 }
 
-export type AckErrorName = 'Forbidden' | 'InternalServerError' | 'Duplicate' | 'BadRequest';
-
 export function writeAck(ackId: number, error?: { name: AckErrorName; message: string }): string {
   return JSON.stringify(
     error ? { type: 'ack', ackId, success: false, error } : { type: 'ack', ackId, success: true },
@@ -261,10 +259,7 @@ export function writePong(): string {
   return '{"type":"pong"}';
 }
 
-export function writeInvokeResponse(
-  invocationId: string,
-  result: { message?: OutboundMessage } | { error: { name: string; message: string } },
-): string {
+export function writeInvokeResponse(invocationId: string, result: InvokeResult): string {
   if ('error' in result) {
     return JSON.stringify({
       type: 'invokeResponse',
@@ -281,3 +276,25 @@ export function writeInvokeResponse(
   }
   return JSON.stringify(body);
 }
+
+/** `streamAck`, `streamNack` and `streamClosed`, as @azure/web-pubsub-client 1.1 reads them. */
+export function writeStreamControl(control: StreamControl): string {
+  return JSON.stringify(control);
+}
+
+/** The JSON subprotocols' codec: text frames only; a binary frame closes with 1003. */
+export const jsonCodec: WireCodec = {
+  read(data, isBinary) {
+    if (isBinary) {
+      throw new MalformedMessage('JSON subprotocol clients must send text frames', 1003);
+    }
+    return readClientMessage(data.toString('utf8'));
+  },
+  connected: writeConnected,
+  disconnected: writeDisconnected,
+  ack: writeAck,
+  pong: writePong,
+  data: writeDataMessage,
+  invokeResponse: writeInvokeResponse,
+  streamControl: writeStreamControl,
+};

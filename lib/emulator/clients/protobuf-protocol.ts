@@ -9,6 +9,7 @@
  * clients as a binary frame, the upstream as `application/x-protobuf`.
  */
 import protobuf from 'protobufjs';
+import { jsonDepthProblem } from '../../protocol/json-depth.js';
 import {
   MalformedMessage,
   checkEventName,
@@ -82,6 +83,9 @@ function readData(data: unknown, what: string): ClientPayload {
       return { dataType: 'binary', data: Buffer.from(message.binaryData as Uint8Array) };
     case 'jsonData': {
       const text = message.jsonData as string;
+      // JSON members get it parsed and written again: refused as deep as a JSON client's frame.
+      const tooDeep = jsonDepthProblem(text);
+      if (tooDeep) throw new MalformedMessage(`${what}: json_data is refused: ${tooDeep}`);
       try {
         JSON.parse(text);
       } catch {

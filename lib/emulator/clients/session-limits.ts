@@ -1,3 +1,19 @@
+/** Group streams one PubSub connection may write. */
+export interface StreamLimits {
+  /** Open streams one connection may have. Default 1000. */
+  maxStreamsPerConnection: number;
+  /** Idle timeout when the writer asks for none. Default 5 min (the client's own default). */
+  defaultIdleTimeoutMs: number;
+  /** The longest idle timeout a writer may ask for. Default 1 h. */
+  maxIdleTimeoutMs: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxStreamsPerConnection: 1000,
+  defaultIdleTimeoutMs: 300_000,
+  maxIdleTimeoutMs: 3_600_000,
+};
+
 /** What one client connection may hold (JSON and MQTT sessions alike). */
 export interface SessionLimits {
   /** How long a reliable connection waits for its client after a dropped socket. Default 30 s. */
@@ -10,6 +26,8 @@ export interface SessionLimits {
   maxQueuedMessages: number;
   /** Bytes waiting in a socket's send buffer before the client is cut as not reading. Default 16 MB. */
   maxBufferedBytes: number;
+  /** Group streams of PubSub clients: open streams per connection and idle timeouts. */
+  streams: StreamLimits;
 }
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
@@ -18,4 +36,5 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxUnackedBytes: 16 * 1024 * 1024,
   maxQueuedMessages: 64,
   maxBufferedBytes: 16 * 1024 * 1024,
+  streams: DEFAULT_STREAM_LIMITS,
 };

@@ -3,25 +3,13 @@
  * {@link ClientMessage} and writing each message the service sends. The JSON codec writes text
  * frames, the protobuf codec binary ones; the session never looks inside a frame.
  */
+import type { StreamInfo } from '../state/hubs.js';
 import type { ClientMessage, ClientPayload } from './client-messages.js';
+
+export type { StreamError, StreamInfo } from '../state/hubs.js';
 
 /** A frame as `ws` sends it: a string goes as a text frame, a Buffer as a binary frame. */
 export type Frame = string | Buffer;
-
-/** A stream error as group members and writers see it. */
-export interface StreamError {
-  readonly name: string;
-  readonly message: string;
-  readonly userErrorCode?: string;
-}
-
-/** What a stream fragment carries to group members (`stream` of a group data message). */
-export interface StreamInfo {
-  readonly streamId: string;
-  readonly streamSequenceId: number;
-  readonly endOfStream: boolean;
-  readonly error?: StreamError;
-}
 
 /** The service's answers to a stream writer. */
 export type StreamControl =

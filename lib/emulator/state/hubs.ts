@@ -8,6 +8,21 @@ import type {
   SendOptions,
 } from './hub-operations.js';
 
+/** A stream error as group members and writers see it. */
+export interface StreamError {
+  readonly name: string;
+  readonly message: string;
+  readonly userErrorCode?: string;
+}
+
+/** What a group stream's fragment carries to members (`stream` of a group data message). */
+export interface StreamInfo {
+  readonly streamId: string;
+  readonly streamSequenceId: number;
+  readonly endOfStream: boolean;
+  readonly error?: StreamError;
+}
+
 /** A message on its way to one client: who sent it and what it carries. */
 export interface ClientDelivery {
   readonly from: 'server' | 'group';
@@ -15,6 +30,8 @@ export interface ClientDelivery {
   /** Client `sendToGroup` only: the sender's user id. */
   readonly fromUserId?: string;
   readonly message: OutboundMessage;
+  /** A group stream's fragment or end marker. */
+  readonly stream?: StreamInfo;
 }
 
 /** What a connection's session does for the state: put messages on the wire, end the connection. */
@@ -22,6 +39,11 @@ export interface ClientSink {
   deliver(delivery: ClientDelivery): void;
   /** Ends the connection from the service side (REST close): `disconnected` to the client, then close. */
   close(reason: string | undefined): void;
+  /**
+   * Whether the client reads group streams (PubSub subprotocols). Others get a stream's fragments
+   * as plain group messages and not its end marker (which carries no data).
+   */
+  readonly speaksStreams?: boolean;
 }
 
 const ROLE_PREFIX = 'webpubsub.';
@@ -226,19 +248,28 @@ export class HubRegistry implements HubOperations {
     if (members?.size === 0) hub.groups.delete(group);
   }
 
-  /** A client `sendToGroup`: to every member, the sender too unless `noEcho`. Returns the reach. */
+  /** A client `sendToGroup` or group stream fragment: to every member, the sender too unless `noEcho`. Returns the reach. */
   publishFromClient(
     sender: Connection,
     group: string,
     message: OutboundMessage,
     noEcho: boolean,
+    stream?: StreamInfo,
   ): number {
     const hub = this.#existing(sender.hub);
     if (!hub) return 0;
-    const delivery: ClientDelivery = { from: 'group', group, fromUserId: sender.userId, message };
+    const delivery: ClientDelivery = {
+      from: 'group',
+      group,
+      fromUserId: sender.userId,
+      message,
+      stream,
+    };
+    const endMarker = stream?.endOfStream === true;
     let reach = 0;
-    for (const member of hub.membersOf(group)) {
+    for (const member of hub.groups.get(group) ?? []) {
       if (noEcho && member === sender) continue;
+      if (endMarker && member.sink.speaksStreams !== true) continue;
       member.sink.deliver(delivery);
       reach++;
     }

@@ -267,22 +267,26 @@ describe('emulator traps (reference §1–§4)', () => {
       });
     });
 
-    it('refuses protobuf-only clients before any connect event (400), rather than treating them as simple clients', async () => {
+    it('accepts protobuf-only clients with the protobuf subprotocol (reliable preferred); beside JSON, JSON is chosen', async () => {
       const url = `${await clientUrl(emulator.connectionString, HUB)}&marker=protobuf-only`;
-      for (const protocol of [
-        'protobuf.webpubsub.azure.v1',
-        ['protobuf.reliable.webpubsub.azure.v1', 'protobuf.webpubsub.azure.v1'],
-      ]) {
-        const raw = client(url, protocol);
-        await expect(raw.opened).rejects.toMatchObject({
-          status: 400,
-          body: expect.stringContaining('the emulator does not speak protobuf'),
-        });
+      for (const [offered, chosen] of [
+        ['protobuf.webpubsub.azure.v1', 'protobuf.webpubsub.azure.v1'],
+        [
+          ['protobuf.webpubsub.azure.v1', 'protobuf.reliable.webpubsub.azure.v1'],
+          'protobuf.reliable.webpubsub.azure.v1',
+        ],
+      ] as const) {
+        const raw = client(url, offered as string | string[]);
+        await raw.opened;
+        expect(raw.ws.protocol).toBe(chosen);
+        // The first frame is a binary DownstreamMessage (connected), not JSON text.
+        await waitFor(() => raw.frames.length === 1);
+        expect(raw.frames[0].binary).toBe(true);
+        raw.ws.close();
       }
       expect(
         upstream.events('connect').filter(e => e.body.toString('utf8').includes('protobuf-only')),
-      ).toEqual([]);
-      // Offered beside a JSON subprotocol, protobuf is simply not chosen.
+      ).toHaveLength(2);
       const both = client(url, ['protobuf.webpubsub.azure.v1', JSON_V1]);
       await both.opened;
       expect(both.ws.protocol).toBe(JSON_V1);
@@ -430,25 +434,33 @@ describe('emulator traps (reference §1–§4)', () => {
       expect(raw.closed).toBeUndefined();
     });
 
-    it('answers stream messages with a BadRequest ack, ignores cancelInvocation, and stays open', async () => {
+    it('answers every stream message (open, unknown stream) and group-state messages (BadRequest), ignores cancelInvocation, and stays open', async () => {
       const { raw } = await jsonClient({ roles: ['webpubsub.sendToGroup'] });
       raw.send({ type: 'sendToGroup', group: 'g', ackId: 1, stream: { streamId: 's1' } });
-      raw.send({ type: 'streamData', streamId: 's1', ackId: 2, dataType: 'text', data: 'x' });
+      raw.send({
+        type: 'streamData',
+        streamId: 'nope',
+        streamSequenceId: 1,
+        dataType: 'text',
+        data: 'x',
+      });
+      raw.send({ type: 'subscribeGroupState', group: 'g', ackId: 2 });
       raw.send({ type: 'cancelInvocation', invocationId: '1' });
       raw.send({ type: 'event', event: 'after', ackId: 3, dataType: 'text', data: 'x' });
       await waitFor(() => acks(raw).length === 3);
       expect(raw.messages().slice(1)).toEqual([
+        { type: 'streamAck', streamId: 's1', expectedSequenceId: 1 },
+        { type: 'ack', ackId: 1, success: true },
         {
-          type: 'ack',
-          ackId: 1,
-          success: false,
-          error: { name: 'BadRequest', message: expect.stringContaining('not supported') },
+          type: 'streamClosed',
+          streamId: 'nope',
+          error: { name: 'StreamNotFound', message: expect.stringContaining('is not open') },
         },
         {
           type: 'ack',
           ackId: 2,
           success: false,
-          error: { name: 'BadRequest', message: expect.stringContaining('streamData') },
+          error: { name: 'BadRequest', message: expect.stringContaining('subscribeGroupState') },
         },
         { type: 'ack', ackId: 3, success: true },
       ]);
@@ -479,17 +491,19 @@ describe('emulator traps (reference §1–§4)', () => {
       RELIABLE,
     );
     await back.opened;
-    await waitFor(() => back.messages().length === 2);
-    send('four');
     await waitFor(() => back.messages().length === 3);
+    send('four');
+    await waitFor(() => back.messages().length === 4);
     const data = (client: RawClient) =>
       client.messages().map(m => (m.type === 'message' ? [m.sequenceId, m.data] : m.type));
     expect(data(raw)).toEqual(['system', [1, 'one'], [2, 'two'], 'pong']);
-    expect(data(back)).toEqual([
-      [2, 'two'],
-      [3, 'three'],
-      [4, 'four'],
-    ]);
+    // `connected` again (same id and token) before the replay: the client resumes its streams on it.
+    expect(data(back)).toEqual(['system', [2, 'two'], [3, 'three'], [4, 'four']]);
+    expect(back.messages()[0]).toMatchObject({
+      event: 'connected',
+      connectionId,
+      reconnectionToken,
+    });
     expect(eventsOf(connectionId).length).toBe(eventsBefore);
     expect(eventsOf(connectionId).map(e => e.headers['ce-eventname'])).toEqual([
       'connect',
@@ -524,6 +538,7 @@ describe('emulator traps (reference §1–§4)', () => {
     back.send({ type: 'event', event: 'probe', ackId: 3, dataType: 'text', data: 'x' });
     await waitFor(() => acks(back).length === 2);
     expect(back.messages()).toEqual([
+      expect.objectContaining({ type: 'system', event: 'connected', connectionId }),
       expect.objectContaining({
         type: 'message',
         from: 'group',
@@ -561,8 +576,9 @@ describe('emulator traps (reference §1–§4)', () => {
     // The old socket is cut without a close frame; the new one gets the unacked message.
     expect((await raw.done).code).toBe(1006);
     send('two');
-    await waitFor(() => back.messages().length === 2);
+    await waitFor(() => back.messages().length === 3);
     expect(back.messages().map(m => [m.sequenceId, m.data])).toEqual([
+      [undefined, undefined],
       [1, 'one'],
       [2, 'two'],
     ]);

@@ -182,6 +182,13 @@ describe('protobuf codec: reading', () => {
       malformed(upstream({ eventMessage: { event: 'e', data: { jsonData: '{oops' } } })).message,
     ).toContain('json_data is not JSON');
     expect(
+      malformed(
+        upstream({
+          eventMessage: { event: 'e', data: { jsonData: '['.repeat(100) + ']'.repeat(100) } },
+        }),
+      ).message,
+    ).toContain('json_data is refused');
+    expect(
       malformed(upstream({ joinGroupMessage: { group: 'g', ackId: '18446744073709551615' } }))
         .message,
     ).toContain('2^53');
