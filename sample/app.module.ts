@@ -4,6 +4,7 @@ import { ChatPageController } from './chat-page.controller.js';
 import { ChatRooms } from './chat-rooms.js';
 import { ChatSessions } from './chat-sessions.js';
 import { ChatHandlers } from './chat.handlers.js';
+import { ChatGateway } from './gateway/chat.gateway.js';
 import { CHAT_APP_OPTIONS, type ChatAppOptions } from './sample-options.js';
 
 /**
@@ -34,7 +35,7 @@ export class AppModule {
       ],
       controllers: [ChatPageController],
       providers: [
-        ChatHandlers,
+        options.gateway ? ChatGateway : ChatHandlers,
         { provide: ChatSessions, useValue: sessions },
         ChatRooms,
         { provide: CHAT_APP_OPTIONS, useValue: options },

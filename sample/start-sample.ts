@@ -5,6 +5,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
 import { startEmulator, type RunningEmulator } from 'nestjs-web-pubsub/emulator';
+import { WebPubSubWsAdapter } from 'nestjs-web-pubsub';
 import { AppModule } from './app.module.js';
 
 export type SamplePlatform = 'express' | 'fastify';
@@ -24,6 +25,8 @@ export interface SampleOptions {
   readonly sessionSecret?: string;
   /** Nest's log levels, or `false` for none. */
   readonly logger?: LogLevel[] | false;
+  /** The chat as a Nest gateway (`sample/gateway/chat.gateway.ts`) instead of the module's handlers. */
+  readonly gateway?: boolean;
 }
 
 export interface RunningSample {
@@ -85,10 +88,12 @@ export async function startSample(options: SampleOptions): Promise<RunningSample
         publicDir: options.publicDir,
         sessionSecret: options.sessionSecret,
         liveViewUrl: emulator && `${emulator.endpoint}/`,
+        gateway: options.gateway,
       }),
       options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
       { rawBody: true, forceCloseConnections: true, abortOnError: false, logger: options.logger },
     );
+    if (options.gateway) app.useWebSocketAdapter(new WebPubSubWsAdapter(app));
     await app.listen(port, options.host);
   } catch (error) {
     await app?.close().catch(() => undefined);

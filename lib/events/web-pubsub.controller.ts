@@ -15,7 +15,7 @@ import {
   WEB_PUBSUB_ROUTE_MARKER,
 } from '../web-pubsub.constants.js';
 import type { PlatformRequest } from '../platforms/http-platform.js';
-import { WebPubSubEventHandler } from './web-pubsub-event.handler.js';
+import { WebPubSubEventPipeline } from './web-pubsub-event.pipeline.js';
 
 /** Both `<path>` and `<path>/:event` (URL templates with `{event}`). No wildcards: Fastify refuses them. */
 const ROUTES = ['', ':event'];
@@ -26,7 +26,7 @@ const ROUTES = ['', ':event'];
  */
 export class WebPubSubController {
   // Explicit @Inject: the generated subclass carries no constructor type metadata.
-  constructor(@Inject(WebPubSubEventHandler) private readonly events: WebPubSubEventHandler) {}
+  constructor(@Inject(WebPubSubEventPipeline) private readonly events: WebPubSubEventPipeline) {}
 
   /** Abuse-protection handshake. */
   @Options(ROUTES)

@@ -13,7 +13,7 @@ import { ExpressPlatform } from '../platforms/express.platform.js';
 import { FastifyPlatform } from '../platforms/fastify.platform.js';
 import type { HttpPlatform } from '../platforms/http-platform.js';
 import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
-import { WebPubSubEventHandler } from '../events/web-pubsub-event.handler.js';
+import { WebPubSubEventPipeline } from '../events/web-pubsub-event.pipeline.js';
 import { WebPubSubHandlerRegistry } from '../events/web-pubsub-handler.registry.js';
 import { WebPubSubMetadataAccessor } from '../events/web-pubsub-metadata.accessor.js';
 import { ConfigurableModuleClass } from './web-pubsub.module-definition.js';
@@ -37,7 +37,7 @@ import { WebPubSubTelemetry } from '../telemetry/web-pubsub.telemetry.js';
     WebPubSubExplorer,
     WebPubSubDispatcher,
     WebPubSubAuthenticator,
-    WebPubSubEventHandler,
+    WebPubSubEventPipeline,
     InFlightTracker,
     WebPubSubTelemetry,
   ],
@@ -52,7 +52,7 @@ export class WebPubSubModule
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: WebPubSubConfigService,
-    private readonly events: WebPubSubEventHandler,
+    private readonly events: WebPubSubEventPipeline,
   ) {
     super();
   }

@@ -40,7 +40,7 @@ const EMULATOR_LAYERS: readonly (readonly string[])[] = [
   ['mqtt', 'socket-io'],
   ['clients', 'rest', 'live-view'],
   ['upstream', 'config-file.ts'],
-  ['state', 'traffic-log.ts', 'emulator-options.ts'],
+  ['state', 'traffic-log.ts', 'emulator-options.ts', 'http-limits.ts'],
 ];
 
 /** What of clients/ the other client rooms may use: the shared upgrade, not the JSON endpoint. */

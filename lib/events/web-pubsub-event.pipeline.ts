@@ -26,19 +26,32 @@ import {
   WebPubSubTelemetry,
   outcomeOf,
   type EventOutcome,
+  type EventTrace,
 } from '../telemetry/web-pubsub.telemetry.js';
 
 const INSPECTED = Symbol('webPubSubInspectedEvent');
 const TRACE = Symbol('webPubSubEventTrace');
 type InspectedRequest = PlatformRequest & { [INSPECTED]?: EventHeaders; [TRACE]?: unknown };
 
+/** Where the synchronous path of {@link WebPubSubEventPipeline.event} handed over. */
+interface Continuation {
+  /** The event's checks, done or pending; absent: not run yet. */
+  readonly inspected?: EventHeaders | Promise<EventHeaders>;
+  /** The body, being read. */
+  readonly body?: Promise<EventBody>;
+  /** The dispatcher's answer, pending: nothing is left but to send it. */
+  readonly answered?: Promise<WireResponse>;
+  /** Telemetry's span of this event, when telemetry is on. */
+  readonly trace?: EventTrace;
+}
+
 /**
- * The request flow behind the controller: handshake, then for events
- * attributes → origin → token → signature → hub → content type → body → dispatch, every refusal answered with its 4xx and logged.
+ * The request pipeline behind the controller (the app's endpoint the service calls its "event
+ * handler"): handshake, then for events attributes → origin → token → signature → hub → content type → body → dispatch, every refusal answered with its 4xx and logged.
  * The handler never runs for a request that failed a check.
  */
 @Injectable()
-export class WebPubSubEventHandler {
+export class WebPubSubEventPipeline {
   private readonly logger = new Logger(WEB_PUBSUB_LOGGER_CONTEXT);
   #platform: HttpPlatform | undefined;
   private readonly deduplicator: Deduplicator | undefined;
@@ -153,72 +166,56 @@ export class WebPubSubEventHandler {
 
   /**
    * `POST`: one CloudEvent. Stays synchronous while every step is (Fastify with a synchronous
-   * handler answers in the same turn); otherwise continues asynchronously.
+   * handler answers in the same turn); otherwise continues in {@link answer}, the one flow, which
+   * telemetry only observes (a span per event, its outcome and the handler's duration).
    */
   event(request: PlatformRequest, response: unknown): void | Promise<void> {
     const platform = this.platform;
-    if (this.telemetry.enabled) return this.eventTraced(request, response);
+    const inspected = (request as InspectedRequest)[INSPECTED];
+    if (this.telemetry.enabled) {
+      const trace = this.telemetry.start((request as InspectedRequest)[TRACE]);
+      return this.answer(request, response, { inspected, trace });
+    }
     try {
-      const inspected = (request as InspectedRequest)[INSPECTED] ?? this.inspect(request);
-      if (inspected instanceof Promise || this.deduplicator)
-        return this.eventAsync(request, response, inspected);
+      const event = inspected ?? this.inspect(request);
+      if (event instanceof Promise || this.deduplicator)
+        return this.answer(request, response, { inspected: event });
       const body = platform.readBody(request);
-      if (body instanceof Promise) return this.eventAsync(request, response, inspected, body);
-      const wire = this.dispatcher.dispatch(inspected, body, request);
-      if (wire instanceof Promise)
-        return this.eventAsync(request, response, inspected, undefined, wire);
+      if (body instanceof Promise)
+        return this.answer(request, response, { inspected: event, body });
+      const wire = this.dispatcher.dispatch(event, body, request);
+      if (wire instanceof Promise) return this.answer(request, response, { answered: wire });
       platform.send(response, wire);
     } catch (error) {
       platform.send(response, this.refusal(request, error));
     }
   }
 
-  private async eventAsync(
+  /** The request flow from wherever the synchronous path stopped, to the answer sent. */
+  private async answer(
     request: PlatformRequest,
     response: unknown,
-    inspected: EventHeaders | Promise<EventHeaders>,
-    body?: Promise<EventBody>,
-    answer?: Promise<WireResponse>,
+    from: Continuation,
   ): Promise<void> {
     this.inFlight.begin();
+    const trace = from.trace;
     let wire: WireResponse;
+    let outcome: EventOutcome = 'refused';
     try {
-      const event = await inspected;
-      if (answer) wire = await answer;
-      else if (this.deduplicator)
-        wire = await this.deduplicator.run(event, () => this.handle(event, request));
-      else
-        wire = await this.dispatcher.dispatch(
-          event,
-          await (body ?? this.platform.readBody(request)),
-          request,
-        );
-    } catch (error) {
-      wire = this.refusal(request, error);
-    }
-    try {
-      this.platform.send(response, wire);
-    } finally {
-      this.inFlight.end();
-    }
-  }
-
-  /** The event flow with telemetry on: a span per event, outcome and duration recorded. */
-  private async eventTraced(request: PlatformRequest, response: unknown): Promise<void> {
-    this.inFlight.begin();
-    const trace = this.telemetry.start((request as InspectedRequest)[TRACE]);
-    let wire: WireResponse;
-    let outcome: EventOutcome;
-    try {
-      const event = await ((request as InspectedRequest)[INSPECTED] ?? this.inspect(request));
-      trace.event(event);
-      let ran = false;
-      const handle = (): Promise<WireResponse> => {
-        ran = true;
-        return this.telemetry.within(trace, () => this.handle(event, request, true));
-      };
-      wire = await (this.deduplicator ? this.deduplicator.run(event, handle) : handle());
-      outcome = ran ? outcomeOf(wire.status) : 'replayed';
+      if (from.answered) wire = await from.answered;
+      else {
+        const event = await (from.inspected ?? this.inspect(request));
+        trace?.event(event);
+        let ran = false;
+        const handle = (): Promise<WireResponse> => {
+          ran = true;
+          return trace
+            ? this.telemetry.within(trace, () => this.handle(event, request, from.body, trace))
+            : this.handle(event, request, from.body);
+        };
+        wire = await (this.deduplicator ? this.deduplicator.run(event, handle) : handle());
+        outcome = ran ? outcomeOf(wire.status) : 'replayed';
+      }
     } catch (error) {
       wire = this.refusal(request, error);
       outcome = 'refused';
@@ -226,7 +223,7 @@ export class WebPubSubEventHandler {
     try {
       this.platform.send(response, wire);
     } finally {
-      trace.end(wire.status, outcome);
+      trace?.end(wire.status, outcome);
       this.inFlight.end();
     }
   }
@@ -234,12 +231,13 @@ export class WebPubSubEventHandler {
   private async handle(
     event: EventHeaders,
     request: PlatformRequest,
-    timed = false,
+    body: Promise<EventBody> | undefined,
+    trace?: EventTrace,
   ): Promise<WireResponse> {
-    const body = await this.platform.readBody(request);
-    if (!timed) return this.dispatcher.dispatch(event, body, request);
+    const data = await (body ?? this.platform.readBody(request));
+    if (!trace) return this.dispatcher.dispatch(event, data, request);
     const started = performance.now();
-    const wire = await this.dispatcher.dispatch(event, body, request);
+    const wire = await this.dispatcher.dispatch(event, data, request);
     // Non-blocking handlers run after the acknowledgement and are timed by the dispatcher.
     if (event.kind === 'connect' || event.kind === 'user')
       this.telemetry.handlerDuration(
