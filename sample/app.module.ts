@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { WebPubSubModule } from 'nestjs-web-pubsub';
 import { ChatPageController } from './chat-page.controller.js';
 import { ChatRooms } from './chat-rooms.js';
@@ -13,7 +13,8 @@ import { CHAT_APP_OPTIONS, type ChatAppOptions } from './sample-options.js';
  */
 @Module({})
 export class AppModule {
-  static forRoot(options: ChatAppOptions): DynamicModule {
+  /** `chat`: what answers the chat's events (the gateway variant passes `ChatGateway`). */
+  static forRoot(options: ChatAppOptions, chat: Type = ChatHandlers): DynamicModule {
     const sessions = new ChatSessions(options.sessionSecret);
     return {
       module: AppModule,
@@ -34,7 +35,7 @@ export class AppModule {
       ],
       controllers: [ChatPageController],
       providers: [
-        ChatHandlers,
+        chat,
         { provide: ChatSessions, useValue: sessions },
         ChatRooms,
         { provide: CHAT_APP_OPTIONS, useValue: options },

@@ -7,6 +7,7 @@ import { EVENT_HANDLER_PATH, startSample, type RunningSample } from './start-sam
  * `npm start`: the chat on Fastify (SAMPLE_PLATFORM=express: on Express), on PORT (3000). Without
  * WebPubSubConnectionString it runs on the embedded emulator and prints the one URL to open; with
  * it, on that Azure resource, and prints how to point the hub's event handler at this app.
+ * SAMPLE_GATEWAY=1: the same chat written as a Nest gateway (sample/gateway/chat.gateway.ts).
  * Ctrl-C (SIGINT) or SIGTERM stops the app and the emulator, and the process ends by itself.
  */
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     publicDir: env.SAMPLE_PUBLIC_DIR ?? join(dirname(fileURLToPath(import.meta.url)), 'public'),
     sessionSecret: env.SAMPLE_SESSION_SECRET,
     logger: ['error', 'warn', 'log'],
+    gateway: env.SAMPLE_GATEWAY === '1',
   });
   console.log(banner(sample));
   stopOnSignals(sample);

@@ -5,6 +5,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
 import { startEmulator, type RunningEmulator } from 'nestjs-web-pubsub/emulator';
+import { WebPubSubWsAdapter } from 'nestjs-web-pubsub';
 import { AppModule } from './app.module.js';
 
 export type SamplePlatform = 'express' | 'fastify';
@@ -24,6 +25,8 @@ export interface SampleOptions {
   readonly sessionSecret?: string;
   /** Nest's log levels, or `false` for none. */
   readonly logger?: LogLevel[] | false;
+  /** The chat as a Nest gateway (`sample/gateway/chat.gateway.ts`) instead of the module's handlers. */
+  readonly gateway?: boolean;
 }
 
 export interface RunningSample {
@@ -79,16 +82,21 @@ export async function startSample(options: SampleOptions): Promise<RunningSample
   let app: INestApplication | undefined;
   try {
     app = await NestFactory.create(
-      AppModule.forRoot({
-        hub: options.hub,
-        connectionString: options.connectionString || emulator!.connectionString,
-        publicDir: options.publicDir,
-        sessionSecret: options.sessionSecret,
-        liveViewUrl: emulator && `${emulator.endpoint}/`,
-      }),
+      AppModule.forRoot(
+        {
+          hub: options.hub,
+          connectionString: options.connectionString || emulator!.connectionString,
+          publicDir: options.publicDir,
+          sessionSecret: options.sessionSecret,
+          liveViewUrl: emulator && `${emulator.endpoint}/`,
+        },
+        // Loaded only for the gateway variant: @nestjs/websockets is needed for it alone.
+        options.gateway ? (await import('./gateway/chat.gateway.js')).ChatGateway : undefined,
+      ),
       options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
       { rawBody: true, forceCloseConnections: true, abortOnError: false, logger: options.logger },
     );
+    if (options.gateway) app.useWebSocketAdapter(new WebPubSubWsAdapter(app));
     await app.listen(port, options.host);
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -67,8 +67,8 @@ export type TrafficListener = (record: TrafficRecord) => void;
 export const PREVIEW_CHARS = 160;
 
 /** Milliseconds since `startedAt` (a `performance.now()` value), to the microsecond. */
-export function elapsedMs(startedAt: number): number {
-  return Math.round((performance.now() - startedAt) * 1000) / 1000;
+export function elapsedMs(startedAt: number, now: number = performance.now()): number {
+  return Math.round((now - startedAt) * 1000) / 1000;
 }
 
 /** One line of `body`: white space runs as one space, cut at `PREVIEW_CHARS` with an ellipsis. */

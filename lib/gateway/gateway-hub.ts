@@ -10,7 +10,9 @@ import type {
 } from '../interfaces/web-pubsub-request.interface.js';
 import type { GatewayMessageHandler } from './gateway-metadata.js';
 import { HubServer } from './web-pubsub-server.js';
+import type { DirectMessageCall } from './direct-message-call.js';
 import { GatewaySocket, type Reply } from './web-pubsub-socket.js';
+import { wsExceptionMessage } from './ws-exception-payload.js';
 
 /** What a hub needs from the adapter. */
 export interface GatewayHubOptions {
@@ -34,6 +36,7 @@ export class GatewayHub {
   readonly server: HubServer;
   readonly #sockets = new Map<string, GatewaySocket>();
   readonly #connectionCallbacks: ((socket: GatewaySocket) => void)[] = [];
+  readonly #direct = new Map<string, DirectMessageCall>();
   readonly #host;
 
   constructor(private readonly options: GatewayHubOptions) {
@@ -65,9 +68,16 @@ export class GatewayHub {
     this.#connectionCallbacks.push(callback);
   }
 
-  /** A user event for a `@SubscribeMessage(message)` handler: resolves with the reply. */
-  message(request: UserEventRequest, message: string): Promise<unknown> | undefined {
+  /** A message whose handler is called directly, not through Nest's proxy. */
+  direct(message: string, call: DirectMessageCall): void {
+    this.#direct.set(message, call);
+  }
+
+  /** A user event for a `@SubscribeMessage(message)` handler: the reply, or its promise. */
+  message(request: UserEventRequest, message: string): unknown {
     const socket = this.socketFor(request.context);
+    const direct = this.#direct.get(message);
+    if (direct) return this.answerDirectly(socket, direct, request.data, message);
     const handler = socket.handlers.get(message);
     if (!handler) return undefined;
     return this.answer(socket, handler, request.data);
@@ -168,6 +178,56 @@ export class GatewayHub {
     });
   }
 
+  /**
+   * A plain handler, called as Nest's proxy would call it: a synchronous result is the reply at
+   * once (the module answers in the same turn); a thrown error gets the exception payload Nest's
+   * default filter would emit.
+   */
+  private answerDirectly(
+    socket: GatewaySocket,
+    call: DirectMessageCall,
+    data: unknown,
+    message: string,
+  ): unknown {
+    // Open while the handler runs: setState() works, as in any message handler.
+    const running: Reply = () => false;
+    socket.open(running);
+    let result: unknown;
+    try {
+      result = call(socket, data);
+    } catch (error) {
+      socket.close(running);
+      return wsExceptionMessage(error, message, data);
+    }
+    const pending = isThenable(result);
+    if (!pending && !isObservable(result)) {
+      socket.close(running);
+      return result;
+    }
+    return new Promise<unknown>(resolve => {
+      let settled = false;
+      const reply: Reply = value => {
+        if (settled) return false;
+        settled = true;
+        socket.close(reply);
+        resolve(value);
+        return true;
+      };
+      socket.open(reply);
+      socket.close(running);
+      const fail = (error: unknown): void => {
+        const exception = wsExceptionMessage(error, message, data);
+        if (!reply(exception)) void socket.send(exception).catch(() => undefined);
+      };
+      const take = (value: unknown): void => {
+        if (isObservable(value)) socket.stream(value, reply, fail);
+        else reply(value);
+      };
+      if (pending) Promise.resolve(result).then(take, fail);
+      else take(result);
+    });
+  }
+
   /** Nest's proxy handles a handler's errors; this is for anything that escapes it. */
   private failed(error: unknown, reply: Reply): void {
     this.options.logger.error(
@@ -176,6 +236,14 @@ export class GatewayHub {
     );
     reply({ event: 'exception', data: { status: 'error', message: 'Internal server error' } });
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /** Takes the values of a handler whose reply is what it acknowledges with. */

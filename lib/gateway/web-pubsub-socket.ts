@@ -153,7 +153,7 @@ export class GatewaySocket implements WebPubSubSocket {
    * @internal an Observable result: its first value settles `reply`, later ones are sent to the
    * connection; it runs until it completes, the connection ends or the app closes.
    */
-  stream(result: Observable<unknown>, reply: Reply): void {
+  stream(result: Observable<unknown>, reply: Reply, onError?: (error: unknown) => void): void {
     if (this.#ended) {
       reply(undefined);
       return;
@@ -168,8 +168,13 @@ export class GatewaySocket implements WebPubSubSocket {
         if (value === undefined || value === null) return;
         if (!reply(value)) void this.send(value as WebPubSubMessage).catch(() => undefined);
       },
-      // The gateway's exception filter saw the error already (Nest's proxy catches it).
-      error: done,
+      // Through Nest's proxy, the gateway's exception filter saw the error already.
+      error: onError
+        ? error => {
+            onError(error);
+            done();
+          }
+        : done,
       complete: done,
     });
     if (!subscription.closed) this.#streams.add(subscription);

@@ -19,6 +19,7 @@ import { WebPubSubServiceClients } from '../service-client/web-pubsub-service-cl
 import { WEB_PUBSUB_LOGGER_CONTEXT } from '../web-pubsub.constants.js';
 import { GatewayHub } from './gateway-hub.js';
 import type { GatewayMessageHandler, GatewayOptions } from './gateway-metadata.js';
+import { directMessageCall } from './direct-message-call.js';
 import { findGateways, gatewayHub, type GatewayPlan } from './gateway-scanner.js';
 import type { WebPubSubServer } from './web-pubsub-server.js';
 import type { GatewaySocket, WebPubSubSocket } from './web-pubsub-socket.js';
@@ -123,9 +124,12 @@ export class WebPubSubWsAdapter implements WebSocketAdapter<WebPubSubServer, Web
     this.#parts = parts;
     const plans = findGateways(this.app.get(ModulesContainer, { strict: false }), parts.config);
     const connectionHubs = new Set<GatewayHub>();
+    const globalEnhancers = this.hasGlobalEnhancers();
     for (const plan of plans) {
       const hub = this.hub(plan.hub);
       for (const { message, methodName } of plan.messages) {
+        const direct = directMessageCall(plan.instance, methodName, message, globalEnhancers);
+        if (direct) hub.direct(message, direct);
         parts.registry.add(
           { kind: 'user', event: message, hub: plan.hub },
           {
@@ -159,6 +163,26 @@ export class WebPubSubWsAdapter implements WebSocketAdapter<WebPubSubServer, Web
       );
     }
     return parts;
+  }
+
+  /**
+   * Whether the app has global guards, interceptors, pipes or filters (Nest 12 applies them to
+   * gateways): then every message goes through Nest's proxy. Unknown app internals count as yes.
+   */
+  private hasGlobalEnhancers(): boolean {
+    const config = (this.app as unknown as { config?: Record<string, unknown> }).config;
+    const getters = [
+      'getGlobalGuards',
+      'getGlobalInterceptors',
+      'getGlobalPipes',
+      'getGlobalFilters',
+      'getGlobalRequestGuards',
+      'getGlobalRequestInterceptors',
+      'getGlobalRequestPipes',
+      'getGlobalRequestFilters',
+    ];
+    if (!config || getters.some(name => typeof config[name] !== 'function')) return true;
+    return getters.some(name => (config[name] as () => unknown[]).call(config).length > 0);
   }
 
   private moduleParts(): Parts {

@@ -143,6 +143,12 @@ async function showChat(user: User): Promise<void> {
   client.on('disconnected', () => setStatus('reconnecting'));
   client.on('stopped', () => setStatus('stopped'));
   client.on('group-message', event => render(event.message.data as ChatEvent, user.name));
+  // The gateway variant answers a refused message with Nest's exception message.
+  client.on('server-message', event => {
+    const reply = event.message.data as { event?: string; data?: { message?: unknown } } | null;
+    if (reply?.event === 'exception')
+      byId('send-error').textContent = `Not sent: ${String(reply.data?.message ?? 'refused')}`;
+  });
 
   const leave = byId<HTMLButtonElement>('leave');
   leave.hidden = false;

@@ -76,6 +76,7 @@ async function startGatewayApp(
   platform: PlatformName,
   port: number,
   connectionString: string,
+  globalInterceptor = false,
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -95,7 +96,9 @@ async function startGatewayApp(
   }).compile();
   const app = moduleRef.createNestApplication(createAdapter(platform), { logger: false });
   app.useWebSocketAdapter(new WebPubSubWsAdapter(app));
-  app.useGlobalInterceptors(new TypeRecorder());
+  // A global enhancer sends every message through Nest's proxy; without one, plain handlers are
+  // called directly.
+  if (globalInterceptor) app.useGlobalInterceptors(new TypeRecorder());
   await app.listen(port, '127.0.0.1');
   return app;
 }
@@ -286,18 +289,14 @@ describe.each(PLATFORMS)('Nest gateways on Web PubSub (%s)', platform => {
     });
   });
 
-  it('global WS enhancers see type ws; the module handlers keep type webpubsub', async () => {
+  it('guards see type ws and the socket; the module handlers keep type webpubsub', async () => {
     const hank = await connect('hank');
     record.contextTypes.length = 0;
-    await one(hank, 'echo', 'types');
-    // The global interceptor also wraps the event handler's HTTP route ('http').
-    const events = () => record.contextTypes.filter(type => type !== 'http');
-    // Nest 11's socket module builds its context creators without the app's configuration, so
-    // app.useGlobal*() enhancers reach gateways from Nest 12 on (with any adapter).
-    expect(events()).toEqual(NEST11 ? [] : ['ws']);
+    await one(hank, 'guarded', 'types');
+    expect(record.contextTypes).toEqual(['guard:ws:chat']);
     record.contextTypes.length = 0;
     expect(await one(hank, 'plain', 'p')).toMatchObject({ data: 'plain: p' });
-    expect(events()).toEqual(['module-guard:webpubsub', 'webpubsub']);
+    expect(record.contextTypes).toEqual(['module-guard:webpubsub']);
   });
 
   it('socket and server objects: join, to(group), except, toUser, emit, disconnect', async () => {
@@ -501,6 +500,75 @@ describe.each(PLATFORMS)('gateway lifecycle on %s', platform => {
     const answer = await pending;
     expect(answer.status).toBe(200);
     expect(answer.text).toBe('slow done');
+  });
+});
+
+/**
+ * Plain handlers are called directly unless a global enhancer exists; then Nest's proxy calls
+ * them. Both give the client the same answers (replies, state, exception payloads).
+ */
+describe.each(PLATFORMS)('direct calls and Nest proxy answer alike on %s', platform => {
+  const connectionString = createTestConnectionString();
+  const apps: INestApplication[] = [];
+  const urls: string[] = [];
+
+  beforeAll(async () => {
+    Object.assign(record, new GatewayRecord());
+    for (const globalInterceptor of [false, true]) {
+      const port = await freePort();
+      apps.push(await startGatewayApp(platform, port, connectionString, globalInterceptor));
+      urls.push(`http://127.0.0.1:${port}`);
+    }
+  });
+  afterAll(() => Promise.all(apps.map(app => app.close())));
+
+  const cases: [string, unknown, Record<string, unknown> | undefined][] = [
+    ['echo', 'hi', undefined],
+    ['json', { a: 1 }, undefined],
+    ['field', { name: 'x' }, undefined],
+    ['bytes', Buffer.from([1, 2]), undefined],
+    ['event', 'ping', undefined],
+    ['nothing', 'x', undefined],
+    ['later', 'x', undefined],
+    ['stream', 'x', undefined],
+    ['count', 'x', { count: 4 }],
+    ['whoami', 'x', undefined],
+    ['ws-error', 'x', undefined],
+    ['ws-error-object', { a: 1 }, undefined],
+    ['boom', 'x', undefined],
+  ];
+  it.each(cases)('%s', async (event, data, states) => {
+    const answers = [];
+    for (const url of urls) {
+      const request = createUserEventRequest({
+        connectionString,
+        hub: 'chat',
+        connectionId: `parity-${event}`,
+        userId: 'pat',
+        event,
+        data: data as string,
+        ...(states ? { states } : {}),
+      });
+      const response = await http(`${url}${request.url}`, {
+        method: request.method,
+        headers: request.headers,
+        body: request.payload,
+      });
+      answers.push({
+        status: response.status,
+        type: response.headers['content-type'],
+        state: response.headers['ce-connectionstate'],
+        body: response.text,
+      });
+    }
+    expect(answers[0].status).toBeLessThan(300);
+    expect(answers[1]).toEqual(answers[0]);
+  });
+
+  it('the global interceptor saw the messages (Nest 12) through the proxy', () => {
+    expect(record.contextTypes.filter(type => type === 'ws').length).toBe(
+      NEST11 ? 0 : cases.length,
+    );
   });
 });
 

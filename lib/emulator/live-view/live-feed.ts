@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConnectionView, HubOperations } from '../state/hub-operations.js';
 import type { TrafficLog } from '../traffic-log.js';
+import { describeSioGroup } from '../../protocol/socket-io-groups.js';
 
 export interface LiveFeedOptions {
   readonly hubs: HubOperations;
@@ -159,7 +160,8 @@ function toLive(connection: ConnectionView): LiveConnection {
   const groups: string[] = [];
   for (const group of connection.groups) {
     if (groups.length === MAX_GROUPS_SHOWN) break;
-    groups.push(group);
+    // Socket.IO connections: their namespaces and rooms, readable.
+    groups.push(connection.subprotocol === 'socket.io' ? describeSioGroup(group) : group);
   }
   const more = connection.groups.size - groups.length;
   return {

@@ -99,24 +99,7 @@ export function readSioHeader(text: string): SioHeader | undefined {
   return { type, attachments, nsp, id };
 }
 
-/**
- * The service's group of a Socket.IO room (`0~<base64url(namespace)>~<base64url(room)>`), or of a
- * whole namespace when `room` is empty (`0~<base64url(namespace)>~`), as the SDK names them.
- */
-export function sioGroupName(namespace: string, room = ''): string {
-  const base = `0~${Buffer.from(namespace, 'utf8').toString('base64url')}~`;
-  return room === '' ? base : base + Buffer.from(room, 'utf8').toString('base64url');
-}
-
-/** The namespace and room of a group named by {@link sioGroupName}; `undefined` for other names. */
-export function parseSioGroupName(group: string): { namespace: string; room?: string } | undefined {
-  const match = /^0~([A-Za-z0-9_-]*)~([A-Za-z0-9_-]*)$/.exec(group);
-  if (!match) return undefined;
-  const namespace = Buffer.from(match[1], 'base64url').toString('utf8');
-  return match[2] === ''
-    ? { namespace }
-    : { namespace, room: Buffer.from(match[2], 'base64url').toString('utf8') };
-}
+export { parseSioGroupName, sioGroupName } from '../../protocol/socket-io-groups.js';
 
 /**
  * A Socket.IO packet rebuilt from the Engine.IO message packets that carry it (header, then its

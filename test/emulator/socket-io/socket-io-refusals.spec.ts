@@ -293,6 +293,34 @@ describe('Socket.IO on the emulator: refusals and endings', () => {
     tunnel.ws.close();
   });
 
+  it('shows Socket.IO connections in the live view with their namespaces and rooms', async () => {
+    server.io.once('connection', socket => void socket.join('lobby'));
+    const socket = socketIoClient(emulator.endpoint, HUB, ['websocket']);
+    await connected(socket);
+    await new Promise(resolve => setTimeout(resolve, 200));
+    const controller = new AbortController();
+    const feed = await fetch(`${emulator.endpoint}/_emulator/feed`, { signal: controller.signal });
+    const reader = (feed.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const deadline = Date.now() + 5_000;
+    while (
+      !/event: connections\ndata: [^\n]*room lobby in \//.test(text) &&
+      Date.now() < deadline
+    ) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    controller.abort();
+    const line = /event: connections\ndata: ([^\n]*)/.exec(text)?.[1] as string;
+    const hub = (JSON.parse(line).hubs as { name: string; connections: any[] }[]).find(
+      h => h.name === HUB,
+    );
+    const shown = hub?.connections.find(c => c.subprotocol === 'socket.io');
+    expect(shown.groups).toEqual(expect.arrayContaining(['namespace /', 'room lobby in /']));
+    socket.disconnect();
+  });
+
   it('ends the clients of a hub when its last tunnel closes, and records Socket.IO traffic', async () => {
     const own = await startSocketIoServer(emulator.connectionString, 'solo');
     const socket = socketIoClient(emulator.endpoint, 'solo', ['websocket'], {});
