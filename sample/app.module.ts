@@ -1,10 +1,9 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { WebPubSubModule } from 'nestjs-web-pubsub';
 import { ChatPageController } from './chat-page.controller.js';
 import { ChatRooms } from './chat-rooms.js';
 import { ChatSessions } from './chat-sessions.js';
 import { ChatHandlers } from './chat.handlers.js';
-import { ChatGateway } from './gateway/chat.gateway.js';
 import { CHAT_APP_OPTIONS, type ChatAppOptions } from './sample-options.js';
 
 /**
@@ -14,7 +13,8 @@ import { CHAT_APP_OPTIONS, type ChatAppOptions } from './sample-options.js';
  */
 @Module({})
 export class AppModule {
-  static forRoot(options: ChatAppOptions): DynamicModule {
+  /** `chat`: what answers the chat's events (the gateway variant passes `ChatGateway`). */
+  static forRoot(options: ChatAppOptions, chat: Type = ChatHandlers): DynamicModule {
     const sessions = new ChatSessions(options.sessionSecret);
     return {
       module: AppModule,
@@ -35,7 +35,7 @@ export class AppModule {
       ],
       controllers: [ChatPageController],
       providers: [
-        options.gateway ? ChatGateway : ChatHandlers,
+        chat,
         { provide: ChatSessions, useValue: sessions },
         ChatRooms,
         { provide: CHAT_APP_OPTIONS, useValue: options },

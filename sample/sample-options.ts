@@ -10,11 +10,6 @@ export interface ChatAppOptions {
   readonly sessionSecret?: string;
   /** The emulator's live view, linked from the page; absent on Azure. */
   readonly liveViewUrl?: string;
-  /**
-   * `true`: the chat is the Nest gateway `ChatGateway` (served by `WebPubSubWsAdapter`) instead of
-   * the module's handlers `ChatHandlers`; the same page, rooms and sign-in.
-   */
-  readonly gateway?: boolean;
 }
 
 export const CHAT_APP_OPTIONS = Symbol('CHAT_APP_OPTIONS');

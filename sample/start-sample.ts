@@ -82,14 +82,17 @@ export async function startSample(options: SampleOptions): Promise<RunningSample
   let app: INestApplication | undefined;
   try {
     app = await NestFactory.create(
-      AppModule.forRoot({
-        hub: options.hub,
-        connectionString: options.connectionString || emulator!.connectionString,
-        publicDir: options.publicDir,
-        sessionSecret: options.sessionSecret,
-        liveViewUrl: emulator && `${emulator.endpoint}/`,
-        gateway: options.gateway,
-      }),
+      AppModule.forRoot(
+        {
+          hub: options.hub,
+          connectionString: options.connectionString || emulator!.connectionString,
+          publicDir: options.publicDir,
+          sessionSecret: options.sessionSecret,
+          liveViewUrl: emulator && `${emulator.endpoint}/`,
+        },
+        // Loaded only for the gateway variant: @nestjs/websockets is needed for it alone.
+        options.gateway ? (await import('./gateway/chat.gateway.js')).ChatGateway : undefined,
+      ),
       options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
       { rawBody: true, forceCloseConnections: true, abortOnError: false, logger: options.logger },
     );

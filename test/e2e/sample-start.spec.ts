@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { jest } from '@jest/globals';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { WebPubSubClient, WebPubSubJsonProtocol } from '@azure/web-pubsub-client';
@@ -7,6 +8,11 @@ import { http } from '../utils/http.js';
 import { waitFor } from '../utils/wait.js';
 
 const ROOT = join(import.meta.dirname ?? process.cwd(), '..', '..');
+/**
+ * How long a start may take: the TypeScript sources are compiled on the fly by the test hooks, which
+ * took up to 20 s on a busy 2-core machine.
+ */
+const START_MS = 45_000;
 const URLS = /\b(?:https?|wss?):\/\/[^\s'")]+/g;
 
 interface Started {
@@ -54,6 +60,8 @@ const refused = (url: string): Promise<boolean> =>
  * connected, after which the process ends by itself with code 0 (no handle left behind).
  */
 describe('the sample entry (npm start)', () => {
+  jest.setTimeout(START_MS + 30_000);
+
   let page: BuiltPage;
   const running: Started[] = [];
 
@@ -71,7 +79,7 @@ describe('the sample entry (npm start)', () => {
     running.push(started);
     await waitFor(
       () => started.output().includes(until) || started.child.exitCode !== null,
-      20_000,
+      START_MS,
     );
     if (!started.output().includes(until))
       throw new Error(`the sample did not start:\n${started.output()}`);

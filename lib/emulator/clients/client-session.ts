@@ -385,7 +385,7 @@ export class ClientSession implements ClientSink {
         this.#enqueue(() =>
           this.#recorded(
             message.type === 'unsupported' ? message.name : message.type,
-            'group' in message ? message.group : 'event' in message ? message.event : undefined,
+            frameTarget(message),
             'payload' in message ? message.payload : undefined,
             () => this.#execute(message),
           ),
@@ -587,4 +587,12 @@ function describeClose(code: number, reason: string): string {
   if (code === CloseCode.abnormal) return 'the socket closed without a close frame';
   if (code === 1009) return 'the client sent a frame larger than 1 MB';
   return reason ? `closed by the client (${code}: ${reason})` : `closed by the client (${code})`;
+}
+
+/** What a client frame addresses, for its traffic record: its group, its event, or its stream. */
+function frameTarget(message: ClientMessage): string | undefined {
+  if ('group' in message) return message.group;
+  if ('event' in message) return message.event;
+  if ('streamId' in message) return `stream ${message.streamId}`;
+  return undefined;
 }

@@ -77,7 +77,7 @@ tr:last-child td { border-bottom: 0; }
 #traffic > li { border-bottom: 1px solid var(--line); height: 33px; contain: strict; content-visibility: auto; }
 #traffic > li.open { height: auto; contain: none; content-visibility: visible; }
 #traffic > li:last-child { border-bottom: 0; }
-.summary, .columns { display: grid; grid-template-columns: 88px 60px 46px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 46px 46px 78px minmax(0, 2.2fr);
+.summary, .columns { display: grid; grid-template-columns: 88px 74px 46px minmax(84px, 0.8fr) minmax(56px, 0.7fr) minmax(44px, 0.45fr) 46px 46px 78px minmax(0, 2.2fr);
   gap: 8px; align-items: baseline; width: 100%; padding: 6px 4px; border: 0; background: none; color: inherit; font: inherit;
   text-align: left; cursor: pointer; border-radius: 6px; }
 .summary:hover { background: var(--bg); }
