@@ -1,6 +1,7 @@
 // The benchmark servers and how to start and stop them, each in its own process.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BASELINE_COMMIT, baselineDist } from './baseline.mjs';
 
 const here = dirname => fileURLToPath(new URL(dirname, import.meta.url));
 
@@ -17,6 +18,14 @@ export const SERVERS = {
     script: '../servers/module.mjs',
     args: ['fastify'],
     signature: true,
+  },
+  'module-fastify-baseline': {
+    title: `module · Fastify · the ${BASELINE_COMMIT} build`,
+    script: '../servers/module.mjs',
+    args: ['fastify'],
+    signature: true,
+    // The build before issue 17, compiled from git on first use (bench/lib/baseline.mjs).
+    baseline: true,
   },
   'module-express': {
     title: 'module · Express',
@@ -98,7 +107,10 @@ const MAX_LOG_LINES = 20;
 export async function startServer(id, { execArgv = [], log = console.error } = {}) {
   const spec = SERVERS[id] ?? GATEWAY_SERVERS[id] ?? EMULATOR_SERVERS[id];
   if (!spec) throw new Error(`Unknown server "${id}" (known: ${SERVER_NAMES.join(', ')})`);
-  const child = fork(here(spec.script), spec.args, {
+  const args = spec.baseline
+    ? [...spec.args, '--dist', baselineDist(here('../..'), BASELINE_COMMIT, log)]
+    : spec.args;
+  const child = fork(here(spec.script), args, {
     execArgv,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },

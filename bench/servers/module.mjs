@@ -1,18 +1,11 @@
 // This module (from the built dist/) on Fastify or Express.
-// Usage: node bench/servers/module.mjs <fastify|express> [--no-signature] [--telemetry]
+// Usage: node bench/servers/module.mjs <fastify|express> [--no-signature] [--telemetry] [--dist <url>]
 // --telemetry: an OpenTelemetry SDK is registered first (spans batched, metrics read every
 // minute, both exported nowhere), so the module records a span and metrics per event.
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import {
-  OnConnect,
-  OnConnected,
-  OnDisconnected,
-  OnUserEvent,
-  WebPubSubModule,
-} from '../../dist/esm/index.js';
 import { CONNECTION_STRING, HUB } from '../lib/common.mjs';
 import {
   decorateClass,
@@ -23,6 +16,13 @@ import {
 } from '../lib/server-harness.mjs';
 
 const adapterName = process.argv[2] ?? 'fastify';
+// --dist <folder>: an ESM build of another commit (bench/lib/baseline.mjs), measured beside this one.
+const distArg = process.argv.indexOf('--dist');
+const dist =
+  distArg > 0 ? process.argv[distArg + 1] : new URL('../../dist/esm/', import.meta.url).href;
+const { OnConnect, OnConnected, OnDisconnected, OnUserEvent, WebPubSubModule } = await import(
+  new URL('index.js', dist.endsWith('/') ? dist : `${dist}/`).href
+);
 const signature = !process.argv.includes('--no-signature');
 if (process.argv.includes('--telemetry')) await registerTelemetry();
 
