@@ -55,8 +55,8 @@ export function directMessageCall(
   }
   const count = extractors.length;
   return (socket, data) => {
-    const args = new Array<unknown>(count);
-    for (let index = 0; index < count; index++) args[index] = extractors[index]?.(socket, data);
+    const args: unknown[] = [];
+    for (let index = 0; index < count; index++) args.push(extractors[index]?.(socket, data));
     return method.apply(instance, args);
   };
 }

@@ -169,7 +169,7 @@ describe('startEmulator on a taken port', () => {
       expect(failure?.message).toBe(
         `emulator port ${port} on 127.0.0.1 is in use (pick another with port, or port: 0 for a free one)`,
       );
-      expect((failure?.cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+      expect((failure!.cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
     } finally {
       blocker.close();
     }

@@ -19,7 +19,6 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http-limits.js';
 import {
   badRequest,
   invalidParameter,
-  notFound,
   RestError,
   SERVICE_API_VERSIONS,
   ServiceErrorCode,
