@@ -247,7 +247,7 @@ function render(idle, paused, flood, load, recordedDuring, shown, newest, rate) 
     '|---|--:|--:|--:|--:|',
     ...rows.map(row => `| ${row.join(' | ')} |`),
     '',
-    "Eight engineers share these 2 cores today (see the load averages), so frame and input times are wall-clock times stretched by every other process: a renderer task that needs a few milliseconds of CPU can wait tens of milliseconds for a core. The renderer's CPU time per second (Chromium's `ProcessTime`, from `Performance.getMetrics`) is the figure the machine's load does not inflate; the paused page in the same run is its floor.",
+    "Frame and input times are wall-clock times, stretched by every other process on the 2 cores (see the load averages): a renderer task that needs a few milliseconds of CPU can wait tens of milliseconds for a core. The renderer's CPU time per second (Chromium's `ProcessTime`, from `Performance.getMetrics`) is the figure the machine's load does not inflate; the paused page in the same run is its floor.",
     '',
     END,
   ].join('\n');
