@@ -6,8 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { JWTPayload } from 'jose';
-import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import { hubNameProblem } from '../../protocol/names.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HubRegistry } from '../state/hubs.js';
@@ -23,14 +21,13 @@ import {
   MAX_FRAME_BYTES,
   Refusal,
   stringList,
-  accessToken,
+  checkClientToken,
   type ClientRequest,
 } from './upgrade.js';
 import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 
 /** Clock skew tolerated on `exp` and `nbf`. */
-const CLOCK_TOLERANCE_S = 300;
 
 export interface ClientEndpointOptions {
   readonly accessKey: string;
@@ -93,19 +90,15 @@ export class ClientEndpoint {
     }
     const rawSend = this.#rawSendMode(request);
     const settings = this.#options.upstream.settings(request.hub);
-    const token = accessToken(req, request.query);
-    let claims: JWTPayload = {};
-    if (token === undefined) {
-      if (settings?.anonymousConnectPolicy !== 'allow') {
-        this.#rejected(
-          request.hub,
-          401,
-          'no access token (access_token query parameter or Authorization: Bearer)',
-        );
-      }
-    } else {
-      claims = await this.#verify(token, req, request.hub);
-    }
+    const checked = await checkClientToken(
+      req,
+      request.query,
+      `/client/hubs/${request.hub}`,
+      this.#options.accessKey,
+      settings?.anonymousConnectPolicy === 'allow',
+    );
+    if (!checked.ok) this.#rejected(request.hub, 401, checked.message);
+    const claims = checked.claims;
     const userId = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined;
     const roles = stringList(claims.role);
     const groups = stringList(claims['webpubsub.group']);
@@ -287,23 +280,6 @@ export class ClientEndpoint {
     const wss = this.#wss;
     wss.options.handleProtocols = () => subprotocol ?? false;
     wss.handleUpgrade(req, socket, head, ws => done(ws));
-  }
-
-  async #verify(token: string, req: IncomingMessage, hub: string): Promise<JWTPayload> {
-    // The authority is the request's Host (so a port mapping or a proxy works); the scheme is ignored.
-    const expected = `http://${req.headers.host ?? ''}/client/hubs/${hub}`;
-    const result = await verifyAccessToken(token, this.#options.accessKey, {
-      audience: expected,
-      clockToleranceSeconds: CLOCK_TOLERANCE_S,
-    });
-    if (!result.ok) {
-      const detail =
-        result.reason === 'wrong-audience'
-          ? `${result.message}: expected ${expected.slice('http://'.length)} (any scheme)`
-          : result.message;
-      this.#rejected(hub, 401, detail);
-    }
-    return result.claims;
   }
 
   #rejected(hub: string, status: number, body: string, detail = body): never {

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
+import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import type { ConnectRequestBody } from '../upstream/upstream.js';
 
 /** Frames are at most 1 MB. */
@@ -62,6 +63,50 @@ export function accessToken(req: IncomingMessage, query: URLSearchParams): strin
   const authorization = req.headers.authorization;
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   return match ? match[1] : undefined;
+}
+
+/** The service's clock skew allowance for client tokens. */
+const CLOCK_TOLERANCE_S = 300;
+
+/** A client token's claims, or why it is refused (a 401). */
+export type ClientTokenCheck =
+  | { readonly ok: true; readonly claims: JWTPayload }
+  | { readonly ok: false; readonly missing: boolean; readonly message: string };
+
+/**
+ * The one client-token check of the emulator's client endpoints (JSON, MQTT, Socket.IO): the
+ * request's token (query or bearer) verified for the audience `<scheme>://<Host><path>` (the
+ * request's Host, so a port mapping or a proxy works; the scheme is ignored). No token is an
+ * anonymous client (no claims) where `anonymousAllowed` says so.
+ */
+export async function checkClientToken(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  path: string,
+  accessKey: string,
+  anonymousAllowed: boolean,
+): Promise<ClientTokenCheck> {
+  const token = accessToken(req, query);
+  if (token === undefined) {
+    return anonymousAllowed
+      ? { ok: true, claims: {} }
+      : {
+          ok: false,
+          missing: true,
+          message: 'no access token (access_token query parameter or Authorization: Bearer)',
+        };
+  }
+  const expected = `http://${req.headers.host ?? ''}${path}`;
+  const result = await verifyAccessToken(token, accessKey, {
+    audience: expected,
+    clockToleranceSeconds: CLOCK_TOLERANCE_S,
+  });
+  if (result.ok) return { ok: true, claims: result.claims };
+  const message =
+    result.reason === 'wrong-audience'
+      ? `${result.message}: expected ${expected.slice('http://'.length)} (any scheme)`
+      : result.message;
+  return { ok: false, missing: false, message };
 }
 
 export function stringList(value: unknown): string[] {

@@ -10,7 +10,6 @@ import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { WebSocketServer } from 'ws';
-import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import {
   mqttConnectCodeForVersion,
   mqttConnectCodeFromStatus,
@@ -20,7 +19,7 @@ import {
   type MqttUserProperty,
 } from '../../protocol/mqtt.js';
 import {
-  accessToken,
+  checkClientToken,
   connectBody,
   guardUpgrade,
   MAX_FRAME_BYTES,
@@ -47,7 +46,6 @@ const MQTT_V31_SUBPROTOCOL = 'mqttv3.1';
 const CLIENT_ID = /^[0-9a-zA-Z]{1,128}$/;
 const MAX_WILL_TOPIC = 1024;
 const MAX_WILL_PAYLOAD = 2000;
-const CLOCK_TOLERANCE_S = 300;
 const V311_CODES = new Set<number>(
   Object.values(MqttV311ConnectReturnCode).filter((v): v is number => typeof v === 'number'),
 );
@@ -117,33 +115,15 @@ export class MqttEndpoint {
   async #accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const request = parseRequest(req);
     const settings = this.#options.upstream.settings(request.hub);
-    const token = accessToken(req, request.query);
-    let claims: JWTPayload = {};
-    if (token === undefined) {
-      if (settings?.anonymousConnectPolicy !== 'allow') {
-        this.#rejected(
-          request.hub,
-          401,
-          'no access token (access_token query parameter or Authorization: Bearer)',
-        );
-      }
-    } else {
-      const expected = `http://${req.headers.host ?? ''}/clients/mqtt/hubs/${request.hub}`;
-      const result = await verifyAccessToken(token, this.#options.accessKey, {
-        audience: expected,
-        clockToleranceSeconds: CLOCK_TOLERANCE_S,
-      });
-      if (!result.ok) {
-        this.#rejected(
-          request.hub,
-          401,
-          result.reason === 'wrong-audience'
-            ? `${result.message}: expected ${expected.slice('http://'.length)} (any scheme)`
-            : result.message,
-        );
-      }
-      claims = result.claims;
-    }
+    const checked = await checkClientToken(
+      req,
+      request.query,
+      `/clients/mqtt/hubs/${request.hub}`,
+      this.#options.accessKey,
+      settings?.anonymousConnectPolicy === 'allow',
+    );
+    if (!checked.ok) this.#rejected(request.hub, 401, checked.message);
+    const claims = checked.claims;
     if (
       !request.offered.includes(MQTT_SUBPROTOCOL) &&
       !request.offered.includes(MQTT_V31_SUBPROTOCOL)

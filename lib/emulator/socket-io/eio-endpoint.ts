@@ -11,9 +11,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import { hubNameProblem } from '../../protocol/names.js';
-import { accessToken, connectBody, guardUpgrade, Refusal, stringList } from '../clients/upgrade.js';
+import {
+  checkClientToken,
+  connectBody,
+  guardUpgrade,
+  Refusal,
+  stringList,
+} from '../clients/upgrade.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { EioSession, SOCKET_IO_SUBPROTOCOL, type EioSessionLimits } from './eio-session.js';
@@ -24,7 +29,6 @@ import type { TunnelEvents } from './tunnel-events.js';
 export const SOCKET_IO_CLIENT_PREFIX = '/clients/socketio/hubs/';
 /** Long-polling bodies and WebSocket frames are at most 1 MB (engine.io's `maxHttpBufferSize`). */
 export const MAX_EIO_PAYLOAD_BYTES = 1024 * 1024;
-const CLOCK_TOLERANCE_S = 300;
 
 export interface EioEndpointOptions {
   readonly accessKey: string;
@@ -192,33 +196,22 @@ export class EioEndpoint {
     if (query.get('EIO') !== EIO_PROTOCOL) {
       throw this.#rejected(hub, 400, EioError.UNSUPPORTED_PROTOCOL_VERSION);
     }
-    const token = accessToken(req, query);
-    let claims: JWTPayload = {};
-    if (token === undefined) {
-      if (!this.#options.anonymousAllowed(hub)) {
-        throw this.#rejected(hub, 401, {
-          code: 4,
-          message:
-            'no access token (access_token query parameter); this hub denies anonymous clients',
-        });
-      }
-    } else {
-      const expected = `http://${req.headers.host ?? ''}/clients/socketio/hubs/${hub}`;
-      const result = await verifyAccessToken(token, this.#options.accessKey, {
-        audience: expected,
-        clockToleranceSeconds: CLOCK_TOLERANCE_S,
+    const checked = await checkClientToken(
+      req,
+      query,
+      `/clients/socketio/hubs/${hub}`,
+      this.#options.accessKey,
+      this.#options.anonymousAllowed(hub),
+    );
+    if (!checked.ok) {
+      throw this.#rejected(hub, 401, {
+        code: 4,
+        message: checked.missing
+          ? 'no access token (access_token query parameter); this hub denies anonymous clients'
+          : checked.message,
       });
-      if (!result.ok) {
-        throw this.#rejected(hub, 401, {
-          code: 4,
-          message:
-            result.reason === 'wrong-audience'
-              ? `${result.message}: expected ${expected.slice('http://'.length)} (any scheme)`
-              : result.message,
-        });
-      }
-      claims = result.claims;
     }
+    const claims = checked.claims;
     if (!this.#options.tunnel.connected(hub)) {
       throw this.#rejected(hub, 503, {
         code: 3,
