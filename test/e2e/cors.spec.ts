@@ -1,3 +1,8 @@
+/**
+ * The CORS settings docs/production.md documents, on Express and Fastify: with them the
+ * abuse-protection handshake is still answered, an unknown origin still refused, and CORS keeps
+ * working for the rest of the app.
+ */
 import { Controller, Get } from '@nestjs/common';
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { WebPubSubModule } from '../../lib/index.js';
