@@ -6,8 +6,10 @@ import { AppModule } from '../fixtures/readme-curl/curl-app.module.js';
 import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
 
 /**
- * The curl script of docs/testing.md ("Events with curl"), run with the real curl, bash and
- * openssl against an app with the Quick start's answers, with and without a connection string.
+ * The curl script of docs/testing.md ("Events with curl"), run with the real curl, bash and openssl
+ * against an app with the Quick start's answers (`test/fixtures/readme-curl/`), on Express and
+ * Fastify, with and without a connection string, and refused (401) with a key the app does not
+ * have.
  */
 const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const guide = readFileSync(join(root, 'docs/testing.md'), 'utf8');
