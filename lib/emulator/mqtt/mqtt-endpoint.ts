@@ -29,7 +29,8 @@ import type { SessionLimits } from '../clients/session-limits.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import { checkConnect, refusalCode, willOf, type ConnectProblem } from './mqtt-connect-rules.js';
 import { MqttLink } from './mqtt-link.js';
-import { MqttSession, userPropertyList, userPropertyObject } from './mqtt-session.js';
+import { userPropertyList, userPropertyObject } from './mqtt-properties.js';
+import { MqttSession } from './mqtt-session.js';
 import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 
