@@ -15,7 +15,7 @@ import { groupNameProblem } from '../../protocol/names.js';
 import type { ConnectionPredicate } from '../state/hub-operations.js';
 import type { Connection, HubRegistry } from '../state/hubs.js';
 import { ODataFilterError, parseODataFilter } from '../rest/odata-filter.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { utf8Body, type TrafficLog } from '../traffic-log.js';
 import { EioSession, SOCKET_IO_SUBPROTOCOL } from './eio-session.js';
 import {
   decodeEioPayload,
@@ -25,7 +25,6 @@ import {
   SioPacketType,
 } from './packets.js';
 import { jsonBody, type TunnelHttpRequest, type TunnelReply } from './tunnel-endpoint.js';
-import { recorded } from './tunnel-events.js';
 
 /** The first ack id the emulator gives a broadcast with acks. */
 export const INVOKE_ACK_ID_BASE = 1_000_000_000;
@@ -316,11 +315,11 @@ export function createTunnelRest(options: TunnelRestOptions) {
           headers: Object.fromEntries(
             Object.entries(request.headers).map(([n, v]) => [n, v.join(', ')]),
           ),
-          body: request.body.length > 0 ? recorded(request.body) : undefined,
+          body: request.body.length > 0 ? utf8Body(request.body) : undefined,
         },
         response: {
           headers: {},
-          body: answer !== 'streaming' && answer.body ? recorded(answer.body) : undefined,
+          body: answer !== 'streaming' && answer.body ? utf8Body(answer.body) : undefined,
         },
       });
     } catch {
