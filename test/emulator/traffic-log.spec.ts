@@ -1,3 +1,10 @@
+/**
+ * `TrafficLog`, the record of every message the live view shows: it keeps the newest records,
+ * numbered, and tells its listeners; long bodies are cut saying how long they were, short ones kept
+ * as they are; a one-line preview is derived from the request body unless one is given; its ring
+ * stays in order past many wraps and keeps nothing with capacity 0; durations are measured to the
+ * microsecond.
+ */
 import { elapsedMs, PREVIEW_CHARS, TrafficLog } from '../../lib/emulator/traffic-log.js';
 
 describe('TrafficLog', () => {

@@ -4,6 +4,7 @@
  * service puts on them.
  */
 import type { IncomingMessage } from 'node:http';
+import { BodyReadError, readBoundedBody } from '../../protocol/body.reader.js';
 import { signClientAccessToken } from '../../protocol/client-access-token.js';
 import { jsonDepthProblem } from '../../protocol/json-depth.js';
 import { groupNameProblem } from '../../protocol/names.js';
@@ -354,54 +355,30 @@ export function decodeContinuationToken(token: string): string {
   return Buffer.from(token, 'base64url').toString('utf8');
 }
 
-export function readBody(req: IncomingMessage, limit: number, limits: HttpLimits): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    // A body slower than the limits allow is answered 408 and its connection closed.
-    const deadline = bodyDeadline(req, limits, message => {
-      cleanup();
-      reject(
-        new RestError(408, 'RequestTimeout', message, 'Request', 'detail', { connection: 'close' }),
-      );
-    });
-    const cleanup = () => {
-      deadline.stop();
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      deadline.received(chunk.length);
-      if (size > limit) {
-        cleanup();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = () => {
-      if (req.complete) return;
-      cleanup();
-      reject(badRequest('The client went away before sending its whole body'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+/** The body, read with the one bounded reader; its refusals in the service's words. */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  limits: HttpLimits,
+): Promise<Buffer> {
+  try {
+    return await readBoundedBody(req, { limit, deadline: bodyDeadline(limits) });
+  } catch (error) {
+    if (!(error instanceof BodyReadError)) throw error;
+    switch (error.problem) {
+      case 'too-large':
+        throw tooLarge(limit);
+      case 'too-slow':
+        // A body slower than the limits allow is answered 408 and its connection closed.
+        throw new RestError(408, 'RequestTimeout', error.message, 'Request', 'detail', {
+          connection: 'close',
+        });
+      case 'aborted':
+        throw badRequest('The client went away before sending its whole body');
+      default:
+        throw badRequest(error.message);
+    }
+  }
 }
 
 export const tooLarge = (limit: number) =>

@@ -10,6 +10,7 @@ import {
   writeHandshakeRequest,
   type OutgoingCloudEvent,
 } from '../../protocol/cloud-event.writer.js';
+import { BodyReadError, readBoundedBody } from '../../protocol/body.reader.js';
 import { ContentType, DATA_TYPE_CONTENT_TYPES, Header } from '../../protocol/headers.js';
 import type { MqttDisconnectedProperties } from '../../protocol/cloud-event.reader.js';
 import { readMqttUserProperties, type MqttUserProperty } from '../../protocol/mqtt.js';
@@ -613,51 +614,26 @@ export class Upstream {
           signal: controller.signal,
         },
         response => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) {
+          readBoundedBody(response, { limit: MAX_RESPONSE_BYTES }).then(
+            body =>
+              finish({
+                ok: true,
+                status: response.statusCode ?? 0,
+                headers: response.headersDistinct,
+                body,
+              }),
+            (error: unknown) => {
+              const tooLarge = error instanceof BodyReadError && error.problem === 'too-large';
               finish({
                 ok: false,
                 status: response.statusCode,
-                reason: 'the answer is larger than 16 MB',
+                reason: tooLarge
+                  ? 'the answer is larger than 16 MB'
+                  : 'the connection closed in the middle of the answer',
               });
-              response.destroy();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          response.on('end', () =>
-            finish({
-              ok: true,
-              status: response.statusCode ?? 0,
-              headers: response.headersDistinct,
-              body: Buffer.concat(chunks),
-            }),
+              if (tooLarge) response.destroy();
+            },
           );
-          response.on('aborted', () =>
-            finish({
-              ok: false,
-              status: response.statusCode,
-              reason: 'the connection closed in the middle of the answer',
-            }),
-          );
-          response.on('error', () =>
-            finish({
-              ok: false,
-              status: response.statusCode,
-              reason: 'the connection closed in the middle of the answer',
-            }),
-          );
-          response.on('close', () => {
-            if (!response.complete)
-              finish({
-                ok: false,
-                status: response.statusCode,
-                reason: 'the connection closed in the middle of the answer',
-              });
-          });
         },
       );
       outgoing.on('error', (error: NodeJS.ErrnoException) => {

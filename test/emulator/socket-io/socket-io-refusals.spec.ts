@@ -7,9 +7,11 @@
  * refuses are in `tunnel-rest-errors.spec.ts`.
  */
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { request } from 'node:http';
 import WebSocket from 'ws';
 import { signRestToken } from '../../../lib/protocol/client-access-token.js';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { MAX_EIO_PAYLOAD_BYTES } from '../../../lib/emulator/socket-io/eio-endpoint.js';
 import { TunnelMessageType } from '../../../lib/emulator/socket-io/tunnel-frame.js';
 import {
   connected,
@@ -32,6 +34,46 @@ async function get(url: string): Promise<{ status: number; body: any }> {
     // plain text
   }
   return { status: response.status, body };
+}
+
+/** POSTs `pieces` pieces of `size` bytes, stopping when the answer comes (or the socket ends). */
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  pieces: number,
+  size: number,
+): Promise<{ status: number; connection?: string; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers });
+    let answered = false;
+    req.on('response', res => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          connection: res.headers.connection,
+          body: JSON.parse(text),
+        }),
+      );
+    });
+    req.on('error', error => (answered ? undefined : reject(error)));
+    const piece = Buffer.alloc(size, 'x');
+    let sent = 0;
+    const write = (): void => {
+      while (!answered && sent < pieces) {
+        sent++;
+        if (!req.write(piece)) {
+          req.once('drain', write);
+          return;
+        }
+      }
+      req.end();
+    };
+    write();
+  });
 }
 
 describe('Socket.IO on the emulator: refusals and endings', () => {
@@ -90,6 +132,36 @@ describe('Socket.IO on the emulator: refusals and endings', () => {
     await new Promise(resolve => setTimeout(resolve, 100));
     expect(emulator.hubs.connectionExists(HUB, sid)).toBe(false);
   });
+
+  it.each([
+    ['declared', { 'content-length': String(MAX_EIO_PAYLOAD_BYTES + 1) }],
+    ['chunked', { 'transfer-encoding': 'chunked' }],
+  ])(
+    `answers a long-polling POST over %s ${MAX_EIO_PAYLOAD_BYTES} bytes with 413 and engine.io JSON, the rest thrown away; exactly the limit is read`,
+    async (_form, headers) => {
+      const open = await get(`${base()}?EIO=4&transport=polling`);
+      const { sid } = JSON.parse(String(open.body).slice(1));
+      const url = `${base()}?EIO=4&transport=polling&sid=${sid}`;
+      // 8 MB sent in 64 KB pieces: the answer comes, nothing hangs, nothing is kept.
+      const over = await rawPost(url, headers, 128, 64 * 1024);
+      expect(over).toEqual({
+        status: 413,
+        connection: 'close',
+        body: { code: 3, message: `the payload is larger than ${MAX_EIO_PAYLOAD_BYTES} bytes` },
+      });
+      // A payload of exactly the limit (noop packets) is read.
+      const exact = '66' + '\x1e6'.repeat((MAX_EIO_PAYLOAD_BYTES - 2) / 2);
+      expect(Buffer.byteLength(exact)).toBe(MAX_EIO_PAYLOAD_BYTES);
+      const atLimit = await fetch(url, { method: 'POST', body: exact });
+      expect([atLimit.status, await atLimit.text()]).toEqual([200, 'ok']);
+      // The connection is closed (Engine.IO close packet), leaving the hub as it was.
+      await fetch(url, { method: 'POST', body: '1' }).then(response => response.text());
+      for (let i = 0; i < 50 && emulator.hubs.connectionExists(HUB, sid); i++) {
+        await new Promise(resolve => setTimeout(resolve, 20));
+      }
+      expect(emulator.hubs.connectionExists(HUB, sid)).toBe(false);
+    },
+  );
 
   it('takes the tokens @azure/web-pubsub signs for socketio clients, and refuses a foreign one', async () => {
     const service = new WebPubSubServiceClient(emulator.connectionString, HUB);
