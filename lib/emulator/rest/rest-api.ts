@@ -18,7 +18,9 @@ import { OperationNotImplementedError, type HubOperations } from '../state/hub-o
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http-limits.js';
 import {
   badRequest,
+  emulatorFailure,
   invalidParameter,
+  noSuchOperation,
   RestError,
   SERVICE_API_VERSIONS,
   ServiceErrorCode,
@@ -241,15 +243,6 @@ function unauthorized(message: string): RestError {
   });
 }
 
-function noSuchOperation(method: string, rawPath: string): RestError {
-  return new RestError(
-    404,
-    ServiceErrorCode.notFound,
-    `No REST operation at ${method} ${quote(rawPath)}`,
-    'Request',
-  );
-}
-
 function notAllowed(method: string, allowed: string[]): RestError {
   return new RestError(
     405,
@@ -266,13 +259,7 @@ function toRestError(thrown: unknown): RestError {
   if (thrown instanceof OperationNotImplementedError) {
     return new RestError(501, ServiceErrorCode.notImplemented, thrown.message, 'Request');
   }
-  const message = thrown instanceof Error ? thrown.message : String(thrown);
-  return new RestError(
-    500,
-    ServiceErrorCode.internalServerError,
-    `The emulator failed: ${message}`,
-    'Request',
-  );
+  return emulatorFailure(thrown);
 }
 
 /** Writes the answer; returns the body text and the headers written, for the traffic record. */
