@@ -5,8 +5,19 @@
 // (p50/p99), then BENCH_SIO_CLIENTS clients in one room and BENCH_SIO_FANOUT_ROUNDS messages to the
 // room (time until every client has it: p50/p99), and the CPU each process spent on the fan-out.
 // Prints a markdown section (write it to bench/RESULTS.md by hand, or BENCH_SIO_OUT=path).
+// BENCH_SIO_LOG=<dir>: each server process's output, the emulator's log lines (and, with
+// DEBUG=wps-sio-ext:*, the SDK's) go to a file per process in <dir>, and a fan-out round that
+// times out names the clients that missed it.
+// BENCH_SIO_PROF=<dir>: each server process writes a CPU profile there (analyse one with
+// `BENCH_PROFILE_FILE=<file> node bench/profile.mjs`); with BENCH_SIO_CLIENTS=1 it is the round
+// trips'.
+//
+// Every client asks the server to put it in the room and waits for the answer before the fan-out
+// starts: through Web PubSub for Socket.IO `socket.join()` is a REST call through the tunnel that
+// completes after the client's `connect` event (socket.io sends CONNECT first), so a client that
+// only waited for `connect` could miss the first round (and the run would wait forever).
 import { fork } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
@@ -18,6 +29,9 @@ const CLIENTS = positiveIntegerEnv('BENCH_SIO_CLIENTS', 1_000);
 const FANOUT_ROUNDS = positiveIntegerEnv('BENCH_SIO_FANOUT_ROUNDS', 50);
 const SERVER = fileURLToPath(new URL('./servers/socket-io.mjs', import.meta.url));
 const LOAD_AT_START = os.loadavg();
+const LOG_DIR = process.env.BENCH_SIO_LOG;
+const PROF_DIR = process.env.BENCH_SIO_PROF;
+if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
 
 if (!existsSync(`${ROOT}dist/esm/emulator/index.js`)) {
   console.error('dist/ is missing: run `npm run build` first (npm run bench:socket-io does).');
@@ -25,7 +39,12 @@ if (!existsSync(`${ROOT}dist/esm/emulator/index.js`)) {
 }
 
 function start(args) {
-  const child = fork(SERVER, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const name = `${args[0]}${args[1] ?? ''}`;
+  const out = LOG_DIR ? openSync(`${LOG_DIR}/${name}.log`, 'w') : 'inherit';
+  const execArgv = PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
+  const child = fork(SERVER, args, { execArgv, stdio: ['ignore', out, out, 'ipc'] });
   const first = new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', code => reject(new Error(`${args[0]} exited with ${code}`)));
@@ -45,17 +64,20 @@ const percentile = (values, p) => {
 const ms = value => value.toFixed(2);
 const log = (...args) => console.error(...args);
 
-function connect(endpoint, path) {
-  return new Promise((resolve, reject) => {
-    const socket = io(endpoint, {
-      path,
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    });
-    socket.once('connect', () => resolve(socket));
+/** A client in room `r`: connected, and the server has said that the join is done. */
+async function connect(endpoint, path) {
+  const socket = io(endpoint, {
+    path,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  await new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
     socket.once('connect_error', reject);
   });
+  await socket.timeout(30_000).emitWithAck('join');
+  return socket;
 }
 
 async function measure(endpoint, path, processes) {
@@ -80,20 +102,26 @@ async function measure(endpoint, path, processes) {
   let round;
   for (const socket of clients) {
     socket.on('fan', id => {
-      if (round && id === round.id && ++round.received === CLIENTS) round.done();
+      if (!round || id !== round.id) return;
+      round.got.add(socket);
+      if (++round.received === CLIENTS) round.done();
     });
   }
   log(`${clients.length} clients connected`);
   const fanout = async id =>
     new Promise((resolve, reject) => {
       const started = performance.now();
-      const timer = setTimeout(
-        () => reject(new Error(`fan-out ${id}: ${round.received} of ${CLIENTS} after 60 s`)),
-        60_000,
-      );
+      const timer = setTimeout(() => {
+        const missed = clients.filter(socket => !round.got.has(socket));
+        const named = missed.map(s => `${s.io.engine.id} (socket ${s.id})`).join(', ');
+        reject(
+          new Error(`fan-out ${id}: ${round.received} of ${CLIENTS} after 60 s; missed: ${named}`),
+        );
+      }, 60_000);
       round = {
         id,
         received: 0,
+        got: new Set(),
         done: () => {
           clearTimeout(timer);
           resolve(performance.now() - started);

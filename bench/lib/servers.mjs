@@ -110,9 +110,14 @@ const MAX_LOG_LINES = 20;
 
 /**
  * Starts one server in its own process and waits for its port.
+ * `execPath`/`execArgv`: run it under another program (`valgrind … node`, bench/instructions.mjs);
+ * `startTimeout`: how long it may take to listen (ms).
  * Returns `{ id, port, pid, memory(gc?), stop() }`.
  */
-export async function startServer(id, { execArgv = [], log = console.error } = {}) {
+export async function startServer(
+  id,
+  { execArgv = [], execPath, startTimeout = 30_000, log = console.error } = {},
+) {
   const spec = SERVERS[id] ?? GATEWAY_SERVERS[id] ?? EMULATOR_SERVERS[id];
   if (!spec) throw new Error(`Unknown server "${id}" (known: ${SERVER_NAMES.join(', ')})`);
   const commit = spec.baseline === true ? BASELINE_COMMIT : spec.baseline;
@@ -121,6 +126,7 @@ export async function startServer(id, { execArgv = [], log = console.error } = {
     : spec.args;
   const child = fork(here(spec.script), args, {
     execArgv,
+    ...(execPath === undefined ? {} : { execPath }),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -144,7 +150,10 @@ export async function startServer(id, { execArgv = [], log = console.error } = {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} did not start within 30 s`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${id} did not start within ${startTimeout / 1000} s`)),
+      startTimeout,
+    );
     child.on('message', message => {
       if (message?.type === 'ready') {
         clearTimeout(timer);

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { BodyDeadline } from '../protocol/body.reader.js';
 
 export interface HttpLimits {
   /** The request line and headers must arrive within this time. Default 30 s. */
@@ -90,38 +91,11 @@ export function clientErrorAnswer(error: NodeJS.ErrnoException, limits: HttpLimi
   }
 }
 
-/** The body timer of one request: rejects when the body arrives slower than the limits allow. */
-export function bodyDeadline(
-  req: IncomingMessage,
-  limits: HttpLimits,
-  onTooSlow: (message: string) => void,
-): { received(bytes: number): void; stop(): void } {
-  const started = Date.now();
-  let received = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const check = () => {
-    const elapsedMs = Date.now() - started;
-    const owed = (limits.requestBodyMinBytesPerSecond * elapsedMs) / 1000;
-    if (received < owed) {
-      timer = undefined;
-      const declared = req.headers['content-length'];
-      onTooSlow(
-        `The body did not arrive in time: ${received}${declared ? ` of ${declared}` : ''} bytes in ${elapsedMs} ms ` +
-          `(at least ${limits.requestBodyMinBytesPerSecond} bytes/s once ${limits.requestBodyGracePeriodMs} ms have passed)`,
-      );
-      return;
-    }
-    timer = setTimeout(check, Math.min(1_000, limits.requestBodyGracePeriodMs));
-  };
-  timer = setTimeout(check, limits.requestBodyGracePeriodMs);
+/** The body deadline the limits set, for `readBoundedBody`. */
+export function bodyDeadline(limits: HttpLimits): BodyDeadline {
   return {
-    received: bytes => {
-      received += bytes;
-    },
-    stop: () => {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    },
+    gracePeriodMs: limits.requestBodyGracePeriodMs,
+    minBytesPerSecond: limits.requestBodyMinBytesPerSecond,
   };
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBody } from '../protocol/cloud-event.reader.js';
 import { EVENT_TYPE_PREFIX, Header } from '../protocol/headers.js';
 import type { WireResponse } from '../protocol/response.writer.js';
-import { EMPTY_BODY, readBoundedBody } from './body.reader.js';
+import { EMPTY_BODY, readBoundedBody } from '../protocol/body.reader.js';
 import {
   deliveredBody,
   isHandshakeRequest,
@@ -95,7 +95,9 @@ export class ExpressPlatform implements HttpPlatform {
     if (delivered) return delivered;
     const stream = request as unknown as IncomingMessage;
     if (!stream.readableEnded) {
-      return readBoundedBody(stream, this.maxBodySize).then(bytes => ({ form: 'bytes', bytes }));
+      return readBoundedBody(stream, { limit: this.maxBodySize, limitName: 'maxBodySize' }).then(
+        bytes => ({ form: 'bytes', bytes }),
+      );
     }
     if (request.body !== undefined) return { form: 'parsed', value: request.body };
     return { form: 'bytes', bytes: EMPTY_BODY };

@@ -4,7 +4,7 @@ import { ContentType } from '../protocol/headers.js';
 import type { WireResponse } from '../protocol/response.writer.js';
 import { WEB_PUBSUB_HANDSHAKE_MARKER, WEB_PUBSUB_ROUTE_MARKER } from '../web-pubsub.constants.js';
 import { Messages } from '../web-pubsub.messages.js';
-import { EMPTY_BODY } from './body.reader.js';
+import { EMPTY_BODY } from '../protocol/body.reader.js';
 import { isHandshakeRequest, type HttpPlatform, type PlatformRequest } from './http-platform.js';
 
 type RouteHook = (request: PlatformRequest, reply: unknown, done: () => void) => void;

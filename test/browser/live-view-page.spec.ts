@@ -1,7 +1,14 @@
 /**
- * The live view page in headless Chromium, fed by a real `TrafficLog` and a listing-only hub state:
- * hostile names and bodies stay text, the page follows changes without a reload, keeps a bounded
- * list, and its feed subscription ends when the page closes.
+ * The live view page in headless Chromium, fed by a real `TrafficLog` and a listing-only hub state
+ * set by the spec: user ids, group names, hub names, headers and bodies containing `<img onerror>`
+ * and `<script>` appear as text (no element created, no handler run, no CSP violation); a client
+ * frame's preview is one line of its body and its details a frame without headers; reach `→2`/`→0`,
+ * duration `0.412 ms` as recorded, a 300-character body previewed at 160 characters; the filter
+ * finds words of a request body and of a response body, and nothing for an absent word; Pause holds
+ * a new record (`Resume (1 new)`) and Resume draws it; 400 entries leave the newest 300; two tabs,
+ * then none, leave no feed listener.
+ *
+ * Seen failing with the page writing them through `innerHTML`.
  */
 import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from '../utils/browser.js';

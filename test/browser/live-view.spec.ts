@@ -1,11 +1,14 @@
 /**
- * The live view of the real emulator in headless Chromium: an official client connects and sends
- * an event; the open page shows the connection and the upstream call without a reload, and the
- * call expands to its headers and body. Then client-to-client traffic: a client's `joinGroup` and
- * `sendToGroup` appear with the group and the message body and how many connections it reached, a
- * REST group send with its body, its reach and its response headers, and the text filter finds a
- * word that is only in a body. Screenshots: test/artifacts/live-view.png, live-view-traffic.png,
- * live-view-filtered.png. (Smoothness under 10,000 records a minute: bench/live-view.mjs.)
+ * The live view of the real emulator in headless Chromium: `@azure/web-pubsub-client` connects and
+ * sends an event; the open page shows the connection (user, group, subprotocol) and the upstream
+ * call without a reload, and the call expands to its CloudEvents headers and both bodies. Then
+ * client-to-client traffic: two clients' `joinGroup` rows name the group; a client's `sendToGroup`
+ * shows its group, its body `{"text":"a quokka says hi"}` and its reach `→2` (its details name the
+ * user); a REST group send shows `202`, `→2`, its body, a duration in microseconds and its response
+ * headers (`content-length`); the text filter keeps exactly the client row for `quokka` and the
+ * REST row for `WOMBAT`, words only in bodies. Screenshots: test/artifacts/live-view.png,
+ * live-view-traffic.png, live-view-filtered.png (git-ignored). Smoothness under 10,000 records a
+ * minute is measured by `npm run bench:live-view` (bench/RESULTS.md), not asserted here.
  */
 import { mkdirSync } from 'node:fs';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';

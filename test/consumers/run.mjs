@@ -6,9 +6,16 @@
 //  (c) Nest 12, an ESM app (`"type": "module"`, `module: nodenext`);
 //  (d) the guides' app (test/fixtures/guide-app) in a Nest 11 + Express + Jest 29 app: its
 //      `npm run test:e2e` (the emulator, negotiate, @azure/web-pubsub-client) and its tsc build.
-// Each Nest 11 app runs a unit spec and an e2e spec (imports the AppModule, posts signed events
-// through supertest, managed-identity tokens checked by jose); every app is also built with tsc
-// and started with node, then answers a handshake, a signed event and a forged one over loopback.
+// Each Nest 11 app runs a unit spec (compiles the AppModule, signatures on) and an e2e spec that
+// imports the AppModule and, through supertest, gets the handshake 200 with the service host, a
+// signed user event 200 "echo: hello", connect 200 {"userId":"alice"}, connected and disconnected
+// 204 (seen by the handlers), a forged signature 401, and with `managedIdentity` (a local JWKS, an
+// RS256 token made with node:crypto) 401 without and 200 with the bearer token: jose loads and
+// verifies in Jest's CommonJS runtime. The e2e spec also builds and reads an event with
+// `nestjs-web-pubsub/testing`, so the subpath loads from CommonJS apps under `module` commonjs,
+// node16 and nodenext. Every app is also built with tsc and started with node, then answers a
+// handshake 200, a signed event 200 and a forged one 401 over loopback.
+// Needs the npm registry; takes about 1 to 4 minutes (CI runs it).
 // npm's cache is shared between runs (CONSUMERS_NPM_CACHE, default <tmp>/nestjs-web-pubsub-npm-cache).
 // CONSUMERS_ONLY=guide (or express, fastify, esm; comma-separated) runs only those apps.
 import { spawn } from 'node:child_process';

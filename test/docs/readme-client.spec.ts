@@ -1,3 +1,12 @@
+/**
+ * The reference examples of docs/service-client.md, run as written: the four fixtures in
+ * `test/fixtures/readme/` are blocks of the guide character for character once their first comment
+ * line is dropped and the import path is the package's (changing the guide's text fails it). Their
+ * code runs on Express and Fastify against the loopback service (`test/utils/loopback-service.ts`):
+ * the Announcer's sends through the injected and the run-time clients reach it, the `forRootAsync`
+ * example resolves a client per hub (`notifications`), and the page-side `connect()` gets a URL
+ * through the negotiate guard and `resolve`.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { getWebPubSubServiceClientToken } from '../../lib/index.js';
@@ -5,7 +14,6 @@ import { PLATFORMS, startApp } from '../utils/app.js';
 import { http } from '../utils/http.js';
 import { LoopbackService } from '../utils/loopback-service.js';
 
-/** The reference examples of docs/service-client.md (test/fixtures/readme/), run as written. */
 // One service for the file: the examples' modules read the connection string once, when imported.
 let service: LoopbackService;
 let previous: string | undefined;

@@ -1,3 +1,20 @@
+/**
+ * Authentication on Express and Fastify:
+ * - several service instances: every instance allowed in the handshake; each event checked against
+ *   the keys of the origin that sent it; an allowed origin no configured key belongs to → 401; an
+ *   origin outside every list, or none → 403, without calling the handler;
+ * - key rotation through a key provider, on a test clock (`WEB_PUBSUB_CLOCK`, internal; no timing
+ *   involved): at TTL − 1 ms the old key is accepted and the new one refused (401), the provider
+ *   not asked; at TTL the new key is accepted, the old one refused, the provider asked once (also
+ *   for concurrent requests); 503 while the provider fails, then recovery; an injectable key
+ *   provider is resolved and consulted;
+ * - managed-identity bearer tokens: a valid token accepted (the signature of a keyed origin still
+ *   checked), an origin without access key authenticated by its token alone, a local key set works
+ *   too;
+ * - secrets: no access key of either resource, no provider key, no bearer token (nor its signature
+ *   part) and no connection string in any log line or answer (status line, headers, body) of this
+ *   file.
+ */
 import { createServer, type Server } from 'node:http';
 import { Global, Injectable, Module, type ModuleMetadata } from '@nestjs/common';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';

@@ -1,3 +1,22 @@
+/**
+ * Hand-written bad input on Express and Fastify, 60 requests per platform: each answer within 2 s,
+ * never a 5xx, each refusal's text asserted (the module's plain-text message naming the problem),
+ * and no handler run for a refused request (checked after a valid probe's handler ran). CloudEvents
+ * headers (each missing, names in any case, a duplicated `ce-signature` read as one list, 150 wrong
+ * signature entries refused quickly, a 4 KiB connection id and user id, non-ASCII user and
+ * connection ids signed over their bytes, a non-ASCII hub it does not serve → 404 naming it);
+ * bodies (an empty group presence body, JSON that is not an object, invalid UTF-8 read as U+FFFD,
+ * JSON nested 10,000 deep parsed in bounded time, a body over the limit → 413);
+ * `WebHook-Request-Origin` (1,000 hosts answered quickly, naming only the allowed one); no access
+ * key in any log line or answer, whatever was refused.
+ *
+ * Answers that come from the platform, not the module: header sets over 16 KiB (10,000 signature
+ * entries, a 64 KiB `ce-connectionState`) get `431` from Node with no body on Express, from Fastify
+ * with its JSON body; on Fastify an empty `application/json` body gets Fastify's JSON `400` and a
+ * body over `maxBodySize` Fastify's JSON `413` (`Request body is too large`). Fastify also answers
+ * a handshake carrying a body of an unknown media type with its own `415`; every answer is still a
+ * 4xx.
+ */
 import { WebPubSubModule } from '../../lib/index.js';
 import { signatureHeader } from '../../lib/protocol/signature.js';
 import { HardeningHandlers } from '../fixtures/hardening.handlers.js';

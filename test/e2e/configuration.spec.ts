@@ -1,3 +1,18 @@
+/**
+ * Configuration on Express and Fastify: without access keys the app warns once at start-up that
+ * signatures are not checked, accepts unsigned events, serves every hub when none is configured and
+ * allows every origin (`WebHook-Allowed-Origin: *`); `allowedEndpoints` allow the connection
+ * string's host and every allowed endpoint, one header line per allowed host;
+ * `WebPubSubConfigService` and `@InjectWebPubSubOptions()` expose the resolved configuration and
+ * the options as given, without keys, and are injectable app-wide with `isGlobal`; nothing
+ * reachable from `WebPubSubConfigService` (its properties, enumerable or not, and what its methods
+ * and getters return, deeply) holds an access key, a provided key or a connection string, while
+ * events signed with each key are accepted; a Fastify `bodyLimit` below `maxBodySize` is named in a
+ * start-up warning with the setting that fixes it.
+ *
+ * Broken on purpose: with `WebPubSubConfigService.resolvedOptions()` returning the keys, the key
+ * search failed (the access key found 3 times).
+ */
 import { Injectable, Module } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';

@@ -1,3 +1,11 @@
+/**
+ * CORS and the abuse-protection handshake on Express and Fastify, for `app.enableCors()`,
+ * `app.enableCors({ origin, credentials })` and `{ cors: true }`, each with Nest's defaults:
+ * `OPTIONS` and `GET` handshakes on `<path>` and `<path>/:event` answered `200` by the module with
+ * one `WebHook-Allowed-Origin` line and no CORS headers; an unknown origin `400`; events served; a
+ * browser preflight (`Origin` + `Access-Control-Request-Method`) to `/api/ping` and to the module's
+ * path answered `204` by the CORS layer; CORS headers on the rest of the app.
+ */
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { Test } from '@nestjs/testing';

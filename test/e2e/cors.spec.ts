@@ -1,3 +1,9 @@
+/**
+ * The CORS settings `preflightContinue: true` (and `strictPreflight: false` on Fastify), which
+ * docs/configuration.md says are not needed but work: with them, on Express and Fastify, the
+ * abuse-protection handshake is still answered, an unknown origin still refused, and CORS keeps
+ * working for the rest of the app.
+ */
 import { Controller, Get } from '@nestjs/common';
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { WebPubSubModule } from '../../lib/index.js';

@@ -1,3 +1,11 @@
+/**
+ * De-duplication of retried events on Express and Fastify, with the in-memory store and a given
+ * store: a retry answered with the first answer without running the handler again; events with
+ * another id or of another connection run as usual; a retry after a 5xx runs the handler again; a
+ * retry arriving during the first delivery waits for its answer; non-blocking handlers not run
+ * twice either; a refused request never answered from the store; entries kept in the given store
+ * with the given TTL. Negative checks wait for a positive sync point, not a fixed sleep.
+ */
 import {
   WebPubSubModule,
   type StoredResponse,

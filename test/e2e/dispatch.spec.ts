@@ -1,3 +1,13 @@
+/**
+ * Dispatch on Express and Fastify: hubs kept apart (a hub-restricted handler answers only its hub);
+ * handlers hosted by controllers, with stacked decorators; an aliased provider registered once,
+ * factory-built providers found; a non-blocking event acknowledged at once while its slow handlers
+ * run, fanned out to every handler; a non-blocking handler that throws or rejects is logged and
+ * nothing goes unhandled. Logging: one line per registered handler at start-up with the WebPubSub
+ * context, one debug line per event, a warning with the reason for each rejected request, a
+ * crashing handler logged with its stack, which never reaches the response, no signature warning
+ * when keys are configured. Negative checks wait for a positive sync point, not a fixed sleep.
+ */
 import { Injectable } from '@nestjs/common';
 import { OnUserEvent, WebPubSubModule, type UserEventRequest } from '../../lib/index.js';
 import { ChatHandlers } from '../fixtures/chat.handlers.js';

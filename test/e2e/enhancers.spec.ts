@@ -1,3 +1,20 @@
+/**
+ * Nest's enhancers on Web PubSub handlers, on Express and Fastify: `@UseGuards()` lets the event
+ * through with a `webpubsub` execution context, and a refusing guard answers 403 without running
+ * the handler; `@UseInterceptors()` applies to the result and parameter pipes to their argument (a
+ * refusing pipe → 400 with its message); `@UsePipes(ValidationPipe)` with a class-validator DTO
+ * gives the transformed DTO and answers an invalid one with 400 naming every problem; a handler
+ * without enhancers is called directly; request-scoped hosts get a new instance per event with the
+ * HTTP request as `REQUEST`, keep their enhancers and serve non-blocking events; a global
+ * `ValidationPipe` validates `@EventData()`; a global guard applies, with Nest's other global
+ * enhancers, to handlers with enhancers of their own, and does not reach handlers without;
+ * `controllerDecorators` decorate the module's controller (marked public → 200, else 403 under a
+ * global guard for HTTP routes). The fixture's static logs are reset per platform and ids are
+ * unique per platform, so one platform's run cannot satisfy the other's.
+ *
+ * Broken on purpose: with non-blocking handlers never run on Fastify, the Fastify run failed (it
+ * passed before the logs were reset per platform: the Express run's entry satisfied it).
+ */
 import {
   Injectable,
   SetMetadata,

@@ -1,3 +1,23 @@
+/**
+ * The event handler end to end, over the full matrix: platform (Express, Fastify) × `rawBody`
+ * on/off × `forRoot` / `forRootAsync` with `ConfigService` × the default and a custom path. The
+ * abuse-protection handshake (`OPTIONS` and `GET`, on `<path>/validate` too; the known host among
+ * several, in any case, with any separator; an origin not allowed or missing → 400 without
+ * `WebHook-Allowed-Origin`); signatures (`, ` separators and upper-case hex accepted, another
+ * connection's signature refused); `connect` (the returned object as 200 JSON with only the connect
+ * response fields, nothing returned → 204, an `HttpException` → its status and message, any other
+ * error → 500 without its message or stack, the state set by the handler, invalid or non-object
+ * JSON → 400 without calling the handler); user events (text, JSON, binary byte-exact and protobuf
+ * data, routed by `ce-type` on `<path>/<event>` too, the user id and subprotocol in the context,
+ * nothing or `null` returned → 204, no handler → 204, async handlers awaited, a crash → 500 without
+ * its message, invalid JSON → 400, a 600 KB JSON event above Express's own 100 KB limit); the
+ * connection state decoded, merged, cleared and left out when unchanged, malformed states refused;
+ * malformed requests (every missing CloudEvents attribute named, `ce-specversion` other than 1.0,
+ * unknown event types, a hub the app does not serve → 404, hubs matched case-insensitively);
+ * non-blocking events (`connected`, `disconnected` with its reason, group joined/left) acknowledged
+ * with 204 and handled. Every answer's status is asserted, so a crash or a 404 cannot pass for
+ * success.
+ */
 import { randomBytes } from 'node:crypto';
 import { packAny, unpackAny } from '../../lib/index.js';
 import { ChatHandlers, SECRET_IN_ERROR } from '../fixtures/chat.handlers.js';

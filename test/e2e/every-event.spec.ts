@@ -1,3 +1,12 @@
+/**
+ * Every event and every hub on Express and Fastify: a user event with a handler of its own goes to
+ * it, every other one to `@OnUserEvent()`, per hub the own handler first, then the hub's catch-all;
+ * `@OnGroupJoined()` and `@OnGroupLeft()` get the group and answer at once; a group presence event
+ * without a group is refused (400) and calls nobody; events for one hub never reach the other hub's
+ * handlers; `ce-source` and `ce-awpsversion` are read into the context, and events do without them;
+ * two catch-all user event handlers are refused at start-up. Negative checks wait for a positive
+ * sync point, not a fixed sleep.
+ */
 import { Injectable } from '@nestjs/common';
 import { DuplicateWebPubSubHandlerError, OnUserEvent, WebPubSubModule } from '../../lib/index.js';
 import { EveryEventHandlers } from '../fixtures/every-event.handlers.js';

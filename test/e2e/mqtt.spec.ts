@@ -1,3 +1,17 @@
+/**
+ * MQTT clients' events through the module on Express and Fastify: an MQTT client recognised and
+ * `context.clientProtocol` and `context.mqtt` filled (the subprotocol matched case-insensitively,
+ * `ce-sessionId` read on later events); `connect` gives the handler the MQTT connect fields and the
+ * password both as sent and as bytes, answers success with 200 JSON carrying `mqtt.userProperties`
+ * (dropped for a default client), nothing returned → 204, a connect response that cannot be encoded
+ * → a 500 MQTT error, a body without `mqtt.protocolVersion` → 400 without calling the handler;
+ * `disconnected` gives `mqtt.initiatedByClient` and `mqtt.disconnectPacket` (null read as null), a
+ * default client no `mqtt` part; user events: every `mqtt-<name>` request header as a user
+ * property, in order (a header repeated on the wire is one property with the values joined, as Node
+ * joins them), returned user properties as `mqtt-<name>` response headers (a repeated one as
+ * several lines), none of it for a default client, a plain string reply as text without `mqtt-*`
+ * headers. The call log is cleared per test, so no test can read an earlier test's call.
+ */
 import { MqttHandlers, MQTT_SECRET_IN_ERROR } from '../fixtures/mqtt.handlers.js';
 import { WebPubSubModule } from '../../lib/index.js';
 import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';

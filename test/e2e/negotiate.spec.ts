@@ -1,3 +1,21 @@
+/**
+ * The negotiate route on Express and Fastify, 25 tests per platform. `GET`/`POST`, `<path>` and
+ * `<path>/:hub` (case-insensitive), both registrations: `200` with exactly `{ baseUrl, url, token
+ * }` and `Cache-Control: no-store`; the token verified with `jose` and with the testing helper
+ * `verifyClientAccessToken` (which also refuses the MQTT token for the default client endpoint:
+ * `wrong-audience`): audience `http://…/client/hubs/<hub>`, `sub`, `role`, `webpubsub.group`,
+ * lifetime 1,800 s from `resolve`, 3,600 s by default, 900 s from
+ * `negotiate.expirationTimeInMinutes`; `userId`, `roles`, `expirationTimeInMinutes` in the query or
+ * JSON body ignored; `@azure/web-pubsub-client` with a function credential connects to
+ * `/client/hubs/chat` with a token for the resolved user; `resolve` returning `null` → 401 JSON; an
+ * unknown hub → 404; `?protocol=mqtt` → `/clients/mqtt/hubs/chat`, `?protocol=socketio` the
+ * Socket.IO URL, other protocols 400; `negotiate.guards` refuse (403) before `resolve` (removing
+ * `UseGuards` makes this fail); `negotiate.controllerDecorators` apply under a global guard while
+ * the event handler's do not; `resolve` throwing → `500 Negotiate failed`, details only in the log;
+ * an `HttpException` passes through; five invalid shapes → 500, each reason logged; start-up
+ * errors: no `resolve`, no hub, keyless credentials, the event handler's path, a non-integer
+ * lifetime.
+ */
 import {
   ForbiddenException,
   Injectable,

@@ -1,3 +1,24 @@
+/**
+ * De-duplication in a real `redis-server` shared by two app instances, on Express and Fastify. The
+ * spec starts Redis itself (free loopback port, `--save '' --appendonly no`, stopped after;
+ * `test/utils/redis.ts` fails with an install hint when `redis-server` is missing, never skips).
+ * One instance is given an `ioredis` client, the other creates its own from a URL:
+ * - a retry sent to the other instance is answered from Redis (same status, body, content type,
+ *   `ce-connectionState`) with its handler run 0 times; the same slow event sent to both at once
+ *   runs 1 handler;
+ * - a 5xx is not stored (key absent) and the retry runs the handler again; the key is
+ *   `webpubsub:dedup:chat:conn%3A9:azure.webpubsub.user.message:r%3A2` with a PTTL within the
+ *   `ttl`;
+ * - a claim held elsewhere past the wait (`handlerTimeout` 200 ms) → 503, `Retry-After: 1`, handler
+ *   not run;
+ * - Redis stopped: 10 events (5 per instance) all answered 200 by their handler, exactly 1 warning
+ *   per instance; after a restart exactly 1 recovery line per instance and de-duplication works
+ *   again;
+ * - Redis paused for 5 s (`CLIENT PAUSE`): the event is answered by its handler after 450 ms–4 s
+ *   (the 500 ms `commandTimeout`, not the pause), 1 more warning, 1 recovery line, and the claim
+ *   that reached Redis late is overwritten by the answer (a retry on the other instance is
+ *   replayed, its handler run 0 times).
+ */
 import { Redis } from 'ioredis';
 import { WebPubSubModule, type WebPubSubModuleOptions } from '../../lib/index.js';
 import { RetryHandlers } from '../fixtures/retry.handlers.js';

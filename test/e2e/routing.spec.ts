@@ -1,3 +1,8 @@
+/**
+ * The module's paths on Express and Fastify: a global prefix applies to the module's controller,
+ * body handling included; under `RouterModule` with options from `registerAs(...).asProvider()`
+ * (`@nestjs/config`) the controller is mounted under the module's route prefix.
+ */
 import { Module } from '@nestjs/common';
 import { registerAs } from '@nestjs/config';
 import { RouterModule } from '@nestjs/core';

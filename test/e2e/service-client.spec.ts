@@ -1,3 +1,28 @@
+/**
+ * The service client on Express and Fastify, 41 tests per platform. With `forRoot` and
+ * `forRootAsync` (hub next to `useFactory`): `@InjectWebPubSubServiceClient('chat')`, the default
+ * hub and `WebPubSubServiceClients.get()` give the same official `WebPubSubServiceClient` per hub,
+ * whatever the case; `sendToAll` and a group send reach the `http://` loopback endpoint
+ * (`test/utils/loopback-service.ts`) without any flag (`POST /api/hubs/chat/:send`,
+ * `api-version=2024-12-01`, an HS256 bearer token verified with `jose` against the key, audience =
+ * the request URL, lifetime 3,600 s); an event-handler-only app starts without client credentials;
+ * `overrideProvider(getWebPubSubServiceClientToken('chat'))` reaches injection and `get()`;
+ * `endpoint` + `TokenCredential` / `AzureKeyCredential`; `isGlobal`; eleven start-up errors, each
+ * message asserted (a credential of neither kind, an endpoint that is not an origin, non-object
+ * `serviceClientOptions`, no credentials, keyless connection string, endpoint without credential,
+ * `TokenCredential` over http, unknown hub at run time listing the configured ones, no default
+ * among several hubs, `defaultHub` not served, no hub) and the `forRootAsync` hub mismatch; a
+ * decorator naming a hub the module does not serve fails the start-up with
+ * `UnknownWebPubSubHubError` listing `"chat", "lobby"`; the hub tokens are singletons
+ * (`app.get(token)` is the injected client, whatever the case); without credentials and no
+ * injection the app starts and the first use of `app.get(token)` (SDK method or `hubName`, default
+ * token too) throws the missing-credentials error, while a property injection or a factory's
+ * `inject` of the token fails the start-up.
+ *
+ * Broken on purpose: making the injection check always say "not injected" fails the start-up-error
+ * tests, always "injected" the credential-free tests; breaking the automatic
+ * `allowInsecureConnection` fails the http test.
+ */
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { AzureKeyCredential, WebPubSubServiceClient } from '@azure/web-pubsub';
 import { jwtVerify } from 'jose';

@@ -1,3 +1,11 @@
+/**
+ * Start-up on Express and Fastify: duplicate blocking handlers (two `@OnConnect`, two handlers of
+ * one user event) make the app fail to start naming both, while a hub-restricted handler beside an
+ * unrestricted one is fine (each gets its hub, checked by dispatching to both); a handler
+ * restricted to a hub the module does not serve is refused; invalid options fail the start-up under
+ * each registration with a message naming the problem, never echoing an access key; an invalid
+ * `path` (`/events/:id`, `/events/*`, `a b`) is refused and a valid one serves events.
+ */
 import { Module } from '@nestjs/common';
 import {
   DuplicateWebPubSubHandlerError,

@@ -1,3 +1,14 @@
+/**
+ * OpenTelemetry on Express and Fastify, with the SDK's `InMemorySpanExporter` +
+ * `BasicTracerProvider` and `InMemoryMetricExporter` (and an `AsyncLocalStorage` context manager
+ * and an HTTP server span made as the HTTP instrumentation makes it): one span per event, same
+ * trace and parent = the server span, exact attributes, a handler's own span is its child; connect
+ * named `webpubsub sys connect`; a forged signature → outcome `refused`, 401; a throwing handler →
+ * `error`, span status ERROR; no access key, signature or body in any span; `webpubsub.events`
+ * user/ok = 2, user/error = 1, connect/ok = 1, connected/ok = 1; `webpubsub.refusals` = 1 ×
+ * `unauthenticated`/401; `webpubsub.handler.duration` counts user 3, connect 1, connected 1;
+ * `telemetry: false` records nothing.
+ */
 import { Injectable } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';

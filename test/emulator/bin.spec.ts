@@ -1,6 +1,10 @@
 /**
- * The `nestjs-web-pubsub-emulator` command, spawned with node from a bundle of the TypeScript
- * source: what it prints, its exit codes, and a clean stop on SIGTERM and SIGINT.
+ * The `nestjs-web-pubsub-emulator` command, spawned with node from an esbuild bundle of the
+ * TypeScript source: the connection string alone on its first line; connection and upstream log
+ * lines while `@azure/web-pubsub-client` connects to an `@azure/web-pubsub-express` upstream; the
+ * live view served; exit 0 on SIGTERM with a client connected, and on SIGINT; `--help` prints the
+ * usage and exits 0; 4 bad flags and 3 bad config files exit 2 with a message naming the flag, or
+ * the file and the setting; a good config file starts; a taken port exits 1 with the reason.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

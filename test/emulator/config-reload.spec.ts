@@ -1,12 +1,18 @@
 /**
  * The hub settings file is watched while the emulator runs (`startEmulator({ configFile })` and the
- * bin's `--config`), with clients connected the whole time: a valid edit (written in place, or
- * saved by rename as editors do) routes the events that follow to the new handler without dropping
- * a client; an edit that cannot be used (not JSON, a bad setting, the file gone) keeps the last good
- * settings and logs why, once; the handlers given in code (or by `--hub`) stay on top of the file.
+ * bin's `--config`), with clients connected the whole time (two `@azure/web-pubsub-client` clients
+ * and a raw client): a valid edit (written in place, or saved by rename as editors do) routes the
+ * events that follow to the new handler without dropping a client, and the handler given in code,
+ * merged on top, still gets its event; an edit that cannot be used (not JSON, a bad `urlTemplate`,
+ * the file deleted) keeps the last good settings and logs one refusal naming the problem; a file
+ * saved by rename is taken, and its `anonymousConnectPolicy` lets an anonymous client in. The bin
+ * with `--config` and `--hub`: an edit reroutes a raw client's frames, `--hub` keeps its system
+ * events, an invalid edit is logged, SIGTERM exits 0. `startEmulator({ configFile })` refuses an
+ * empty path, a missing file and a bad setting with an `EmulatorOptionsError` naming the file and
+ * the setting.
  *
- * Broken on purpose once: with the emulator never applying the reloaded settings,
- * every test failed (events kept reaching the first handler).
+ * Broken on purpose once: with the emulator never applying the reloaded settings, the four reload
+ * tests failed (events kept reaching the first handler).
  */
 import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,8 @@
+/**
+ * `parseEmulatorArgs`, the command line read into emulator options: every flag, `--config` hubs
+ * with the `--hub` handlers added (hub names matched case-insensitively), and 19 refusals (14 of
+ * flags, 5 of config files), each a `UsageError` naming the flag or the file and the problem.
+ */
 import { parseEmulatorArgs, UsageError } from '../../lib/bin/emulator-args.js';
 
 const ALL = {

@@ -1,3 +1,9 @@
+/**
+ * The emulator's options and hub settings are validated before anything starts: every hub setting
+ * the service has is accepted, and 25 refusals of hub settings (a handler named by its index) and 8
+ * of other options each name the setting and what is wrong; a taken port fails naming the option
+ * `port` (the command line names `--port`: bin.spec.ts).
+ */
 import { createServer } from 'node:net';
 import {
   EmulatorOptionsError,

@@ -1,3 +1,14 @@
+/**
+ * The emulator with a Nest app of this module as its upstream, on Express and Fastify:
+ * - configured with the emulator's connection string, the module serves it as the service does: the
+ *   connect answer applied (user, the `lobby` group, the send role), a group message, user events
+ *   with replies and states kept across events, `disconnected`; a client the module refuses fails
+ *   with the handshake status; an emulator signing with another key is refused (401);
+ * - the emulator started first and the app given `emulator.connectionString`:
+ *   `@azure/web-pubsub-client` takes its URL from the module's negotiate route, `message` is
+ *   echoed, and a handler's injected `WebPubSubServiceClient.sendToAll()` reaches the client (REST
+ *   `sendToAll` 202 in the traffic log) before the handler's own reply.
+ */
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';

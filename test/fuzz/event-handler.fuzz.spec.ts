@@ -1,3 +1,30 @@
+/**
+ * Property-based fuzzing (`fast-check`) of the event handler over real HTTP on Express and Fastify,
+ * with two configured resources (A: SERVICE_HOST / ACCESS_KEY, B: OTHER_HOST / OTHER_KEY). `npm
+ * test` sends 1,500 requests per platform (FUZZ_RUNS = 1,000 valid events with one field mutated or
+ * forged, and 500 of pure noise); `npm run fuzz` sets FUZZ_RUNS=20000 (30,000 per platform).
+ * Properties, for every request:
+ * - the answer is never 5xx (these handlers never throw) and comes within BOUND_MS (2 s);
+ * - every 2xx answer to a POST carries a `ce-signature` entry equal to HMAC-SHA256 of its
+ *   `ce-connectionId` under the key of a resource its `WebHook-Request-Origin` names (computed here
+ *   with node:crypto, independently of the module's signature code);
+ * - every forged signature (the other resource's key, an unknown key, another connection's
+ *   signature, one hex digit changed, none), changed connection id and foreign or other-resource
+ *   origin is refused with 401 or 403 (a missing `ce-connectionId` with 400, as a missing
+ *   CloudEvents attribute);
+ * - a handler runs only for a request answered 2xx with a valid signature (checked after a sync
+ *   point: a valid non-blocking probe event whose handler ran, so earlier handlers had their turn);
+ *   noise runs no handler at all and every answer to it is a 4xx;
+ * - the mix of answers to mutated events has floors, so a module that refused or accepted
+ *   everything would fail: 2xx ≥ 35 %, 400 ≥ 20 %, 401 ≥ 6 %, 403 ≥ 1.5 %, handler runs ≥ 35 %
+ *   (typical run: 2xx 45 %, 400 29 %, 401 10-12 %, 403 3-5 %, 415 10 %, 404 1-2 %).
+ *
+ * Broken on purpose: with signature checking switched off (`WebPubSubAuthenticator.checkSignature`
+ * returning at once) a forged request (another resource's key) was answered 200 on both platforms;
+ * with the origin check switched off (`WebPubSubAuthenticator.authenticate` skipping the
+ * allow-list) a request without `WebHook-Request-Origin` was answered 401 instead of 403 (with no
+ * origin host, no key applies and valid events are refused too).
+ */
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { WebPubSubModule } from '../../lib/index.js';
@@ -7,20 +34,6 @@ import { ACCESS_KEY, SERVICE_HOST, connectBody, eventHeaders } from '../utils/ev
 import { http, type HttpResult } from '../utils/http.js';
 import { waitFor } from '../utils/wait.js';
 
-/**
- * Property-based fuzzing of the event handler over real HTTP, with two configured resources
- * (A: SERVICE_HOST / ACCESS_KEY, B: OTHER_HOST / OTHER_KEY). `npm test` runs a bounded number of
- * cases; `npm run fuzz` (FUZZ_RUNS=…) a longer run. Properties, for every request:
- * - the answer is never 5xx (these handlers never throw) and comes within BOUND_MS;
- * - every 2xx answer to a POST carries a `ce-signature` entry equal to HMAC-SHA256 of its
- *   `ce-connectionId` under the key of a resource its `WebHook-Request-Origin` names (computed here
- *   with node:crypto, independently of the module's signature code);
- * - every forged signature, connection id or origin is refused with 401 or 403 (a missing
- *   `ce-connectionId` with 400, as a missing CloudEvents attribute);
- * - a handler runs only for a request answered 2xx with a valid signature (checked after a sync
- *   point: a valid non-blocking probe event whose handler ran, so earlier handlers had their turn);
- * - the mix of answers is asserted, so a module that refused or accepted everything would fail.
- */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const BOUND_MS = 2000;
 

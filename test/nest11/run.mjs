@@ -3,7 +3,8 @@
 // promises besides the Nest 12 of development.
 // Installs Nest 11 into a temp folder (npm cache shared with test:consumers), then runs the specs
 // with test/nest11/jest.config.js, which maps every @nestjs/* import (ours, the specs', and Nest's
-// own) to that install. The run checks that Nest 11 was really the one loaded.
+// own) to that install: @nestjs/common, core, platform-express, platform-fastify, testing,
+// websockets and config 4, and rxjs. The run checks that Nest 11 was really the one loaded.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,10 @@
+/**
+ * The manifest: every package `lib/` imports is a dependency or peer dependency; no HTTP platform
+ * package is imported at run time; the socket.io peers are optional and imported by
+ * `lib/socket-io/` only; ESM sources, and both builds of every entry point exported (`import`,
+ * `require`, `types`; `main`/`types`/`typesVersions`, `bin`, `prepack`); no dependency CommonJS
+ * cannot require (jose 5 ships both builds; 6 is ESM-only).
+ */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import ts from 'typescript';

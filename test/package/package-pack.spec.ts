@@ -1,13 +1,21 @@
+/**
+ * Packs the package as `npm publish` would (the `prepack` script builds it; in `npm test`, about 60
+ * s) and checks the file list: exactly `dist/esm/**` and `dist/cjs/**` (`.js`, `.d.ts`, the two
+ * `package.json` type markers), `package.json`, README, LICENSE, CHANGELOG, and every one of the
+ * entry points' 4 targets (ESM/CJS × code/types); nothing from `lib/`, `test/`, `bench/`,
+ * `sample/`, `scripts/`; no source maps, and the emulator command once (the ES module build, with
+ * its shebang). Then it unpacks the tarball into a scratch project inside this repository (so its
+ * dependencies resolve from our node_modules) and checks that its types resolve under every
+ * `module` / `moduleResolution` a consumer may use: `commonjs` (node10), `node16` (ESM package),
+ * `nodenext` (CommonJS and ESM packages) and `esnext`/`bundler`, the `require` consumers reading
+ * `dist/cjs/*.d.ts` and the `import` ones `dist/esm/*.d.ts` only, an unknown option still a type
+ * error; and that both builds load with `require` and `import`. `node16` in a CommonJS package
+ * cannot use Nest 12 (ESM-only) at all; it is checked against Nest 11 in `npm run test:consumers`.
+ */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/**
- * Packs the package as `npm publish` would (the `prepack` script builds it), checks the file list,
- * then unpacks the tarball into a scratch project inside this repository (so its dependencies
- * resolve from our node_modules) and checks that its types resolve under every `module` /
- * `moduleResolution` a consumer may use and that both builds load.
- */
 const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const scratch = join(root, '.tmp', `pack-${process.pid}`);

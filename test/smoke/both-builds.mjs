@@ -1,7 +1,11 @@
 // An app that ends up with both builds loaded (an ESM file imports the package, a CommonJS
 // dependency requires it): tokens and metadata keys are strings, so handlers decorated with one
 // build's decorators are found and dispatched by the other build's module, and options injected
-// with one build's decorator come from the other build's module.
+// with one build's decorator come from the other build's module: `WEB_PUBSUB_MODULE_OPTIONS` is the
+// same string in both, and a handler decorated with the CommonJS build's `@OnUserEvent()`,
+// `@EventData()` and `@InjectWebPubSubOptions()` answers 200 "chat:hello" through the ESM build's
+// module, and the other way round. Seen failing (status 204) with the CommonJS build's handler
+// metadata key a `Symbol()`.
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';

@@ -1,6 +1,7 @@
 // What `nestjs-web-pubsub/testing` must do once built, whichever module system loaded it: sign an
 // event exactly as the service does (checked here with node:crypto, not with the package's code),
 // record a fake client's calls, and sign and verify a client access token (jose, from the build).
+// A build signing `sha256=0…` was seen failing it.
 const assert = require('node:assert/strict');
 const { createHmac } = require('node:crypto');
 

@@ -1,3 +1,19 @@
+/**
+ * `nestjs-web-pubsub/testing` against a real app, every builder and reader on Express through
+ * supertest and on Fastify through `inject()` (the two ways docs/testing.md shows): the handshake
+ * allowed for the test origin; `connect` with claims, query, client headers, subprotocols and
+ * certificates reaching the handler and the answer read back, a refusal's status and message;
+ * unsigned and wrongly signed events refused with 401 before any handler runs; several keys
+ * (rotation) accepted when one of them is the configured key; `connected` 204 with the states sent;
+ * text, JSON, binary and protobuf user events answered right (reply, data type, new state), a
+ * handler returning nothing 204; non-ASCII user ids as the service sends them; `disconnected` with
+ * a reason, group joined and left; MQTT clients: connect accepted (user id, CONNACK user
+ * properties) and refused (the MQTT code, its name, reason and user properties), `readMqttError`
+ * naming what it got when the answer is not an MQTT refusal, a user event with user properties and
+ * a reply carrying its own, `disconnected` with who ended the session and the DISCONNECT packet.
+ * The e2e and fuzz specs build their events with these helpers too (`test/utils/events.ts`
+ * delegates to them).
+ */
 import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';

@@ -1,3 +1,14 @@
+/**
+ * `FakeWebPubSubServiceClient` and `verifyClientAccessToken` from `nestjs-web-pubsub/testing`: the
+ * fake has every public method and property of the SDK's `WebPubSubServiceClient` and of its
+ * groups; it records sends to all, users, connections and groups, in order, with their options; it
+ * answers existence and membership questions from the connections the test declares; it rejects the
+ * next call of a method when told to, once; its `getClientAccessToken` signs a real token whose
+ * audience the SDK's matches and that `verifyClientAccessToken` accepts; it stands in for the SDK
+ * client in a Nest app through `overrideProvider`. `verifyClientAccessToken` accepts the SDK's
+ * token for its hub and returns the decoded claims, and refuses another key, hub, client endpoint,
+ * an expired token and a token moved to another URL.
+ */
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';

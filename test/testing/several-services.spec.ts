@@ -1,3 +1,9 @@
+/**
+ * An app behind two Web PubSub resources, tested with `nestjs-web-pubsub/testing` on Express and
+ * Fastify: the handshake's two allowed origins read from separate header lines; each resource's key
+ * and origin taken from the connection string given; an event from one resource signed with the
+ * other's key refused (401); an origin neither resource has refused (403); a custom path.
+ */
 import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';

@@ -12,7 +12,8 @@ import type { HubRegistry } from '../state/hubs.js';
 import { Connection } from '../state/hubs.js';
 import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL } from './json-protocol.js';
 import { PROTOBUF_RELIABLE_SUBPROTOCOL, PROTOBUF_SUBPROTOCOL } from './protobuf-protocol.js';
-import { ClientSession, CloseCode } from './client-session.js';
+import { ClientSession } from './client-session.js';
+import { CloseCode } from './close-codes.js';
 import { RawSendModeError, readRawSendMode, type RawSendToGroup } from './raw-send-mode.js';
 import type { SessionLimits } from './session-limits.js';
 import {

@@ -2,48 +2,26 @@
  * One client connection's behaviour on the socket: the simple protocol (every frame is a `message`
  * user event) and the PubSub subprotocols (JSON and protobuf, each with its reliable variant:
  * sequence ids, unacked buffer, recovery), whose frames a {@link WireCodec} reads and writes.
- * Group streams of the connection live in `clients/group-streams.ts`; the state in `hubs.ts`;
- * the upstream calls in `upstream.ts`.
+ * Beside it in `clients/`: the kind a subprotocol makes (`client-kind.ts`), the reliable
+ * subprotocols' unacked buffer (`unacked-buffer.ts`), the traffic record of a client frame
+ * (`client-frame-record.ts`), close codes and reasons (`close-codes.ts`), the connection's group
+ * streams (`group-streams.ts`); the state in `state/hubs.ts`; the upstream calls in `upstream/`.
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
+import { clientKind, type ClientKind } from './client-kind.js';
+import { frameTarget, recordClientFrame, type FrameOutcome } from './client-frame-record.js';
 import { MalformedMessage, type ClientMessage } from './client-messages.js';
+import { CloseCode, closeReason, describeClose } from './close-codes.js';
 import { GroupStreams } from './group-streams.js';
-import {
-  PROTOBUF_RELIABLE_SUBPROTOCOL,
-  PROTOBUF_SUBPROTOCOL,
-  protobufCodec,
-} from './protobuf-protocol.js';
+import { UnackedBuffer } from './unacked-buffer.js';
 import type { AckErrorName, Frame, WireCodec } from './wire-codec.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
-import { JSON_RELIABLE_SUBPROTOCOL, JSON_SUBPROTOCOL, jsonCodec } from './json-protocol.js';
 import type { RawSendToGroup } from './raw-send-mode.js';
-import { bodyText, elapsedMs, type TrafficLog } from '../traffic-log.js';
+import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 import type { SessionLimits } from './session-limits.js';
-
-/** What a subprotocol makes of a connection: a simple client, or a PubSub one with its codec. */
-export interface ClientKind {
-  /** `undefined` for a simple client (no or a custom subprotocol). */
-  readonly codec: WireCodec | undefined;
-  readonly reliable: boolean;
-}
-
-const KINDS: Readonly<Record<string, ClientKind>> = {
-  [JSON_SUBPROTOCOL]: { codec: jsonCodec, reliable: false },
-  [JSON_RELIABLE_SUBPROTOCOL]: { codec: jsonCodec, reliable: true },
-  [PROTOBUF_SUBPROTOCOL]: { codec: protobufCodec, reliable: false },
-  [PROTOBUF_RELIABLE_SUBPROTOCOL]: { codec: protobufCodec, reliable: true },
-};
-
-const SIMPLE: ClientKind = { codec: undefined, reliable: false };
-
-/** What a client frame came to, for its traffic record. */
-interface FrameOutcome {
-  readonly reach?: number;
-  readonly error?: string;
-}
 
 export interface SessionContext {
   readonly hubs: HubRegistry;
@@ -55,29 +33,8 @@ export interface SessionContext {
   readonly ended: (session: ClientSession) => void;
 }
 
-export function clientKind(subprotocol: string | undefined): ClientKind {
-  return (subprotocol !== undefined && KINDS[subprotocol]) || SIMPLE;
-}
-
-interface Unacked {
-  readonly sequenceId: number;
-  readonly frame: Frame;
-  readonly size: number;
-}
-
 /** Frames encoded once per delivery and codec for every non-reliable member (fan-out). */
 const ENCODED = new WeakMap<ClientDelivery, Map<WireCodec, Frame>>();
-
-/** WebSocket close codes the emulator uses. */
-export const CloseCode = {
-  normal: 1000,
-  goingAway: 1001,
-  unsupportedData: 1003,
-  abnormal: 1006,
-  invalidPayload: 1007,
-  policyViolation: 1008,
-  internalError: 1011,
-} as const;
 
 export class ClientSession implements ClientSink {
   readonly kind: ClientKind;
@@ -91,9 +48,7 @@ export class ClientSession implements ClientSink {
   #awaitingPong = false;
   #ended = false;
   #recoveryTimer: NodeJS.Timeout | undefined;
-  #sequenceId = 0;
-  readonly #unacked: Unacked[] = [];
-  #unackedBytes = 0;
+  readonly #unacked: UnackedBuffer;
   readonly #succeededAckIds = new Set<number>();
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
@@ -111,6 +66,7 @@ export class ClientSession implements ClientSink {
     this.kind = clientKind(subject.subprotocol);
     this.speaksStreams = this.kind.codec !== undefined;
     this.reconnectionToken = this.kind.reliable ? randomBytes(24).toString('base64url') : undefined;
+    this.#unacked = new UnackedBuffer(context.limits);
     const codec = this.kind.codec;
     this.#streams = codec
       ? new GroupStreams(
@@ -170,7 +126,7 @@ export class ClientSession implements ClientSink {
     // (@azure/web-pubsub-client 1.1) and fires no second `connected` event for the same id.
     const { userId, connectionId } = this.connection;
     ws.send(codec.connected(userId, connectionId, this.reconnectionToken));
-    if (recovered) for (const entry of this.#unacked) ws.send(entry.frame);
+    if (recovered) for (const frame of this.#unacked.frames()) ws.send(frame);
   }
 
   /** Keep-alive: terminates a socket that did not answer the previous ping (a client gone without a close frame). */
@@ -218,15 +174,9 @@ export class ClientSession implements ClientSink {
       this.#send(frame);
       return;
     }
-    const sequenceId = ++this.#sequenceId;
+    const sequenceId = this.#unacked.nextSequenceId();
     const frame = codec.data(delivery.from, delivery.message, { ...extra, sequenceId });
-    const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-    this.#unacked.push({ sequenceId, frame, size });
-    this.#unackedBytes += size;
-    if (
-      this.#unacked.length > this.context.limits.maxUnackedMessages ||
-      this.#unackedBytes > this.context.limits.maxUnackedBytes
-    ) {
+    if (!this.#unacked.keep(sequenceId, frame)) {
       this.#finish(
         CloseCode.policyViolation,
         'the client did not acknowledge its messages (more than the unacked buffer holds)',
@@ -278,7 +228,7 @@ export class ClientSession implements ClientSink {
     this.#ended = true;
     if (this.#recoveryTimer) clearTimeout(this.#recoveryTimer);
     this.#recoveryTimer = undefined;
-    this.#unacked.length = 0;
+    this.#unacked.clear();
     // The state first: whatever fails after this, the connection is gone from it.
     this.context.hubs.remove(this.connection);
     this.#streams?.closeAll(
@@ -353,13 +303,25 @@ export class ClientSession implements ClientSink {
       const raw = this.rawSend;
       if (raw) {
         this.#enqueue(() =>
-          this.#recorded('sendToGroup', raw.group, message, () =>
-            this.#rawSendToGroup(raw, message),
+          recordClientFrame(
+            this.context.traffic,
+            this.connection,
+            'sendToGroup',
+            raw.group,
+            message,
+            () => this.#rawSendToGroup(raw, message),
           ),
         );
       } else {
         this.#enqueue(() =>
-          this.#recorded('message', undefined, message, () => this.#simpleMessage(message)),
+          recordClientFrame(
+            this.context.traffic,
+            this.connection,
+            'message',
+            undefined,
+            message,
+            () => this.#simpleMessage(message),
+          ),
         );
       }
       return;
@@ -377,13 +339,15 @@ export class ClientSession implements ClientSink {
         this.#send(codec.pong());
         return;
       case 'sequenceAck':
-        this.#acknowledge(message.sequenceId);
+        this.#unacked.acknowledge(message.sequenceId);
         return;
       case 'cancelInvocation':
         return;
       default:
         this.#enqueue(() =>
-          this.#recorded(
+          recordClientFrame(
+            this.context.traffic,
+            this.connection,
             message.type === 'unsupported' ? message.name : message.type,
             frameTarget(message),
             'payload' in message ? message.payload : undefined,
@@ -413,15 +377,6 @@ export class ClientSession implements ClientSink {
       });
   }
 
-  #acknowledge(sequenceId: number): void {
-    let drop = 0;
-    while (drop < this.#unacked.length && this.#unacked[drop].sequenceId <= sequenceId) {
-      this.#unackedBytes -= this.#unacked[drop].size;
-      drop++;
-    }
-    if (drop > 0) this.#unacked.splice(0, drop);
-  }
-
   /** A raw frame published to the client's group; without the permission (revoked over REST) the client is closed with 1008. */
   #rawSendToGroup({ group, noEcho }: RawSendToGroup, message: OutboundMessage): FrameOutcome {
     if (!this.connection.can('sendToGroup', group)) {
@@ -440,45 +395,6 @@ export class ClientSession implements ClientSink {
       return { error: outcome.reason };
     }
     if (outcome.message) this.deliver({ from: 'server', message: outcome.message });
-  }
-
-  /**
-   * Runs one client frame and records it (kind `client`): the frame's type, the group or event it
-   * names, its data, how many connections a `sendToGroup` reached, and the error it was answered.
-   */
-  async #recorded(
-    action: string,
-    target: string | undefined,
-    payload: OutboundMessage | undefined,
-    run: () => Promise<FrameOutcome | void> | FrameOutcome | void,
-  ): Promise<void> {
-    const started = performance.now();
-    const time = Date.now();
-    let outcome: FrameOutcome | void = undefined;
-    try {
-      outcome = await run();
-    } finally {
-      const { hub, connectionId, userId, subprotocol } = this.connection;
-      this.context.traffic.record({
-        kind: 'client',
-        time,
-        hub,
-        action,
-        target,
-        connectionId,
-        userId,
-        subprotocol,
-        durationMs: elapsedMs(started),
-        ...(payload
-          ? {
-              dataType: payload.dataType,
-              request: { headers: {}, body: bodyText(payload.dataType, payload.data) },
-            }
-          : {}),
-        ...(outcome?.reach === undefined ? {} : { reach: outcome.reach }),
-        ...(outcome?.error === undefined ? {} : { detail: outcome.error }),
-      });
-    }
   }
 
   async #execute(message: ClientMessage): Promise<FrameOutcome | void> {
@@ -573,26 +489,4 @@ export class ClientSession implements ClientSink {
     const codec = this.kind.codec;
     if (codec) this.#send(codec.ack(ackId, error));
   }
-}
-
-/** Close reasons are at most 123 bytes. */
-function closeReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason;
-  let text = reason.slice(0, 120);
-  while (Buffer.byteLength(text) > 120) text = text.slice(0, -1);
-  return `${text}…`;
-}
-
-function describeClose(code: number, reason: string): string {
-  if (code === CloseCode.abnormal) return 'the socket closed without a close frame';
-  if (code === 1009) return 'the client sent a frame larger than 1 MB';
-  return reason ? `closed by the client (${code}: ${reason})` : `closed by the client (${code})`;
-}
-
-/** What a client frame addresses, for its traffic record: its group, its event, or its stream. */
-function frameTarget(message: ClientMessage): string | undefined {
-  if ('group' in message) return message.group;
-  if ('event' in message) return message.event;
-  if ('streamId' in message) return `stream ${message.streamId}`;
-  return undefined;
 }

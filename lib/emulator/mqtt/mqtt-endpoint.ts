@@ -11,12 +11,9 @@ import type { JWTPayload } from 'jose';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { WebSocketServer } from 'ws';
 import {
-  mqttConnectCodeForVersion,
   mqttConnectCodeFromStatus,
   MqttProtocolVersion,
-  MqttV311ConnectReturnCode,
   MqttV500ConnectReasonCode as Code,
-  type MqttUserProperty,
 } from '../../protocol/mqtt.js';
 import {
   checkClientToken,
@@ -30,28 +27,14 @@ import {
 import { hubNameProblem } from '../../protocol/names.js';
 import type { SessionLimits } from '../clients/session-limits.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
+import { checkConnect, refusalCode, willOf, type ConnectProblem } from './mqtt-connect-rules.js';
 import { MqttLink } from './mqtt-link.js';
-import {
-  MqttSession,
-  userPropertyList,
-  userPropertyObject,
-  type MqttWill,
-} from './mqtt-session.js';
+import { MqttSession, userPropertyList, userPropertyObject } from './mqtt-session.js';
 import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 
 export const MQTT_SUBPROTOCOL = 'mqtt';
 const MQTT_V31_SUBPROTOCOL = 'mqttv3.1';
-/** Client ids (= connection ids) the service accepts. */
-const CLIENT_ID = /^[0-9a-zA-Z]{1,128}$/;
-const MAX_WILL_TOPIC = 1024;
-const MAX_WILL_PAYLOAD = 2000;
-const V311_CODES = new Set<number>(
-  Object.values(MqttV311ConnectReturnCode).filter((v): v is number => typeof v === 'number'),
-);
-const V500_CODES = new Set<number>(
-  Object.values(Code).filter((v): v is number => typeof v === 'number'),
-);
 
 export interface MqttEndpointOptions {
   readonly accessKey: string;
@@ -63,13 +46,6 @@ export interface MqttEndpointOptions {
   readonly limits: SessionLimits;
   /** How long a new connection may take to send CONNECT. Default 10 s. */
   readonly connectTimeoutMs?: number;
-}
-
-/** A CONNECT refusal: the MQTT 5 reason code (translated for 3.1.1 clients) and why. */
-interface ConnectProblem {
-  readonly code: number;
-  readonly reason: string;
-  readonly userProperties?: readonly MqttUserProperty[];
 }
 
 export class MqttEndpoint {
@@ -338,11 +314,7 @@ export class MqttEndpoint {
     problem: ConnectProblem,
     status?: number,
   ): void {
-    let code = mqttConnectCodeForVersion(problem.code, version);
-    // A code the client's version does not have would read as something else (0 as success).
-    if (version === 5 ? !V500_CODES.has(code) : !V311_CODES.has(code)) {
-      code = version === 5 ? Code.UnspecifiedError : MqttV311ConnectReturnCode.ServerUnavailable;
-    }
+    const code = refusalCode(problem, version);
     link.send({
       cmd: 'connack',
       sessionPresent: false,
@@ -444,71 +416,4 @@ function parseRequest(req: IncomingMessage): ClientRequest {
     .map(name => name.trim())
     .filter(name => name !== '');
   return { hub, query: url.searchParams, offered };
-}
-
-/** What the service refuses in a CONNECT, as MQTT 5 reason codes (translated for 3.1.1). */
-function checkConnect(packet: IConnectPacket, version: number): ConnectProblem | undefined {
-  const { clientId } = packet;
-  if (clientId === '') {
-    if (version === 4 && packet.clean === false) {
-      return {
-        code: Code.ClientIdentifierNotValid,
-        reason: 'an empty client id needs clean session (MQTT 3.1.1)',
-      };
-    }
-  } else if (!CLIENT_ID.test(clientId)) {
-    return {
-      code: Code.ClientIdentifierNotValid,
-      reason: 'client ids are 1 to 128 letters or digits ([0-9a-zA-Z])',
-    };
-  }
-  const keepAlive = packet.keepalive ?? 0;
-  if (version === 4 && (keepAlive < 1 || keepAlive > 180)) {
-    return {
-      code: Code.ImplementationSpecificError,
-      reason: `keep-alive must be 1 to 180 s for MQTT 3.1.1, not ${keepAlive}`,
-    };
-  }
-  if (version === 5 && packet.properties?.authenticationMethod !== undefined) {
-    return {
-      code: Code.BadAuthenticationMethod,
-      reason: 'enhanced authentication is not supported',
-    };
-  }
-  const will = packet.will;
-  if (will) {
-    if (will.retain)
-      return { code: Code.RetainNotSupported, reason: 'retained wills are not supported' };
-    if (
-      will.topic.trim() === '' ||
-      will.topic.length > MAX_WILL_TOPIC ||
-      will.topic.includes('+') ||
-      will.topic.includes('#')
-    ) {
-      return {
-        code: Code.TopicNameInvalid,
-        reason: `the will topic must be 1 to ${MAX_WILL_TOPIC} characters, not only whitespace, without wildcards`,
-      };
-    }
-    const size =
-      typeof will.payload === 'string' ? Buffer.byteLength(will.payload) : will.payload.length;
-    if (size > MAX_WILL_PAYLOAD) {
-      return {
-        code: Code.PacketTooLarge,
-        reason: `the will payload is ${size} bytes; at most ${MAX_WILL_PAYLOAD}`,
-      };
-    }
-  }
-  return undefined;
-}
-
-function willOf(packet: IConnectPacket, version: number): MqttWill | undefined {
-  const will = packet.will;
-  if (!will) return undefined;
-  return {
-    topic: will.topic,
-    payload: typeof will.payload === 'string' ? Buffer.from(will.payload, 'utf8') : will.payload,
-    contentType: version === 5 ? will.properties?.contentType : undefined,
-    delayMs: version === 5 ? (will.properties?.willDelayInterval ?? 0) * 1000 : 0,
-  };
 }

@@ -4,6 +4,7 @@
  * service puts on them.
  */
 import type { IncomingMessage } from 'node:http';
+import { BodyReadError, readBoundedBody } from '../../protocol/body.reader.js';
 import { signClientAccessToken } from '../../protocol/client-access-token.js';
 import { jsonDepthProblem } from '../../protocol/json-depth.js';
 import { groupNameProblem } from '../../protocol/names.js';
@@ -120,13 +121,7 @@ export class Call {
     text: string | null | undefined,
     target: 'filter' | 'Filter',
   ): ConnectionPredicate | undefined {
-    if (text === null || text === undefined || text.trim() === '') return undefined;
-    try {
-      return parseODataFilter(text);
-    } catch (error) {
-      if (error instanceof ODataFilterError) throw invalidFilter(text, error, target);
-      throw error;
-    }
+    return filterOf(text, target);
   }
 
   messageTtlSeconds(): number | undefined {
@@ -157,27 +152,8 @@ export class Call {
 
   async groupsAndFilter(): Promise<{ groups: string[]; filter?: ConnectionPredicate }> {
     const type = mediaType(this.req);
-    if (type.name !== 'application/json') {
-      throw new RestError(
-        415,
-        ServiceErrorCode.unsupportedMediaType,
-        `Content-Type must be application/json, got ${type.name ? quote(type.name) : 'none'}`,
-        'Content-Type',
-      );
-    }
-    const body = parseJson(utf8(await this.body()));
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest('The body must be a JSON object {"groups": [...], "filter": "..."}');
-    }
-    const { groups, filter } = body as { groups?: unknown; filter?: unknown };
-    if (!Array.isArray(groups) || groups.some(g => typeof g !== 'string')) {
-      throw invalidParameter('Groups', '"groups" must be an array of group names');
-    }
-    for (const group of groups as string[]) checkGroupName(group);
-    if (filter !== undefined && filter !== null && typeof filter !== 'string') {
-      throw invalidParameter('Filter', '"filter" must be a string');
-    }
-    return { groups: groups as string[], filter: this.filter(filter, 'Filter') };
+    if (type.name !== 'application/json') throw notJson(type.name);
+    return groupsAndFilterOf(parseJson(utf8(await this.body())));
   }
 
   async clientToken(): Promise<string> {
@@ -317,6 +293,53 @@ export function integer(name: string, value: string, min: number, max: number): 
   return number;
 }
 
+/**
+ * An OData filter as the service reads it: none (`undefined`) when empty, a 400 in the service's
+ * words when it does not parse. `target`: `filter` for the query parameter, `Filter` for the body
+ * member (as the service names them).
+ */
+export function filterOf(
+  text: string | null | undefined,
+  target: 'filter' | 'Filter',
+): ConnectionPredicate | undefined {
+  if (text === null || text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseODataFilter(text);
+  } catch (error) {
+    if (error instanceof ODataFilterError) throw invalidFilter(text, error, target);
+    throw error;
+  }
+}
+
+/** 415 for a body that must be JSON; `typeName` is the request's media type, '' for none. */
+export function notJson(typeName: string): RestError {
+  return new RestError(
+    415,
+    ServiceErrorCode.unsupportedMediaType,
+    `Content-Type must be application/json, got ${typeName ? quote(typeName) : 'none'}`,
+    'Content-Type',
+  );
+}
+
+/** The JSON body of `:addToGroups` / `:removeFromGroups`, checked: `{"groups": [...], "filter"?}`. */
+export function groupsAndFilterOf(body: unknown): {
+  groups: string[];
+  filter?: ConnectionPredicate;
+} {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('The body must be a JSON object {"groups": [...], "filter": "..."}');
+  }
+  const { groups, filter } = body as { groups?: unknown; filter?: unknown };
+  if (!Array.isArray(groups) || groups.some(g => typeof g !== 'string')) {
+    throw invalidParameter('Groups', '"groups" must be an array of group names');
+  }
+  for (const group of groups as string[]) checkGroupName(group);
+  if (filter !== undefined && filter !== null && typeof filter !== 'string') {
+    throw invalidParameter('Filter', '"filter" must be a string');
+  }
+  return { groups: groups as string[], filter: filterOf(filter, 'Filter') };
+}
+
 /** 1 to 1024 characters, not all white space; the service's wording otherwise. */
 export function checkGroupName(group: string): void {
   if (groupNameProblem(group) !== undefined) throw invalidGroupName();
@@ -332,54 +355,30 @@ export function decodeContinuationToken(token: string): string {
   return Buffer.from(token, 'base64url').toString('utf8');
 }
 
-export function readBody(req: IncomingMessage, limit: number, limits: HttpLimits): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    // A body slower than the limits allow is answered 408 and its connection closed.
-    const deadline = bodyDeadline(req, limits, message => {
-      cleanup();
-      reject(
-        new RestError(408, 'RequestTimeout', message, 'Request', 'detail', { connection: 'close' }),
-      );
-    });
-    const cleanup = () => {
-      deadline.stop();
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      deadline.received(chunk.length);
-      if (size > limit) {
-        cleanup();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = () => {
-      if (req.complete) return;
-      cleanup();
-      reject(badRequest('The client went away before sending its whole body'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+/** The body, read with the one bounded reader; its refusals in the service's words. */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  limits: HttpLimits,
+): Promise<Buffer> {
+  try {
+    return await readBoundedBody(req, { limit, deadline: bodyDeadline(limits) });
+  } catch (error) {
+    if (!(error instanceof BodyReadError)) throw error;
+    switch (error.problem) {
+      case 'too-large':
+        throw tooLarge(limit);
+      case 'too-slow':
+        // A body slower than the limits allow is answered 408 and its connection closed.
+        throw new RestError(408, 'RequestTimeout', error.message, 'Request', 'detail', {
+          connection: 'close',
+        });
+      case 'aborted':
+        throw badRequest('The client went away before sending its whole body');
+      default:
+        throw badRequest(error.message);
+    }
+  }
 }
 
 export const tooLarge = (limit: number) =>

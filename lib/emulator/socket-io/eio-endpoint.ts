@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { BodyReadError, readBoundedBody, type BodyDeadline } from '../../protocol/body.reader.js';
 import { hubNameProblem } from '../../protocol/names.js';
 import {
   checkClientToken,
@@ -38,6 +39,8 @@ export interface EioEndpointOptions {
   readonly traffic: TrafficLog;
   readonly log: (line: string) => void;
   readonly limits: EioSessionLimits;
+  /** How slowly a long-polling POST body may arrive (the HTTP limits'); unbounded without it. */
+  readonly bodyDeadline?: BodyDeadline;
   /** Whether a client without a token may connect to `hub`. */
   readonly anonymousAllowed: (hub: string) => boolean;
 }
@@ -49,6 +52,8 @@ class EioRefused extends Refusal {
   constructor(
     status: number,
     readonly error: EioRefusal,
+    /** Whether the answer closes the connection (a body that was refused). */
+    readonly closeConnection = false,
   ) {
     super(status, error.message);
   }
@@ -103,7 +108,10 @@ export class EioEndpoint {
               message: `the emulator failed: ${error instanceof Error ? error.message : String(error)}`,
             });
       if (!res.headersSent) {
-        res.writeHead(refused.status, { 'content-type': 'application/json' });
+        res.writeHead(refused.status, {
+          'content-type': 'application/json',
+          ...(refused.closeConnection && { connection: 'close' }),
+        });
         res.end(JSON.stringify(refused.error));
       } else {
         res.destroy();
@@ -129,7 +137,7 @@ export class EioEndpoint {
       if (req.method === 'GET') {
         session.poll(res);
       } else if (req.method === 'POST') {
-        const body = await readBody(req);
+        const body = await readPayload(req, this.#options.bodyDeadline);
         if (!session.post(body)) throw new EioRefused(400, EioError.BAD_REQUEST);
         res.writeHead(200, { 'content-type': 'text/html', 'content-length': '2' });
         res.end('ok');
@@ -382,25 +390,21 @@ function cors(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_EIO_PAYLOAD_BYTES) {
-        reject(
-          new EioRefused(413, {
-            code: 3,
-            message: `the payload is larger than ${MAX_EIO_PAYLOAD_BYTES} bytes`,
-          }),
-        );
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** A long-polling POST's payload, read with the one bounded reader; refusals as Engine.IO JSON. */
+async function readPayload(
+  req: IncomingMessage,
+  deadline: BodyDeadline | undefined,
+): Promise<string> {
+  try {
+    const body = await readBoundedBody(req, { limit: MAX_EIO_PAYLOAD_BYTES, deadline });
+    return body.toString('utf8');
+  } catch (error) {
+    if (!(error instanceof BodyReadError)) throw error;
+    const message =
+      error.problem === 'too-large'
+        ? `the payload is larger than ${MAX_EIO_PAYLOAD_BYTES} bytes`
+        : error.message;
+    // The client has sent too much, too slowly or not all: its connection is not reused.
+    throw new EioRefused(error.status, { code: EioError.BAD_REQUEST.code, message }, true);
+  }
 }

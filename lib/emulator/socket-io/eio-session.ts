@@ -16,6 +16,8 @@ import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
+import { BroadcastAcks, type AckCallback } from './eio-acks.js';
+import { badRequest, packetSize, sendFrames, toBuffer, writePayload } from './eio-transport.js';
 import {
   decodeEioFrame,
   decodeEioPayload,
@@ -53,15 +55,6 @@ export interface EioSessionContext {
   readonly ended: (session: EioSession) => void;
 }
 
-/** A client's ACK to a broadcast with acks: its Engine.IO packets, or `undefined` when the client is gone. */
-export type AckCallback = (parts: EioPacket[] | undefined) => void;
-
-interface Capture {
-  readonly parts: EioPacket[];
-  remaining: number;
-  readonly done: AckCallback;
-}
-
 export class EioSession implements ClientSink {
   connection!: Connection;
   readonly subject: EventSubjectOfSocket;
@@ -83,8 +76,7 @@ export class EioSession implements ClientSink {
   #closeTimer: NodeJS.Timeout | undefined;
   #upstream: EioPacket[] = [];
   #inFlight = false;
-  #acks = new Map<string, AckCallback>();
-  #capture: Capture | undefined;
+  #acks = new BroadcastAcks();
   /** Attachments of a forwarded binary packet still to come. */
   #forwardAttachments = 0;
 
@@ -169,13 +161,13 @@ export class EioSession implements ClientSink {
       done(undefined);
       return;
     }
-    this.#acks.set(ackKey(nsp, id), done);
+    this.#acks.expect(nsp, id, done);
     this.#send(parts);
   }
 
   /** Forgets a pending ACK (the broadcast's stream ended). */
   forgetAck(nsp: string, id: number): void {
-    this.#acks.delete(ackKey(nsp, id));
+    this.#acks.forget(nsp, id);
   }
 
   #serverMessage(text: string): void {
@@ -202,9 +194,9 @@ export class EioSession implements ClientSink {
     this.#opened = true;
     const open: EioPacket = { type: 'open', data: openPayload };
     if (res) {
-      this.#write(res, [open]);
+      writePayload(res, [open]);
     } else if (this.#ws) {
-      this.#wsSend(this.#ws, [open, ...this.#takeQueue()]);
+      sendFrames(this.#ws, [open, ...this.#takeQueue()]);
     }
   }
 
@@ -218,7 +210,7 @@ export class EioSession implements ClientSink {
     if (this.ended) {
       if (this.lingering) {
         this.lingering = false;
-        this.#write(res, this.#takeQueue());
+        writePayload(res, this.#takeQueue());
       } else {
         badRequest(res);
       }
@@ -235,11 +227,11 @@ export class EioSession implements ClientSink {
     }
     if (this.#noopOwed) {
       this.#noopOwed = false;
-      this.#write(res, [{ type: 'noop' }]);
+      writePayload(res, [{ type: 'noop' }]);
       return;
     }
     if (this.#queue.length > 0) {
-      this.#write(res, this.#takeQueue());
+      writePayload(res, this.#takeQueue());
       return;
     }
     this.#poll = res;
@@ -282,7 +274,7 @@ export class EioSession implements ClientSink {
         if (this.#poll) {
           const res = this.#poll;
           this.#poll = undefined;
-          this.#write(res, [{ type: 'noop' }, ...this.#takeQueue()]);
+          writePayload(res, [{ type: 'noop' }, ...this.#takeQueue()]);
         } else {
           this.#noopOwed = true;
         }
@@ -311,11 +303,11 @@ export class EioSession implements ClientSink {
     if (this.#poll) {
       const res = this.#poll;
       this.#poll = undefined;
-      this.#write(res, [{ type: 'noop' }]);
+      writePayload(res, [{ type: 'noop' }]);
     }
     this.#listen(ws, true);
     const queued = this.#takeQueue();
-    if (queued.length > 0) this.#wsSend(ws, queued);
+    if (queued.length > 0) sendFrames(ws, queued);
     this.context.log(`socket.io ${this.subject.hub}/${this.id} upgraded to WebSocket`);
   }
 
@@ -357,15 +349,7 @@ export class EioSession implements ClientSink {
   }
 
   #clientMessage(packet: EioPacket): void {
-    if (this.#capture && typeof packet.data !== 'string') {
-      const capture = this.#capture;
-      capture.parts.push(packet);
-      if (--capture.remaining === 0) {
-        this.#capture = undefined;
-        capture.done(capture.parts);
-      }
-      return;
-    }
+    if (this.#acks.takeAttachment(packet)) return;
     if (this.#forwardAttachments > 0 && typeof packet.data !== 'string') {
       this.#forwardAttachments--;
       this.#forward(packet);
@@ -373,23 +357,7 @@ export class EioSession implements ClientSink {
     }
     if (typeof packet.data === 'string') {
       const header = readSioHeader(packet.data);
-      if (
-        header &&
-        (header.type === SioPacketType.ACK || header.type === SioPacketType.BINARY_ACK) &&
-        header.id !== undefined
-      ) {
-        const key = ackKey(header.nsp, header.id);
-        const done = this.#acks.get(key);
-        if (done) {
-          this.#acks.delete(key);
-          if (header.attachments > 0) {
-            this.#capture = { parts: [packet], remaining: header.attachments, done };
-          } else {
-            done([packet]);
-          }
-          return;
-        }
-      }
+      if (header && this.#acks.takeAck(header, packet)) return;
       if (header?.type === SioPacketType.DISCONNECT) this.#leaveNamespace(header.nsp);
       this.#forwardAttachments = header?.attachments ?? 0;
     }
@@ -434,7 +402,7 @@ export class EioSession implements ClientSink {
 
   #send(packets: EioPacket[]): void {
     if (this.#opened && this.transport === 'websocket' && this.#ws) {
-      this.#wsSend(this.#ws, packets);
+      sendFrames(this.#ws, packets);
       return;
     }
     for (const packet of packets) {
@@ -450,7 +418,7 @@ export class EioSession implements ClientSink {
     if (this.#poll && this.#opened) {
       const res = this.#poll;
       this.#poll = undefined;
-      this.#write(res, this.#takeQueue());
+      writePayload(res, this.#takeQueue());
     }
   }
 
@@ -459,20 +427,6 @@ export class EioSession implements ClientSink {
     this.#queue = [];
     this.#queuedBytes = 0;
     return packets;
-  }
-
-  #write(res: ServerResponse, packets: EioPacket[]): void {
-    const body = Buffer.from(encodeEioPayload(packets), 'utf8');
-    res.writeHead(200, {
-      'content-type': 'text/plain; charset=UTF-8',
-      'content-length': String(body.length),
-      'cache-control': 'no-store',
-    });
-    res.end(body);
-  }
-
-  #wsSend(ws: WebSocket, packets: EioPacket[]): void {
-    for (const packet of packets) ws.send(encodeEioFrame(packet));
   }
 
   // ---- The end ----
@@ -491,20 +445,17 @@ export class EioSession implements ClientSink {
       const res = this.#poll;
       this.#poll = undefined;
       const packets = this.#takeQueue();
-      this.#write(res, packets.length > 0 ? packets : [{ type: 'close' }]);
+      writePayload(res, packets.length > 0 ? packets : [{ type: 'close' }]);
     }
     this.lingering = this.transport === 'polling' && this.#queue.length > 0;
     if (this.#ws) {
       const ws = this.#ws;
       const queued = this.#takeQueue();
-      if (queued.length > 0) this.#wsSend(ws, queued);
+      if (queued.length > 0) sendFrames(ws, queued);
       ws.close(1000);
     }
     this.#probe?.close(1000);
-    for (const done of this.#acks.values()) done(undefined);
-    this.#acks.clear();
-    this.#capture?.done(undefined);
-    this.#capture = undefined;
+    this.#acks.release();
     this.context.traffic.record({
       kind: 'connection',
       hub: this.subject.hub,
@@ -527,27 +478,4 @@ export class EioSession implements ClientSink {
   shutdown(reason: string): void {
     this.#end(reason, false, true);
   }
-}
-
-function ackKey(nsp: string, id: number): string {
-  return `${nsp}\n${id}`;
-}
-
-function packetSize(packet: EioPacket): number {
-  const data = packet.data as unknown;
-  if (typeof data === 'string') return data.length + 1;
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength + 1;
-  return 1;
-}
-
-function badRequest(res: ServerResponse): void {
-  const body = JSON.stringify({ code: 3, message: 'Bad request' });
-  res.writeHead(400, { 'content-type': 'application/json' });
-  res.end(body);
-}
-
-function toBuffer(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]);
-  return Buffer.from(data as ArrayBuffer);
 }

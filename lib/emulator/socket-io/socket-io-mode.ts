@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HubRegistry } from '../state/hubs.js';
+import { bodyDeadline, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http-limits.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { EioEndpoint } from './eio-endpoint.js';
 import { DEFAULT_EIO_LIMITS, type EioSessionLimits } from './eio-session.js';
@@ -27,7 +28,7 @@ export interface SocketIoModeOptions {
   readonly timings: SocketIoTimings;
 }
 
-export interface SocketIoTimings extends Partial<EioSessionLimits> {
+export interface SocketIoTimings extends Partial<EioSessionLimits>, Partial<HttpLimits> {
   /** How long `connect` and `message` events may take, and how long a broadcast with acks waits. */
   readonly blockingTimeoutMs: number;
   /** Keep-alive frames on each tunnel. */
@@ -75,6 +76,7 @@ export function createSocketIoMode(options: SocketIoModeOptions): SocketIoMode {
     traffic,
     log,
     limits: { ...DEFAULT_EIO_LIMITS, ...pick(timings) },
+    bodyDeadline: bodyDeadline({ ...DEFAULT_HTTP_LIMITS, ...timings }),
     anonymousAllowed: hub => options.anonymousConnectPolicy(hub) !== 'deny',
   });
   const endpoint = clients;

@@ -1,3 +1,23 @@
+/**
+ * The emulator's client endpoint against raw `ws` clients and a recording upstream:
+ * - before the upgrade, each refusal with its status and reason: no token, expired, other key,
+ *   other hub, no `exp`, garbage (401); invalid hub (400); other path (404); upstream 403/503
+ *   passed on;
+ * - accepted: the token as `Authorization: Bearer`, `/client/?hub=`, any scheme and the `Host` of a
+ *   port mapping in the audience; anonymous clients where the hub's policy allows them;
+ *   `access_token` and `Authorization` stripped from `connect`;
+ * - upstream CloudEvents read by `lib/protocol`'s reader and verified with the access key (not with
+ *   another); the connect answer's user, groups, roles, state and subprotocol (one the client
+ *   offered) applied;
+ * - simple clients: text/binary frames ↔ `message` events and replies of the same kind, in order;
+ *   1011 on a failing or missing handler;
+ * - JSON clients: pong, `Duplicate` for a repeated ackId, `invokeResponse`, text frames only (1003
+ *   for a binary frame), 1007 for a malformed message, 1009 over 1 MB;
+ * - REST sends reach simple and JSON clients with the data type of their content type; a REST close
+ *   sends a `disconnected` message, code 1000 and one `disconnected` event upstream;
+ * - reliable recovery: an unknown id is accepted then closed with 1008; a wrong reconnection token
+ *   gets 1008; once the window is over, one `disconnected` event with the reason.
+ */
 import { SignJWT } from 'jose';
 import { readEventHeaders, SignatureVerifier } from '../../../lib/protocol/index.js';
 import {

@@ -1,6 +1,41 @@
 /**
- * The traps of the service's client side and upstream calls that the other emulator specs leave
- * out (docs/emulator-reference.md §1–§4), each against a raw `ws` client and a recording upstream.
+ * The traps of the service's client side and upstream calls that the other emulator specs leave out
+ * (docs/emulator-reference.md §1–§4), each against a raw `ws` client and a recording upstream:
+ * - `new WebPubSubServiceClient(emulator.connectionString, hub)` gives a working client URL
+ *   unchanged; its `sendToAll` over `http://` is refused by the SDK (`allowInsecureConnection`),
+ *   with the flag a `sendToUser` arrives;
+ * - `anonymousConnectPolicy: 'deny'` → 401 without a token, `'allow'` (hub `ANON` matching `Anon`)
+ *   connects with `userId: null` yet a bad token is still 401; an unconfigured hub accepts a token
+ *   holder (no upstream call, an `InternalServerError` ack for an event); hub names outside the
+ *   pattern in `/client/?hub=` or the path (`1abc`, 129 characters, a space) → 400, no hub → 400;
+ * - `connect` gets the query without `access_token` (`room=a&room=b` kept in order), the headers
+ *   without `Authorization`, custom claims as string lists (`tenant`, `levels: ['1','2']`); a token
+ *   expired 60 s ago connects (5 min skew);
+ * - subprotocols: a connect handler's pick the client did not offer → 500 naming it; two unknown
+ *   names and no pick → 400; protobuf-only offers accepted with the protobuf subprotocol (reliable
+ *   preferred) and a binary `connected` frame; protobuf beside JSON → JSON chosen;
+ * - a simple client's empty `200` reply sends no frame; an `application/json` reply `"quoted"`
+ *   arrives as that text frame, quotes kept; `noEcho: true` keeps the message from its sender only;
+ *   a client `sendToGroup` never goes upstream;
+ * - a `Forbidden` ackId reused after a REST grant runs and succeeds; reused again → `Duplicate`,
+ *   not executed; `Forbidden` without ackId: no ack, no delivery; a 1024-character group joins,
+ *   1025 → 1007;
+ * - `invoke` of a handler answering octet-stream → `invokeResponse` `dataType: binary`, `data:
+ *   AQID`; of a handler answering 500 → `success: false`, `InternalServerError` `the event handler
+ *   answered 500` (its body not passed on);
+ * - a stream open → `streamAck` (expected 1) and its ack; data for an unknown stream →
+ *   `streamClosed` `StreamNotFound`; `subscribeGroupState` → `BadRequest`; `cancelInvocation`
+ *   ignored, socket open;
+ * - reliable: ids 1, 2 then, after a drop and a recovery, `connected` again (same id and token),
+ *   the unacked 2 replayed and 3, 4 continuing; no upstream event for the recovery; groups, roles
+ *   and state survive it; a recovery with the token while the old socket is still open takes over
+ *   (old socket 1006), a wrong token leaves it alone (1008);
+ * - `ce-connectionState`: absent keeps, empty clears, a failing answer's is ignored; every `ce-*`
+ *   header of a user event, `WebHook-Request-Origin`, one `OPTIONS` handshake for all events of the
+ *   file.
+ *
+ * Broken on purpose: without the protobuf check, the takeover, the `access_token` redaction or the
+ * success-only `Duplicate` rule, the matching test fails.
  */
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { SignJWT } from 'jose';

@@ -1,10 +1,12 @@
 /**
  * Group streams with the real `@azure/web-pubsub-client` 1.1.0 against the emulator: a writer's
- * `openGroupStream()` resolves (the open is acknowledged), its fragments reach a second client's
- * `onGroupStream()` in order and the stream ends; `abort()` ends it with the writer's error
- * (`UserError` with the user error code); an open without the send role rejects instead of
- * hanging; a writer whose reliable connection is cut (TCP reset through a proxy) recovers, its
- * paused stream resumes on the recovered socket and the reader gets every fragment once, in order.
+ * `openGroupStream()` resolves (the open is acknowledged), its text, JSON and binary fragments
+ * reach a second client's `onGroupStream()` in order and the stream ends; `abort()` ends it with
+ * the writer's error (the reader's iteration fails with `UserError` and the user error code); an
+ * open without the send role rejects `Forbidden` instead of hanging; a writer whose reliable
+ * connection is cut (TCP reset through a proxy) mid-stream recovers, its paused stream resumes on
+ * the recovered socket and the reader gets fragments 1–10 once, in order (with no `connected` on
+ * the recovered socket the client never resumes and the test times out).
  */
 import {
   WebPubSubClient,

@@ -1,7 +1,7 @@
 /**
  * The JSON subprotocols' stream messages as `@azure/web-pubsub-client` 1.1 writes them: a
  * `sendToGroup` with `stream` opens a stream, `streamData` with and without data (keep-alive),
- * `streamEnd` with and without error; malformed ones refused with 1007 naming the field; the
+ * `streamEnd` with and without error; eight malformed ones refused with 1007 naming the field; the
  * writers of `streamAck`, `streamNack`, `streamClosed` and of group data carrying `stream`.
  */
 import { MalformedMessage } from '../../../lib/emulator/clients/client-messages.js';

@@ -1,3 +1,15 @@
+/**
+ * The emulator with `@azure/web-pubsub-client` and `@azure/web-pubsub-express` as the upstream,
+ * with the reliable (default) and the plain JSON protocol: connect through `connect`/`connected`;
+ * join, send to a group, the other member gets it with `fromUserId` (sequence ids 1, 2); an event's
+ * reply arrives before its ack, with the state the upstream set (`{greeted}` then `{greeted, count:
+ * 1}`); `invokeEvent()`; an `InternalServerError` ack on an upstream 500 with the connection kept;
+ * `Forbidden` for a join without the role; a refused `connect` fails `start()` with 401; `stop()`
+ * ends the connection at once: `disconnected` with reason `closed by the client (1005)` sent
+ * upstream, no `dropped` log line (treating 1005 as recoverable makes it fail). Recovery: a socket
+ * reset by a TCP proxy, 20 group messages sent meanwhile and 5 after: all 26 received in order,
+ * once, same connection id, one `connected`, group kept, no `disconnected` upstream.
+ */
 import {
   WebPubSubClient,
   WebPubSubJsonProtocol,

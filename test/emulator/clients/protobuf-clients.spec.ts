@@ -1,14 +1,15 @@
 /**
  * Protobuf clients (`protobuf.webpubsub.azure.v1`, `protobuf.reliable.webpubsub.azure.v1`) built
  * from the service's `.proto` with protobufjs, on the running emulator: `connected` (with a
- * reconnection token for the reliable one), join with ack, ping/pong; a mixed group where a
- * protobuf client's text, binary, JSON and `Any` data reach a reliable protobuf member (sequence
- * ids 1..n, data kinds kept), a JSON member (`dataType: "protobuf"`, base64 of the serialized
- * `Any`), an MQTT 5 member (`application/x-protobuf`) and a raw member (binary frame), and a JSON
- * client's `protobuf` data reaches protobuf members as `protobuf_data`; an event goes upstream as
- * `application/x-protobuf` with the `Any`'s bytes and its protobuf answer comes back as
- * `protobuf_data` before the ack; a reliable protobuf client acks, drops, recovers and gets the
- * unacked replayed after `connected`; a text frame closes with 1003, garbage with 1007.
+ * reconnection token for the reliable one), join with ack, ping/pong, group state answered
+ * `BadRequest`; a mixed group where a protobuf client's text, binary, JSON and `Any` data reach a
+ * reliable protobuf member (sequence ids 1..n, data kinds kept), a JSON member (`dataType:
+ * "protobuf"`, base64 of the serialized `Any`), an MQTT 5 member (`application/x-protobuf`) and a
+ * raw member (binary frame), and a JSON client's `protobuf` data reaches protobuf members as
+ * `protobuf_data`; an event goes upstream as `application/x-protobuf` with the `Any`'s bytes and
+ * its protobuf answer comes back as `protobuf_data` before the ack; a reliable protobuf client
+ * acks, drops, recovers and gets the unacked replayed after `connected`; a text frame closes with
+ * 1003, garbage with 1007.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';

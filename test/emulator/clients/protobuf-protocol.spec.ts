@@ -2,9 +2,9 @@
  * The protobuf subprotocols' codec against the service's schema: every `UpstreamMessage` kind read
  * (join, leave, send, event, sequenceAck, ping, invoke, cancel, stream start/data/keep-alive/end,
  * group state as unsupported), the four data kinds (the `Any` of Learn's example gives Learn's
- * bytes), each refusal named with its close code (text frame 1003; garbage, no message, no data,
- * bad JSON, ids beyond 2^53, bad names 1007), and every `DownstreamMessage` the service writes read
- * back with the same schema.
+ * bytes and base64), each refusal named with its close code (text frame 1003; garbage, 200,000
+ * nested group tags, no message, no data, bad or too deep JSON, ids beyond 2^53, bad names 1007),
+ * and every `DownstreamMessage` the service writes read back with the same schema.
  */
 import { MalformedMessage } from '../../../lib/emulator/clients/client-messages.js';
 import {

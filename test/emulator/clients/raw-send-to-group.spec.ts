@@ -1,13 +1,16 @@
 /**
- * Clients without subprotocol publishing to a group: `webpubsub_mode=sendToGroup&group=<g>
- * [&noEcho=true]`, checked before the upgrade (a 400 naming the parameter; a 403 without the
- * group-send permission), frames delivered as they are to raw members and as group messages to
- * `@azure/web-pubsub-client` members (text as text, binary as binary), never sent upstream. A
- * permission revoked over REST (`@azure/web-pubsub`) closes the publisher with 1008 at its next
- * frame. Without `webpubsub_mode` (or with `sendEvent`) frames stay `message` user events.
+ * Clients without subprotocol publishing to a group:
+ * `webpubsub_mode=sendToGroup&group=<g>[&noEcho=true]`. Text and binary frames reach a raw member
+ * as the same frames and an `@azure/web-pubsub-client` member as group messages (`text`, `binary`),
+ * not a member of another group, and never go upstream; the sender in the group gets its own frame
+ * unless `noEcho=true` (a wildcard role suffices to publish); without the mode or with `sendEvent`
+ * frames stay `message` user events. Six bad queries are refused before the upgrade (a 400 naming
+ * the parameter, before any `connect`; a 403 naming the role after it); the mode is refused to a
+ * JSON-subprotocol client. A permission revoked over REST (`@azure/web-pubsub`) closes the
+ * publisher with 1008 at its next frame.
  *
- * Broken on purpose once: with the session ignoring the mode, the delivery tests failed (the frames
- * went upstream as `message` events and no member received them).
+ * Broken on purpose once: with the session ignoring the mode, three delivery tests failed (the
+ * frames went upstream as `message` events and no member received them).
  */
 import { WebPubSubClient, type OnGroupDataMessageArgs } from '@azure/web-pubsub-client';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';

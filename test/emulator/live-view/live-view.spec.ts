@@ -1,3 +1,12 @@
+/**
+ * The live view over HTTP (a real `TrafficLog` and hub state behind it): one self-contained page
+ * with a hash-based Content-Security-Policy and no external resource; every other path left to the
+ * emulator, 405 for other methods on its own; the feed streams the backlog, new traffic and
+ * connection snapshots, and unsubscribes when the page goes; at most 200 connections per hub and 50
+ * groups per connection listed, with exact counts; a page that stops reading is dropped once 1 MiB
+ * is pending instead of buffered without bound; `close()` ends every open feed, leaving no
+ * listener. The last three were seen failing with the clean-up removed.
+ */
 import { request, type IncomingMessage } from 'node:http';
 import { LIVE_FEED_PATH } from '../../../lib/emulator/live-view/live-view.js';
 import { http } from '../../utils/http.js';

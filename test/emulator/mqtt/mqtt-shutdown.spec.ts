@@ -6,8 +6,16 @@ import { waitFor } from '../../utils/wait.js';
 import { FAST_TIMINGS, newHandles } from '../harness.js';
 
 /**
- * In a file of its own, so the handles before and after are this test's alone (timers of other
- * emulators ending meanwhile would hide one left behind).
+ * MQTT clients and the emulator's limits and shutdown, in a file of its own so the handles before
+ * and after are this test's alone (timers of other emulators ending meanwhile would hide one left
+ * behind):
+ * - an MQTT client that stops reading is cut once more than `maxBufferedBytes` (256 KB here) wait,
+ *   its session ends with that reason (logged once), while a reading client of the same group gets
+ *   every 32 KB message; removing the check fails it (the client is still connected after 4,000
+ *   messages);
+ * - `close()` sends a live MQTT 5 client DISCONNECT 0x8B, ends a session kept for 60 s with a 30 s
+ *   will delay and a link that never sent CONNECT, and leaves no new entry in
+ *   `process.getActiveResourcesInfo()`; leaving the session's expiry timer fails it.
  */
 
 async function connect(

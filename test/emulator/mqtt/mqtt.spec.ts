@@ -11,9 +11,65 @@ import { waitFor } from '../../utils/wait.js';
 import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from '../harness.js';
 
 /**
- * MQTT clients (MQTT.js, protocol 3.1.1 = 4 and 5.0 = 5) on the emulator's `/clients/mqtt/hubs/{hub}`:
- * with this module as the upstream on Express and Fastify, then the protocol rules on their own.
- * Negative checks wait for a later positive event on the same client first (delivery is in order).
+ * MQTT clients (MQTT.js 5.16, `protocolVersion` 4 = 3.1.1 and 5 = 5.0) on the emulator's
+ * `/clients/mqtt/hubs/{hub}`, the URL of `getClientAccessToken({ clientProtocol: 'mqtt' })` used as
+ * it is: with this module as the upstream on Express and Fastify, then the protocol rules on their
+ * own. Negative checks wait for a later positive event on the same client first (delivery is in
+ * order).
+ *
+ * With this module upstream (`test/fixtures/mqtt.handlers.ts`):
+ * - accepted: CONNACK 0; MQTT 5 CONNACK user properties `welcome`/`tier` from the answer,
+ *   `retainAvailable`/`wildcardSubscriptionAvailable`/`sharedSubscriptionAvailable` false; the
+ *   handler sees `mqtt.protocolVersion`, `username`, the password bytes `00 01 02 ff` as base64,
+ *   MQTT 5 user properties, the token's `sub` in `claims`, no `access_token`, `clientProtocol:
+ *   'mqtt'`, a 24-hex `ce-physicalConnectionId`, no `ce-sessionId` on connect and the same session
+ *   id on `connected` and `disconnected`; the live view shows subprotocol `mqtt`, `mqttVersion` 4
+ *   or 5 and the answer's group; `disconnected` after DISCONNECT is `{initiatedByClient: true,
+ *   disconnectPacket: {code: 0}}`;
+ * - refusals, exact CONNACK codes: `UnauthorizedException` → 5 / 0x87; `MqttConnectError` Banned →
+ *   0x8A with reason `banned device` and user property `why=abuse` (5.0) / 5 (3.1.1);
+ *   IdentifierRejected → 2 / 0x85 with its reason; ServerBusy → 0x89; a crashing handler → 3 / 0x80
+ *   without its secret;
+ * - a user event with user properties (`unit`, `room` twice) round-trips through
+ *   `@OnUserEvent('telemetry')`: the reply on `…/telemetry/succeeded` carries the payload, QoS 1,
+ *   the correlation data, the content type and user properties `received=2`, `unit`, `room=a, b`,
+ *   `azure-status-code=200`; an event the module has no handler for → an empty `…/succeeded` with
+ *   `azure-status-code=204`; a content type with a control character (cannot be a header) →
+ *   `…/telemetry/failed` naming it, the PUBACK still sent;
+ * - an abrupt socket close delivers the will to a subscriber and `disconnected`
+ *   `{initiatedByClient: true, disconnectPacket: null}`.
+ *
+ * Protocol rules (no upstream, REST data plane on):
+ * - without `joinLeaveGroup`, SUBACK `[0x80 or 0x87, 1]` for `locked`/`open` and only `open`
+ *   joined; without `sendToGroup`, PUBACK 0x87 (5.0) or a plain ack (3.1.1) and nothing delivered
+ *   (checked after a permitted message arrives);
+ * - MQTT ↔ `@azure/web-pubsub-client` in one group: MQTT 5 `application/json`/`text/plain` → `json
+ *   {t: 21}`/`text`, 3.1.1 → `binary`; JSON text/json/binary → MQTT payloads with content types
+ *   `text/plain`/`application/json`/`application/octet-stream` (5.0), QoS 1; REST
+ *   `sendToAll`/`sendToConnection` on `$webpubsub/server/messages`, a group send on the topic;
+ * - the traffic log holds the device's `subscribe` and `publish` frames with topic, payload
+ *   (`{"t":21}`, `plain words`), data type (`json`/`text` for 5.0, `binary` for 3.1.1) and reach 2,
+ *   the JSON client's three `sendToGroup` frames with previews `from json`, `{"a":1}`,
+ *   `base64:Bwg=` and reach 2, and the REST sends with reach 2, 2 and 1;
+ * - no handler → `…/failed` with the reason; QoS 2: PUBREC/PUBCOMP, a resent packet id gets PUBREC
+ *   twice and is delivered once; UNSUBSCRIBE leaves the group (5.0 UNSUBACK `[0x00, 0x11]` for a
+ *   subscribed and an unknown topic);
+ * - MQTT 5 will delay 1 s with session expiry 2 s: the will arrives ≥ 0.9 s after the socket is
+ *   lost; after DISCONNECT no will; REST `closeConnection` → DISCONNECT 0x98 with the reason (5.0),
+ *   the will, the session gone;
+ * - wildcard and shared subscriptions → SUBACK 0x80/0x80 (3.1.1), 0xA2/0x9E (5.0); retained PUBLISH
+ *   → DISCONNECT 0x9A (5.0) or a closed connection (3.1.1); topic alias → DISCONNECT 0x94; retained
+ *   will → CONNACK 0x9A; client id `has_underscore` → 2 / 0x85; 3.1.1 keep-alive 0 → 3; a
+ *   2,001-byte will → 0x95 with the sizes in the reason; a will topic `room/#` → 0x90; MQTT 3.1 →
+ *   CONNACK 1; an empty client id → a 32-hex assigned id that is the connection id; keep-alive 1 s
+ *   of silence → cut after ≥ 1.4 s (5.0: DISCONNECT 0x8D first);
+ * - no token or a default-endpoint token → 401, no `mqtt` subprotocol → 400, the token as
+ *   `Authorization: Bearer` → 101, an invalid hub → 400, another path → 404;
+ * - MQTT 5 session expiry 60 s capped to 2 s (CONNACK says 2), resumed after a lost socket with
+ *   session present and the QoS 1 message sent meanwhile.
+ *
+ * Broken on purpose: breaking the SUBSCRIBE permission check fails the permission test (SUBACK `[1,
+ * 1]`), and so does breaking the PUBLISH check (PUBACK 0 instead of 0x87).
  */
 
 const VERSIONS = [4, 5] as const;

@@ -1,3 +1,18 @@
+/**
+ * The OData filter grammar of the REST data plane (`parseODataFilter`): the 20 examples of the
+ * service's filter reference select the expected sample connections; 31 more cover every operator
+ * and function, ordinal comparisons, clamped `substring`, three-valued `null`, the SDK's `odata`
+ * tag, case-insensitive names, tabs and new lines; 35 bad filters are refused with the exact
+ * position and a message naming the problem (`not length(userId) gt 5` among them), stray tokens as
+ * the service words them, an unknown name after the syntax is checked; 100 clauses pass and 101
+ * fail; 64 levels of nesting pass and 65 (or 100,000 `not`s, or 1,000,000 parentheses) fail without
+ * a stack overflow; long fragments are quoted cut short. Two `fast-check` properties (2,000 runs
+ * each; `FUZZ_RUNS` raises them): the parser agrees with a direct interpreter on generated trees
+ * printed with only the parentheses precedence needs, and arbitrary text yields a predicate or an
+ * `ODataFilterError` with a position inside the text.
+ *
+ * Broken on purpose: breaking `not null` or the and/or precedence fails the first property.
+ */
 import fc from 'fast-check';
 import { odata } from '@azure/web-pubsub';
 import type { ConnectionView } from '../../../lib/emulator/state/hub-operations.js';

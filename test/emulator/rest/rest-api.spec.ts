@@ -1,3 +1,32 @@
+/**
+ * The REST data plane (`handleRestRequest` on `node:http` over a recording `HubOperations`) against
+ * the real `WebPubSubServiceClient`:
+ * - all 24 operations plus the health probe answer their exact status (seen through `onResponse`)
+ *   and the state receives the decoded arguments (hub, ids with `/`, space, `?`, `#`, `%`;
+ *   `excluded`; the filter's selection on 6 sample connections; data type and bytes of JSON, text
+ *   and binary; `reason`; `targetName`); HEADs map to true/false; `listConnections` pages 5 members
+ *   by 2 and by `top` 3, `nextLink` carrying `api-version`; `:generateToken` tokens verify with the
+ *   key for `/client/hubs/chat` and, with `clientType=MQTT`, `/clients/mqtt/hubs/chat`;
+ * - refusals: 7 kinds of bad token → 401 with the reason (nothing reaches the state); 3 accepted
+ *   audience forms (other scheme and query, decoded path, upper case); a bad filter → 400 with its
+ *   position; `messageTtlSeconds` 301, -1, 1.5, `ten` → 400; 4 content-type cases → 415 naming the
+ *   type, invalid JSON/UTF-8 → 400; 1 MB + 1 byte, declared or chunked → 413 while exactly 1 MB
+ *   passes; 11 invalid hub, group, permission, paging, token and percent-encoding cases → 400; 4
+ *   unknown paths → 404, a wrong method → 405 with `Allow`; an unimplemented operation → 501 after
+ *   exactly 1 request (no SDK retry), a missing member → 501, a failing state → 500 without a
+ *   stack;
+ * - every call is one log line and one traffic record (with its target, data type and the response
+ *   headers written: `content-length`, `api-supported-versions`, `x-ms-error-code`); no JWT and no
+ *   key appear in either; a throwing traffic listener costs a log line, not the answer;
+ * - a `fast-check` property sends 400 random requests per run (routes, methods, hub names,
+ *   percent-encoded segments, query parameters, content types, bodies, signed or not): every answer
+ *   is one of 200, 202, 204, 400, 401, 404, 405, 413, 415, every error in one of the service's two
+ *   forms (`ErrorDetail` JSON or a problem+json validation answer) with the matching
+ *   `x-ms-error-code` and no stack; each run reaches 200, 202, 204, 400, 401 and 404 (a typical
+ *   run: 404 ×150, 405 ×170, 401 ×30, 400 ×14, 200 ×11, 204 ×12, 202 ×5, 415 ×5).
+ *
+ * Broken on purpose: skipping authentication or accepting any audience fails the 401 tests.
+ */
 import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
 import type { AddressInfo } from 'node:net';

@@ -11,9 +11,16 @@ import { waitFor } from '../../utils/wait.js';
 import { FAST_TIMINGS, LogLines } from '../harness.js';
 
 /**
- * End to end: `WebPubSubServiceClient` calls the emulator's REST data plane and real
- * `@azure/web-pubsub-client` clients (reliable JSON and plain JSON) see the effect of each call.
- * Negative checks wait for a later message to the same client first (delivery is in order).
+ * End to end: `startEmulator()` with the REST data plane, `WebPubSubServiceClient` with its
+ * connection string, and real `@azure/web-pubsub-client` clients (reliable JSON and plain JSON)
+ * that see the effect of each call: JSON, text and binary sends arrive with their data type
+ * (sequence ids 1, 2, 3 for the reliable client); filter and `excluded` leave out exactly the right
+ * clients; group and user membership, filter-based add/remove, `listConnections` by pages of 1;
+ * permissions granted over REST let a client `sendToGroup` (received with `fromUserId`), revoked it
+ * gets `Forbidden`; hub names are case-insensitive (`CHAT` reaches `chat`); closes by connection,
+ * user, group and hub stop exactly those clients, with the reason in their `disconnected` event; a
+ * reliable client closed over REST is not recovered. Negative checks wait for a later message to
+ * the same client first (delivery is in order).
  */
 
 interface Member {

@@ -3,8 +3,18 @@
  * `x-ms-error-code` and body, field by field and byte for byte where the service's answer is known.
  * The expected answers are the service's own, as the Azure SDK for JavaScript recorded them for its
  * `@azure/web-pubsub` tests (the same calls with the same ids: `xxx`, `xxxx`, `foo`, `brian`); the
- * SDK's tests read a validation problem as `JSON.parse(error.message).message`, and so does this one.
- * The recorded `Content-Length` values are checked too: they prove the bodies match to the byte.
+ * SDK's tests read a validation problem as `JSON.parse(error.message).message`, and so does this
+ * one. The recorded `Content-Length` values are checked too: they prove the bodies match to the
+ * byte.
+ * - an invalid filter on `sendToAll`, `sendToUser`, `group().sendToAll` (target `filter`) and
+ *   `addConnectionsToGroups` / `removeConnectionsFromGroups` (target `Filter`) → 400
+ *   `application/problem+json; charset=utf-8`, equal to the recorded body, `Content-Length` 416;
+ * - `grantPermission` of `xxx` → 404 `Info.Connection.NotExisted` "Connection `xxx` is not found."
+ *   (130 bytes); `group().addConnection('xxxx')` → `Error.Connection.NotExisted` (132);
+ *   `revokePermission` without `targetName` → 400 with the service's group-name wording (172);
+ * - the five existence checks → 404 with the `Warning.*` / `Info.*` codes and the recorded lengths;
+ *   nine operations on unknown targets → 202/204/200 with `api-supported-versions`.
+ *
  * Seen failing: with the validation problem sent as `application/json`, the SDK parsed it and the
  * five filter tests failed.
  */

@@ -34,12 +34,13 @@ function serve(io: IoServer): void {
       const ack = args.pop() as (...values: unknown[]) => void;
       ack(...args);
     });
-    socket.on('join', (room: string, ack: () => void) => {
-      void socket.join(room);
+    // join() and leave() are REST calls through the tunnel: answer once they are done.
+    socket.on('join', async (room: string, ack: () => void) => {
+      await socket.join(room);
       ack();
     });
-    socket.on('leave', (room: string, ack: () => void) => {
-      void socket.leave(room);
+    socket.on('leave', async (room: string, ack: () => void) => {
+      await socket.leave(room);
       ack();
     });
     socket.on('to-room', (room: string, text: string) => io.to(room).emit('room-message', text));

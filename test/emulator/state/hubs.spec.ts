@@ -1,3 +1,11 @@
+/**
+ * `HubRegistry`, the state behind the client endpoint and the REST data plane: hub names
+ * case-insensitive and configured hubs listed; sends to all, a user, a connection and a group with
+ * `excluded` and `filter`; a user's groups remembered for the user's later connections and
+ * forgotten on removal; connections added and removed by filter, unknown connections reported,
+ * closes with a reason; permissions from roles, REST grants and revocations (a literal revoke beats
+ * a role); wildcard group roles (`*`, `**`, `?`, `\`) as the service documents them.
+ */
 import type { OutboundMessage } from '../../../lib/emulator/state/hub-operations.js';
 import {
   Connection,

@@ -1,14 +1,18 @@
 /**
  * Headers an upstream sends on several lines are read line by line, as the service reads them:
- * `@azure/web-pubsub-express` configured with `allowedEndpoints` (as its README recommends) answers
- * the abuse-protection handshake with one `WebHook-Allowed-Origin` line per endpoint, and every
- * client's `connect` then succeeds; two `ce-connectionState` lines are refused, not merged; two
- * `mqtt-tag` lines (one of them `a, b`) are two MQTT user properties, not one `a, b, c`; the
- * module answers each allowed origin of a handshake on its own line (Express and Fastify).
+ * `@azure/web-pubsub-express` configured with `allowedEndpoints: [another service, the emulator]`
+ * (as its README recommends) answers the abuse-protection handshake with two
+ * `WebHook-Allowed-Origin` lines (checked on the wire), and three `@azure/web-pubsub-client`
+ * connects and a user event then succeed; with only other hosts allowed the connect is refused
+ * `500`, the log naming both lines once; two `ce-connectionState` lines refuse the connect instead
+ * of being read as one; two `mqtt-tag` lines of an answer to an MQTT user event (one of them `a,
+ * b`) are two user properties, not one `a, b, c`; the module (Express and Fastify) answers each
+ * allowed origin of several `WebHook-Request-Origin` lines on its own line and the emulator
+ * connects through it.
  *
  * Broken on purpose once: with the emulator reading Node's comma-joined `response.headers` again,
- * every test of the first block failed (the first with `500 ... allows neither * nor 127.0.0.1`; the
- * third because the two state lines were read as one state).
+ * the first three tests failed (the first with `500 ... allows neither * nor 127.0.0.1`; the third
+ * because the two state lines were read as one state).
  */
 import { createServer as createHttpServer } from 'node:http';
 import { Injectable } from '@nestjs/common';

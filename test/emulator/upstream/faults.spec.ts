@@ -1,3 +1,23 @@
+/**
+ * The emulator when upstreams and clients misbehave, against a recording `node:http` upstream and
+ * raw clients:
+ * - upstream down: the client gets 500 with the reason, the validation failure logged once for 3
+ *   attempts; a handshake that allows another origin: no event sent, the ack and the log say why; a
+ *   URL that failed its handshake is checked again after `validationRetryMs` and then called
+ *   (`OPTIONS`, `OPTIONS`, `POST`), the failure logged once;
+ * - a 300 ms timeout, a cut answer, a 500: `InternalServerError` acks while another connection is
+ *   served; a `connect` slower than the blocking timeout → 500 `no answer within 300 ms`, logged
+ *   once; `connected` retried after two 503s with the same `ce-id` (log: 503, 503 retry 1, 204
+ *   retry 2), and after a timeout and then a reset (log: timeout, reset retry 1, 204 retry 2);
+ * - a client that vanished without a close frame is cut by keep-alive, one `disconnected`; 500
+ *   events flooded by one client are all acked in order while another client is served; a reliable
+ *   client with 3 unacked messages at most gets 1008 and one `disconnected`, a `sequenceAck` makes
+ *   room; a client that stops reading is cut once its send buffer passes the limit (256 KiB in the
+ *   spec, 16 MB by default), logged once, others still served;
+ * - no token or access key in any traffic record;
+ * - `close()` with clients, a pending connect, a recovery window and a pending retry leaves no new
+ *   entry in `process.getActiveResourcesInfo()`.
+ */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';

@@ -1,6 +1,10 @@
 /**
- * Which event handler gets which event: `userEventPattern` (`*`, a list, one name), `systemEvents`
- * (a subset), handlers tried in order, `{hub}` and `{event}` in `urlTemplate`.
+ * Which event handler gets which event: `userEventPattern` `*`, a list and one name
+ * (case-insensitive), absent or empty none; `{hub}` (lower case) and `{event}` URL-encoded in
+ * `urlTemplate`; handlers tried in order, the first matching one wins; the handshake URL has
+ * `{event}` = `validate`. End to end: two handlers with `systemEvents` subsets get exactly
+ * `connected` + `chat` and `whisper` + `disconnected`, no `connect` event (the client accepted as
+ * is), an unrouted event is acked `InternalServerError`, one handshake per handler URL.
  */
 import { startEmulator } from '../../../lib/emulator/index.js';
 import { TrafficLog } from '../../../lib/emulator/traffic-log.js';

@@ -1,3 +1,10 @@
+/**
+ * The production options: `deduplication.redis` builds a `RedisDeduplicationStore` (prefix
+ * `webpubsub:dedup`), `true` still the in-memory store; keys namespaced and escaped (`conn:1` →
+ * `conn%3A1`, `100%` → `100%25`); 9 malformed `redis` options and a non-boolean `telemetry` each
+ * refused at start-up with a message naming the problem; `telemetry` defaults to `true` and is off
+ * with `false`.
+ */
 import { WebPubSubOptionsError } from '../../../lib/errors/web-pubsub-options.error.js';
 import { createDeduplicationStore } from '../../../lib/deduplication/deduplicator.js';
 import { MemoryDeduplicationStore } from '../../../lib/deduplication/memory-deduplication.store.js';

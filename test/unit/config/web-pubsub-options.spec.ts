@@ -1,3 +1,13 @@
+/**
+ * `resolveWebPubSubOptions`, the options read into the module's configuration: defaults
+ * (`maxBodySize` 1 MiB, undefined fields as absent); valid options (one hub or a list with their
+ * case kept, several connection strings with their keys collected in order, none from an
+ * identity-based one, the allowed hosts of connection strings and `allowedEndpoints` merged in
+ * lower case and each once, the given options left unmodified); invalid options, every field at
+ * fault reported at once, each naming the option and the problem (unknown keys named, a bad
+ * connection string by its position in a list), never a malformed segment or an access key in the
+ * message; `null` values.
+ */
 import { WebPubSubOptionsError } from '../../../lib/errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../../../lib/interfaces/web-pubsub-module-options.interface.js';
 import { resolveWebPubSubOptions } from '../../../lib/config/web-pubsub-options.js';

@@ -1,3 +1,7 @@
+/**
+ * `MemoryDeduplicationStore`: an entry is forgotten once its TTL has passed, and at most
+ * `maxEntries` are kept, the oldest forgotten first.
+ */
 import { MemoryDeduplicationStore } from '../../../lib/deduplication/memory-deduplication.store.js';
 
 describe('MemoryDeduplicationStore', () => {

@@ -1,3 +1,10 @@
+/**
+ * `MqttConnectError`, the refusal an MQTT connect handler throws: an `HttpException` with the
+ * status its code maps to, the code named in its message when there is no reason, a frozen copy of
+ * the user properties, codes outside the tables refused with a `RangeError` and malformed user
+ * properties with a `TypeError`; the MQTT request guards narrow MQTT requests and refuse default
+ * clients.
+ */
 import { HttpException } from '@nestjs/common';
 import {
   isMqttConnectRequest,

@@ -1,3 +1,11 @@
+/**
+ * `WebPubSubHandlerRegistry`, where handlers are found per hub and event: blocking events (connect,
+ * user events) have one handler per hub, a second one refused naming both (and the hub or the
+ * event), a hub-specific handler winning over an unrestricted one in either order, user events kept
+ * apart by name (case-sensitive) and from system events; non-blocking events accumulate handlers in
+ * registration order, filtered by hub with the unrestricted ones kept, `connected` and
+ * `disconnected` apart, never found as blocking ones nor the reverse.
+ */
 import { DuplicateWebPubSubHandlerError } from '../../../lib/errors/duplicate-web-pubsub-handler.error.js';
 import type { WebPubSubHandlerMetadata } from '../../../lib/interfaces/web-pubsub-handler-metadata.interface.js';
 import { WebPubSubHandlerRegistry } from '../../../lib/events/web-pubsub-handler.registry.js';

@@ -1,3 +1,11 @@
+/**
+ * The abuse-protection handshake's rule (`AbuseProtection`, `splitOrigins`): with no host
+ * configured any origin is answered `*`; with hosts configured the requested origin is answered
+ * when allowed (hosts compared case-insensitively, a port, a scheme and a trailing slash tolerated,
+ * only the allowed ones of a list returned, each once), and an origin not allowed is refused with
+ * 400 naming it (a whole list named, a very long origin cut); no match on a suffix, a prefix or a
+ * sub-domain.
+ */
 import { AbuseProtection, splitOrigins } from '../../../lib/protocol/abuse-protection.js';
 
 const HOST = 'my-pubsub.webpubsub.azure.com';

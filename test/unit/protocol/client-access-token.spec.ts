@@ -1,3 +1,14 @@
+/**
+ * Client access tokens as the service and the SDK make them: `signClientAccessToken` gives five
+ * token shapes equal to `WebPubSubServiceClient.getClientAccessToken()`'s (header, claims,
+ * lifetime, URLs), an `http://` endpoint keeps its port (ws:// client URL); `verifyAccessToken`
+ * accepts the SDK's tokens and any of several keys (rotation), refuses each reason (`missing`,
+ * `malformed`, `bad-signature`, `expired`, `wrong-audience`, `missing-exp`, `not-yet-valid`,
+ * `unsupported-algorithm`), tolerates 5 minutes of clock skew and not 6.5, and verifies REST tokens
+ * as the SDK signs them (audience = request URL); `audiencesMatch` ignores scheme, query, trailing
+ * slash and case but not host, port or path; `decodeClientAccessToken` reads a client URL or a bare
+ * token and names what is wrong.
+ */
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import {

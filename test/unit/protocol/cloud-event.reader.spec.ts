@@ -1,3 +1,11 @@
+/**
+ * The module's reader of the service's CloudEvents requests: `headerValue`; `readEventHeaders`
+ * reads every attribute, leaves optional ones undefined, names every missing required header (the
+ * six, in the plural where needed, before the spec version and the type), refuses another
+ * `ce-specversion` with 400, cuts a very long `ce-type` in its message, takes the first value of
+ * repeated headers; content types mapped to data types, a missing one refused with 415;
+ * `readJsonObjectBody`; `readConnectPayload` reads every field.
+ */
 import {
   assertUserEventContentType,
   headerValue,

@@ -1,3 +1,13 @@
+/**
+ * `writeCloudEvent` (the emulator's outgoing direction), read back by the module's own reader:
+ * every event kind written and read back (headers, payload, signature, state, MQTT identity and
+ * bodies); every `ce-*` attribute of a connect as the service writes it, signed with every key
+ * given (rotation), a fresh id per event; states the module decodes; non-ASCII ids sent as UTF-8
+ * bytes that the reader and the signature read back; header values with control characters refused
+ * (no header injection); data that does not fit its data type refused; MQTT identity headers and
+ * user properties; extra headers last; `writeHandshakeRequest` an unsigned, empty `OPTIONS` with
+ * `WebHook-Request-Origin` and `ce-awpsversion`.
+ */
 import {
   assertJsonContentType,
   assertUserEventContentType,

@@ -1,3 +1,8 @@
+/**
+ * The connection state codec: base64 of the JSON text as `@azure/web-pubsub-express` encodes it
+ * (`{}` is `e30=`), safe for an HTTP header, the documented sample decoded, nested and non-ASCII
+ * values round-tripped, padding optional, a fresh object for each bad value.
+ */
 import {
   decodeConnectionState,
   encodeConnectionState,

@@ -1,3 +1,11 @@
+/**
+ * `parseConnectionString` and `endpointHost`: the usual form and its variants (keys in any case and
+ * order, `=` inside the key, blank segments, no trailing semicolon, `http` for a local emulator, a
+ * `Port` override applied to the endpoint but not the host, the default port dropped,
+ * identity-based strings without `AccessKey`, unknown keys ignored); every malformed value refused
+ * naming the problem (not a string, not a URL, another scheme, a bad `Port`, an empty key, another
+ * `Version`), and never echoing the access key or other segments in an error.
+ */
 import { endpointHost, parseConnectionString } from '../../../lib/protocol/connection-string.js';
 
 const HOST = 'my-pubsub.webpubsub.azure.com';

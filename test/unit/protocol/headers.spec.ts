@@ -1,3 +1,9 @@
+/**
+ * The protocol's constants: header names in lower case as Node delivers them, the six CloudEvents
+ * attributes every event carries, CloudEvents 1.0, the service's event types under their common
+ * prefix, connect and user events blocking and the rest not, the four user-event media types mapped
+ * to their data types and back.
+ */
 import {
   BLOCKING_KINDS,
   ContentType,

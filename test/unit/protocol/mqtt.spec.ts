@@ -1,3 +1,11 @@
+/**
+ * The MQTT parts of the protocol: the code tables have the values of the protocol notes;
+ * `isMqttEvent`; connect codes mapped from and to HTTP statuses and to the client version's own
+ * table (a code of another version translated, an unknown version's code sent as it is) and named;
+ * user properties copied frozen, written as `mqtt-<name>` headers (repeated names as several lines,
+ * in order; token characters in names; bad names and lists refused, naming the list) and read back
+ * in order, undecoded.
+ */
 import {
   MqttDisconnectReasonCode as ExpressDisconnectReasonCode,
   MqttV311ConnectReturnCode as ExpressV311ConnectReturnCode,

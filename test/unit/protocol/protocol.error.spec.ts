@@ -1,3 +1,6 @@
+/**
+ * `ProtocolError` carries a status and a message.
+ */
 import { ProtocolError } from '../../../lib/protocol/protocol.error.js';
 
 describe('ProtocolError', () => {

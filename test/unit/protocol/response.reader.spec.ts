@@ -1,3 +1,13 @@
+/**
+ * The emulator's reader of the app's answers, against every answer `response.writer` writes:
+ * connect results (user, groups, roles, subprotocol, state; 204 as accepted; MQTT CONNACK user
+ * properties; plain and MQTT refusals with code, reason and user properties; a malformed accepting
+ * answer named), user event results (replies and their data types, MQTT reply user properties, a
+ * body without `Content-Type` as binary, an error status not ok, an unsupported content type and
+ * unparsable JSON named), state changes (absent → unchanged, empty → cleared, two headers →
+ * refused) and handshake results (the allowed origins one per header line; a refusal or a 200
+ * without the header not allowed).
+ */
 import {
   handshakeAllows,
   readConnectResult,

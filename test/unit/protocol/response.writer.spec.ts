@@ -1,3 +1,11 @@
+/**
+ * The module's answers to the service: `NO_CONTENT` a frozen 204; the state header only when the
+ * state changed (an empty one clears it); `writeConnectResponse` answers 200 JSON of the four
+ * fields the service reads (others dropped, getters of class instances read) or 204;
+ * `writeUserEventResponse` answers strings as text, bytes of every kind (Buffer, typed arrays with
+ * their offset and length, ArrayBuffer, DataView) as octet-stream, `UserEventResponse`s with their
+ * data type, nothing as 204, with the state header on 200 and 204.
+ */
 import type { HandshakeAnswer } from '../../../lib/protocol/abuse-protection.js';
 import {
   NO_CONTENT,

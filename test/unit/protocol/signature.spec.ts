@@ -1,3 +1,11 @@
+/**
+ * The `ce-signature` rule: `computeSignature` matches the .NET SDK's published test vector
+ * (HMAC-SHA256 over the UTF-8 bytes of key and connection id, 64 lower-case hex); `signatureHeader`
+ * one `sha256=` entry per key; `parseSignatureHeader` keeps well-formed entries (upper-case prefix
+ * and hex too, at most 16); `SignatureVerifier` accepts either of two keys and a header from a
+ * service whose other key is unknown here, and rejects another key, another connection id (even
+ * differing only in case), any header when no key is configured.
+ */
 import { createHmac } from 'node:crypto';
 import {
   computeSignature,

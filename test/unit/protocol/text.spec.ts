@@ -1,3 +1,7 @@
+/**
+ * `quote`: a value as a JSON string with quotes and control characters escaped, cut at the limit
+ * with an ellipsis.
+ */
 import { quote } from '../../../lib/protocol/text.js';
 
 describe('quote', () => {

@@ -1,3 +1,9 @@
+/**
+ * `userEventResponse` and `toBuffer`: the reply carries its data type; strings sent as they are
+ * (with `json` too), bytes as they are, other values through `JSON.stringify` for `json` and
+ * `String()` for `text`; buffers viewed without copying (offset and length honoured);
+ * `options.userProperties` kept as a frozen copy with the `mqtt-<name>` headers built once.
+ */
 import {
   toBuffer,
   userEventResponse,

@@ -1,3 +1,7 @@
+/**
+ * `negotiateResultProblem`: the 14 accepted and refused shapes of a negotiate `resolve` result,
+ * each refusal named.
+ */
 import { negotiateResultProblem } from '../../../lib/service-client/negotiate-result.js';
 
 describe('negotiateResultProblem', () => {

@@ -1,3 +1,8 @@
+/**
+ * `getWebPubSubServiceClientToken`: a readable string (`WEB_PUB_SUB_SERVICE_CLIENT(chat)`),
+ * lower-cased per hub, the bare prefix for the default hub; an empty or non-string hub refused.
+ * (test/smoke/ checks that the ESM and the CommonJS builds give the same string.)
+ */
 import { getWebPubSubServiceClientToken } from '../../../lib/index.js';
 
 describe('getWebPubSubServiceClientToken', () => {
