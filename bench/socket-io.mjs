@@ -8,6 +8,9 @@
 // BENCH_SIO_LOG=<dir>: each server process's output, the emulator's log lines (and, with
 // DEBUG=wps-sio-ext:*, the SDK's) go to a file per process in <dir>, and a fan-out round that
 // times out names the clients that missed it.
+// BENCH_SIO_PROF=<dir>: each server process writes a CPU profile there (analyse one with
+// `BENCH_PROFILE_FILE=<file> node bench/profile.mjs`); with BENCH_SIO_CLIENTS=1 it is the round
+// trips'.
 //
 // Every client asks the server to put it in the room and waits for the answer before the fan-out
 // starts: through Web PubSub for Socket.IO `socket.join()` is a REST call through the tunnel that
@@ -27,6 +30,7 @@ const FANOUT_ROUNDS = positiveIntegerEnv('BENCH_SIO_FANOUT_ROUNDS', 50);
 const SERVER = fileURLToPath(new URL('./servers/socket-io.mjs', import.meta.url));
 const LOAD_AT_START = os.loadavg();
 const LOG_DIR = process.env.BENCH_SIO_LOG;
+const PROF_DIR = process.env.BENCH_SIO_PROF;
 if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
 
 if (!existsSync(`${ROOT}dist/esm/emulator/index.js`)) {
@@ -35,8 +39,12 @@ if (!existsSync(`${ROOT}dist/esm/emulator/index.js`)) {
 }
 
 function start(args) {
-  const out = LOG_DIR ? openSync(`${LOG_DIR}/${args[0]}${args[1] ?? ''}.log`, 'w') : 'inherit';
-  const child = fork(SERVER, args, { stdio: ['ignore', out, out, 'ipc'] });
+  const name = `${args[0]}${args[1] ?? ''}`;
+  const out = LOG_DIR ? openSync(`${LOG_DIR}/${name}.log`, 'w') : 'inherit';
+  const execArgv = PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
+  const child = fork(SERVER, args, { execArgv, stdio: ['ignore', out, out, 'ipc'] });
   const first = new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', code => reject(new Error(`${args[0]} exited with ${code}`)));

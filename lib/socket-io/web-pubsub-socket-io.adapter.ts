@@ -6,6 +6,7 @@ import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-opt
 import { serviceEndpoints, WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { resolveServiceClientSource } from '../service-client/service-client.builder.js';
 import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
+import { releaseSdkTimersOnClose } from './sdk-timers.js';
 
 /** Options of {@link WebPubSubSocketIoAdapter}; without them, the hub and credentials are `WebPubSubModule`'s. @publicApi */
 export interface WebPubSubSocketIoAdapterOptions {
@@ -55,7 +56,8 @@ type AzureSettings =
  *
  * `app.init()` (and so `app.listen()`) waits until the service has accepted each server, and fails
  * with a {@link WebPubSubSocketIoStartupError} naming the hub and endpoint after `readyTimeoutMs`.
- * `app.close()` closes each server and its tunnel. The SDK's socket.io (4.7) and Nest's (4.8)
+ * `app.close()` closes each server and its tunnel, and releases the SDK's timers that would keep
+ * the process running after it (`sdk-timers.ts`). The SDK's socket.io (4.7) and Nest's (4.8)
  * are different copies: the adapter calls `useAzureSocketIO(server, ...)` as a function and never
  * relies on the SDK's `Server.prototype` additions or `negotiate(io)`; clients get their URL from
  * `WebPubSubModule`'s negotiate route with `?protocol=socketio`.
@@ -114,6 +116,8 @@ export class WebPubSubSocketIoAdapter extends IoAdapter {
     let timer: NodeJS.Timeout | undefined;
     // The SDK types its own socket.io copy (4.7); the server is Nest's (4.8): same shape.
     const started = useAzureSocketIO(server as never, settings as never);
+    // Its synchronous part has built the engine and started the first tunnel.
+    releaseSdkTimersOnClose(server);
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>

@@ -1,3 +1,10 @@
+/**
+ * The chat sample's gateway variant (`sample/gateway/chat.gateway.ts`, `SAMPLE_GATEWAY=1`) in
+ * headless Chromium, against the sample app and its embedded emulator: two tabs of one browser
+ * are two people of one room who see each other join (handleConnection), chat (@SubscribeMessage
+ * relaying to the room's group), see a refused message's reason (the ValidationPipe's
+ * WsException, answered as Nest's exception message) and see a tab leave (handleDisconnect).
+ */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningSample } from '../../sample/start-sample.js';
 import { PLATFORMS } from '../utils/app.js';
@@ -7,13 +14,6 @@ import { startSample } from '../../sample/start-sample.js';
 
 const WAIT = { timeout: 10_000 };
 
-/**
- * The chat sample's gateway variant (`sample/gateway/chat.gateway.ts`, `SAMPLE_GATEWAY=1`) in
- * headless Chromium, against the sample app and its embedded emulator: two tabs of one browser
- * are two people of one room who see each other join (handleConnection), chat (@SubscribeMessage
- * relaying to the room's group), see a refused message's reason (the ValidationPipe's
- * WsException, answered as Nest's exception message) and see a tab leave (handleDisconnect).
- */
 describe('the chat page on the gateway variant in Chromium', () => {
   let browser: Browser;
   let page: BuiltPage;

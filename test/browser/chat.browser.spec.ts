@@ -1,3 +1,20 @@
+/**
+ * The chat sample's page in headless Chromium (`playwright-core`), against the sample app and its
+ * embedded emulator, on Express and Fastify. Everyone is a tab of ONE browser context (one profile:
+ * shared cookies), so each tab being its own person proves the identity is per tab. Console errors
+ * and page errors fail the step; a screenshot of every page after every step goes to
+ * `test/artifacts/chat-<platform>-<step>-<name>.png`.
+ * - carol joins room b (the join form is hidden once joined; the live-view link is the emulator's);
+ * - alice and bob, two tabs, join room a as two people (`#me` differs, each room list reads `alice
+ *   (you), bob` / `alice, bob (you)`, the context has no cookie) and exchange messages (`<b>`
+ *   arrives as text; own messages have class `mine`, read `You` and sit right of the other's; every
+ *   line has a `<time>` within a minute of now);
+ * - a reload keeps alice as alice and negotiates once more, bob sees her leave and come back, and
+ *   they chat; a connection closed by the service comes back with one more negotiate call;
+ * - a new tab starts at the join form; bob closes his tab and alice's room list shrinks to herself;
+ *   alice's Leave shows the join form and empties her `sessionStorage` while carol's tab, reloaded,
+ *   is still carol; carol's log is exactly her own join and message.
+ */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -18,23 +35,6 @@ interface Person {
   negotiations: number;
 }
 
-/**
- * The chat sample's page in headless Chromium (`playwright-core`), against the sample app and its
- * embedded emulator, on Express and Fastify. Everyone is a tab of ONE browser context (one profile:
- * shared cookies), so each tab being its own person proves the identity is per tab. Console errors
- * and page errors fail the step; a screenshot of every page after every step goes to
- * `test/artifacts/chat-<platform>-<step>-<name>.png`.
- * - carol joins room b (the join form is hidden once joined; the live-view link is the emulator's);
- * - alice and bob, two tabs, join room a as two people (`#me` differs, each room list reads `alice
- *   (you), bob` / `alice, bob (you)`, the context has no cookie) and exchange messages (`<b>`
- *   arrives as text; own messages have class `mine`, read `You` and sit right of the other's; every
- *   line has a `<time>` within a minute of now);
- * - a reload keeps alice as alice and negotiates once more, bob sees her leave and come back, and
- *   they chat; a connection closed by the service comes back with one more negotiate call;
- * - a new tab starts at the join form; bob closes his tab and alice's room list shrinks to herself;
- *   alice's Leave shows the join form and empties her `sessionStorage` while carol's tab, reloaded,
- *   is still carol; carol's log is exactly her own join and message.
- */
 describe('the chat page in Chromium', () => {
   let browser: Browser;
   let page: BuiltPage;

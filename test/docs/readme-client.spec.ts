@@ -1,10 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { decodeJwt } from 'jose';
-import { getWebPubSubServiceClientToken } from '../../lib/index.js';
-import { PLATFORMS, startApp } from '../utils/app.js';
-import { http } from '../utils/http.js';
-import { LoopbackService } from '../utils/loopback-service.js';
-
 /**
  * The reference examples of docs/service-client.md, run as written: the four fixtures in
  * `test/fixtures/readme/` are blocks of the guide character for character once their first comment
@@ -14,6 +7,13 @@ import { LoopbackService } from '../utils/loopback-service.js';
  * example resolves a client per hub (`notifications`), and the page-side `connect()` gets a URL
  * through the negotiate guard and `resolve`.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { decodeJwt } from 'jose';
+import { getWebPubSubServiceClientToken } from '../../lib/index.js';
+import { PLATFORMS, startApp } from '../utils/app.js';
+import { http } from '../utils/http.js';
+import { LoopbackService } from '../utils/loopback-service.js';
+
 // One service for the file: the examples' modules read the connection string once, when imported.
 let service: LoopbackService;
 let previous: string | undefined;

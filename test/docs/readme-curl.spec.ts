@@ -1,3 +1,9 @@
+/**
+ * The curl script of docs/testing.md ("Events with curl"), run with the real curl, bash and openssl
+ * against an app with the Quick start's answers (`test/fixtures/readme-curl/`), on Express and
+ * Fastify, with and without a connection string, and refused (401) with a key the app does not
+ * have.
+ */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -5,12 +11,6 @@ import { join } from 'node:path';
 import { AppModule } from '../fixtures/readme-curl/curl-app.module.js';
 import { PLATFORMS, startApp, type TestApp } from '../utils/app.js';
 
-/**
- * The curl script of docs/testing.md ("Events with curl"), run with the real curl, bash and openssl
- * against an app with the Quick start's answers (`test/fixtures/readme-curl/`), on Express and
- * Fastify, with and without a connection string, and refused (401) with a key the app does not
- * have.
- */
 const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const guide = readFileSync(join(root, 'docs/testing.md'), 'utf8');
 const section = guide.slice(guide.indexOf('## Events with curl'));

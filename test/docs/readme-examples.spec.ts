@@ -1,15 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import {
-  documentationFiles,
-  GUIDE_PATH,
-  guideAppSteps,
-  ROOT,
-  tsBlocks,
-  type TsBlock,
-} from '../utils/markdown.js';
-
 /**
  * Every ```ts block of README.md and of every docs/*.md compiles against the sources
  * (`nestjs-web-pubsub` mapped to lib/index.ts), type-checked like a Nest app's code (strict,
@@ -33,6 +21,18 @@ import {
  *   `$BLOCK` marks where the block goes (default: after the preamble); the block's leading
  *   `import` declarations are then moved above the preamble, so it may wrap the rest in a class.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  documentationFiles,
+  GUIDE_PATH,
+  guideAppSteps,
+  ROOT,
+  tsBlocks,
+  type TsBlock,
+} from '../utils/markdown.js';
+
 const dir = join(ROOT, '.tmp', `docs-examples-${process.pid}`);
 
 /** Where each compiled file comes from, to name it in errors. */

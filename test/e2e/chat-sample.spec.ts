@@ -1,3 +1,21 @@
+/**
+ * The chat sample's whole flow below the browser (`sample/start-sample.ts`, its `AppModule`), on
+ * Express and Fastify against the embedded emulator, with `@azure/web-pubsub-client` in Node:
+ * - the page, its bundled script (no `process.env` in it) and a CSP whose `connect-src` is the
+ *   emulator's socket only;
+ * - negotiate reads only the tab's signed bearer pass: `401` to no pass, a bare `?userId=` query, a
+ *   re-signed payload, a bad signature, a payload without signature, a `Basic` scheme and the pass
+ *   sent as a cookie; `200` with `no-store` to the signed bearer pass; a pass signed with another
+ *   secret or read after its expiry is refused; a bad join form is a `400` naming both fields, a
+ *   good one a `200` pass with `no-store` and no cookie;
+ * - alice and bob in one room see exactly `alice joined, bob joined, alice: hi bob, bob: hi alice,
+ *   bob left`, the join notices carrying the members `[alice]` then `[alice, bob]`, the leave
+ *   `[alice]`; carol in another room sees exactly her own join and message (her message is the sync
+ *   point, sent after all of room a's traffic);
+ * - six bad messages (empty, blank, 501 characters, an extra property, a number, plain text) are
+ *   each refused (`SendMessageError`) and none is broadcast; 500 characters go through;
+ * - a connection closed by the service reconnects through a second negotiate call and still chats.
+ */
 import {
   SendMessageError,
   WebPubSubClient,
@@ -38,24 +56,6 @@ const lines = (person: Person): string[] =>
     event.type === 'message' ? `${event.user}: ${event.text}` : `${event.user} ${event.type}`,
   );
 
-/**
- * The chat sample's whole flow below the browser (`sample/start-sample.ts`, its `AppModule`), on
- * Express and Fastify against the embedded emulator, with `@azure/web-pubsub-client` in Node:
- * - the page, its bundled script (no `process.env` in it) and a CSP whose `connect-src` is the
- *   emulator's socket only;
- * - negotiate reads only the tab's signed bearer pass: `401` to no pass, a bare `?userId=` query, a
- *   re-signed payload, a bad signature, a payload without signature, a `Basic` scheme and the pass
- *   sent as a cookie; `200` with `no-store` to the signed bearer pass; a pass signed with another
- *   secret or read after its expiry is refused; a bad join form is a `400` naming both fields, a
- *   good one a `200` pass with `no-store` and no cookie;
- * - alice and bob in one room see exactly `alice joined, bob joined, alice: hi bob, bob: hi alice,
- *   bob left`, the join notices carrying the members `[alice]` then `[alice, bob]`, the leave
- *   `[alice]`; carol in another room sees exactly her own join and message (her message is the sync
- *   point, sent after all of room a's traffic);
- * - six bad messages (empty, blank, 501 characters, an extra property, a number, plain text) are
- *   each refused (`SendMessageError`) and none is broadcast; 500 characters go through;
- * - a connection closed by the service reconnects through a second negotiate call and still chats.
- */
 describe.each(PLATFORMS)('the chat sample on %s', platform => {
   let page: BuiltPage;
   let sample: RunningSample;

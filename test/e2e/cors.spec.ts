@@ -1,5 +1,6 @@
 /**
- * The CORS settings docs/production.md documents, on Express and Fastify: with them the
+ * The CORS settings `preflightContinue: true` (and `strictPreflight: false` on Fastify), which
+ * docs/configuration.md says are not needed but work: with them, on Express and Fastify, the
  * abuse-protection handshake is still answered, an unknown origin still refused, and CORS keeps
  * working for the rest of the app.
  */

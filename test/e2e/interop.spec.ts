@@ -1,3 +1,8 @@
+/**
+ * Connection states written by `@azure/web-pubsub-express` (the official Express handler) read
+ * back in this module and the other way round, so an app can move over without losing the
+ * states of connections that are open during the move.
+ */
 import { createServer, type Server } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import express from 'express';
@@ -7,11 +12,6 @@ import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
 import { CONNECTION_STRING, eventHeaders } from '../utils/events.js';
 import { http } from '../utils/http.js';
 
-/**
- * Connection states written by `@azure/web-pubsub-express` (the official Express handler) read
- * back in this module and the other way round, so an app can move over without losing the
- * states of connections that are open during the move.
- */
 @Injectable()
 class StateHandlers {
   @OnUserEvent('message')

@@ -1,3 +1,13 @@
+/**
+ * What `npm start` runs: `sample/main.ts` as a real process (TypeScript sources through
+ * `test/utils/ts-register.mjs`). On Fastify and on Express it prints exactly one URL to open (the
+ * page; the emulator is reached from the page); with a client connected, SIGINT (Fastify) and
+ * SIGTERM (Express) stop the app and the emulator, the process exits by itself with code 0 and
+ * nothing logged as an error, and both ports refuse connections; with `WebPubSubConnectionString`
+ * set no emulator runs, and the URL template, the system events and `awps-tunnel run --hub chat
+ * --upstream <app>` are printed, the key is not; without the built page the start fails with exit
+ * code 1 and says to run `npm run build:sample`.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { jest } from '@jest/globals';
 import { connect } from 'node:net';
@@ -54,16 +64,6 @@ const refused = (url: string): Promise<boolean> =>
     socket.once('error', () => resolve(true));
   });
 
-/**
- * What `npm start` runs: `sample/main.ts` as a real process (TypeScript sources through
- * `test/utils/ts-register.mjs`). On Fastify and on Express it prints exactly one URL to open (the
- * page; the emulator is reached from the page); with a client connected, SIGINT (Fastify) and
- * SIGTERM (Express) stop the app and the emulator, the process exits by itself with code 0 and
- * nothing logged as an error, and both ports refuse connections; with `WebPubSubConnectionString`
- * set no emulator runs, and the URL template, the system events and `awps-tunnel run --hub chat
- * --upstream <app>` are printed, the key is not; without the built page the start fails with exit
- * code 1 and says to run `npm run build:sample`.
- */
 describe('the sample entry (npm start)', () => {
   jest.setTimeout(START_MS + 30_000);
 

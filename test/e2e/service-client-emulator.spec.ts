@@ -1,3 +1,11 @@
+/**
+ * The whole client side against the embedded emulator (`startEmulator()` with its REST data plane),
+ * on Express and Fastify: without identity the negotiate route answers `401`;
+ * `@azure/web-pubsub-client` with a function credential gets a URL from the route, the emulator
+ * accepts its token (it checks it with its key) and reports user `alice`; the injected service
+ * client's `sendToUser('alice')` and `group('room1').sendToAll()` over `http://` reach that
+ * connection (the group came from `resolve`'s `groups`); `userExists` and `groupExists` are true.
+ */
 import { Injectable } from '@nestjs/common';
 import {
   WebPubSubClient,
@@ -18,14 +26,6 @@ class Chat {
   constructor(@InjectWebPubSubServiceClient() readonly client: WebPubSubServiceClient) {}
 }
 
-/**
- * The whole client side against the embedded emulator (`startEmulator()` with its REST data plane),
- * on Express and Fastify: without identity the negotiate route answers `401`;
- * `@azure/web-pubsub-client` with a function credential gets a URL from the route, the emulator
- * accepts its token (it checks it with its key) and reports user `alice`; the injected service
- * client's `sendToUser('alice')` and `group('room1').sendToAll()` over `http://` reach that
- * connection (the group came from `resolve`'s `groups`); `userExists` and `groupExists` are true.
- */
 describe.each(PLATFORMS)('service client and negotiate against the emulator on %s', platform => {
   let emulator: RunningEmulator;
   let app: TestApp;

@@ -1,10 +1,3 @@
-import { request } from 'node:http';
-import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
-import { LIVE_FEED_PATH } from '../../lib/emulator/live-view/live-view.js';
-import { http } from '../utils/http.js';
-import { waitFor } from '../utils/wait.js';
-
 /**
  * `startEmulator()` as users call it (public options only) serves the REST data plane and the live
  * view: the sample and `nestjs-web-pubsub/emulator` users get both without internal hooks.
@@ -12,6 +5,13 @@ import { waitFor } from '../utils/wait.js';
  * `close()` ends an open live-view feed. Seen failing (REST `501`, no page) before these parts were
  * on by default.
  */
+import { request } from 'node:http';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
+import { LIVE_FEED_PATH } from '../../lib/emulator/live-view/live-view.js';
+import { http } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
+
 describe('startEmulator() with public options only', () => {
   let emulator: RunningEmulator;
 

@@ -1,3 +1,25 @@
+/**
+ * The emulator's robustness spec: seeded hostile input on every surface a client reaches (JSON,
+ * reliable JSON, simple and MQTT 3.1.1 / 5.0 WebSocket clients, the REST data plane), all over
+ * loopback against one emulator. For every input, the answer the protocol owes arrives within
+ * DEADLINE_MS (3 s): an ack (success, or the error name), a pong, an echo, a close code (1003,
+ * 1007, 1009), an MQTT answer or reason code (DISCONNECT 0x81 / 0x82 / 0x90 for MQTT 5), a REST
+ * status (2xx, or a 4xx whose JSON body names the problem, 408 for stalled headers and bodies;
+ * never a 5xx). Throughout, a control client sends to its group every 40 ms and must get each ack
+ * and message in order within DEADLINE_MS. At the end: no uncaught exception, no connection left in
+ * the state once the clients have gone, `close()` leaves no handle, and RSS grows by less than
+ * RSS_BOUND_MB (96).
+ *
+ * Size: INPUTS per surface (40 in `npm test`; `npm run fuzz` sets FUZZ_RUNS, and this spec sends
+ * FUZZ_RUNS / 20 per surface; EMULATOR_FUZZ_INPUTS overrides). Seed: FUZZ_SEED (default 20). Every
+ * failure message names the seed and the input. The spec prints its figures (inputs and answers per
+ * surface, control latency, RSS growth, time). A run at the `npm run fuzz` size (1,000 inputs per
+ * surface, seed 20, on a busy 2-core machine) sent 5,000 inputs with 0 failures, 2,211 control
+ * messages in order (worst 724 ms), RSS +43 MB, in 175 s.
+ *
+ * Seen failing with the JSON depth check, the MQTT close rules, the body deadline, the REST
+ * content-type `Map` or the state removal taken out.
+ */
 import { jest } from '@jest/globals';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
@@ -24,28 +46,6 @@ import {
 } from '../utils/hostile.js';
 import { sleep, waitFor } from '../utils/wait.js';
 
-/**
- * The emulator's robustness spec: seeded hostile input on every surface a client reaches (JSON,
- * reliable JSON, simple and MQTT 3.1.1 / 5.0 WebSocket clients, the REST data plane), all over
- * loopback against one emulator. For every input, the answer the protocol owes arrives within
- * DEADLINE_MS (3 s): an ack (success, or the error name), a pong, an echo, a close code (1003,
- * 1007, 1009), an MQTT answer or reason code (DISCONNECT 0x81 / 0x82 / 0x90 for MQTT 5), a REST
- * status (2xx, or a 4xx whose JSON body names the problem, 408 for stalled headers and bodies;
- * never a 5xx). Throughout, a control client sends to its group every 40 ms and must get each ack
- * and message in order within DEADLINE_MS. At the end: no uncaught exception, no connection left in
- * the state once the clients have gone, `close()` leaves no handle, and RSS grows by less than
- * RSS_BOUND_MB (96).
- *
- * Size: INPUTS per surface (40 in `npm test`; `npm run fuzz` sets FUZZ_RUNS, and this spec sends
- * FUZZ_RUNS / 20 per surface; EMULATOR_FUZZ_INPUTS overrides). Seed: FUZZ_SEED (default 20). Every
- * failure message names the seed and the input. The spec prints its figures (inputs and answers per
- * surface, control latency, RSS growth, time). A run at the `npm run fuzz` size (1,000 inputs per
- * surface, seed 20, on a busy 2-core machine) sent 5,000 inputs with 0 failures, 2,211 control
- * messages in order (worst 724 ms), RSS +43 MB, in 175 s.
- *
- * Seen failing with the JSON depth check, the MQTT close rules, the body deadline, the REST
- * content-type `Map` or the state removal taken out.
- */
 const INPUTS = Number(
   process.env.EMULATOR_FUZZ_INPUTS ??
     (process.env.FUZZ_RUNS ? Math.ceil(Number(process.env.FUZZ_RUNS) / 20) : 40),

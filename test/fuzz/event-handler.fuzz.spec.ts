@@ -1,12 +1,3 @@
-import { createHmac } from 'node:crypto';
-import fc from 'fast-check';
-import { WebPubSubModule } from '../../lib/index.js';
-import { HardeningHandlers } from '../fixtures/hardening.handlers.js';
-import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
-import { ACCESS_KEY, SERVICE_HOST, connectBody, eventHeaders } from '../utils/events.js';
-import { http, type HttpResult } from '../utils/http.js';
-import { waitFor } from '../utils/wait.js';
-
 /**
  * Property-based fuzzing (`fast-check`) of the event handler over real HTTP on Express and Fastify,
  * with two configured resources (A: SERVICE_HOST / ACCESS_KEY, B: OTHER_HOST / OTHER_KEY). `npm
@@ -34,6 +25,15 @@ import { waitFor } from '../utils/wait.js';
  * allow-list) a request without `WebHook-Request-Origin` was answered 401 instead of 403 (with no
  * origin host, no key applies and valid events are refused too).
  */
+import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import { WebPubSubModule } from '../../lib/index.js';
+import { HardeningHandlers } from '../fixtures/hardening.handlers.js';
+import { startApp, PLATFORMS, type TestApp } from '../utils/app.js';
+import { ACCESS_KEY, SERVICE_HOST, connectBody, eventHeaders } from '../utils/events.js';
+import { http, type HttpResult } from '../utils/http.js';
+import { waitFor } from '../utils/wait.js';
+
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const BOUND_MS = 2000;
 

@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-
 /**
  * Packs the package as `npm publish` would (the `prepack` script builds it; in `npm test`, about 60
  * s) and checks the file list: exactly `dist/esm/**` and `dist/cjs/**` (`.js`, `.d.ts`, the two
@@ -16,6 +12,10 @@ import { join } from 'node:path';
  * error; and that both builds load with `require` and `import`. `node16` in a CommonJS package
  * cannot use Nest 12 (ESM-only) at all; it is checked against Nest 11 in `npm run test:consumers`.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const scratch = join(root, '.tmp', `pack-${process.pid}`);

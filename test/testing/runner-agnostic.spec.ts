@@ -1,12 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
-
-const dir = new URL('../../lib/testing/', import.meta.url);
-
 /**
  * `nestjs-web-pubsub/testing` serves every runner and HTTP client: no file of `lib/testing/`
  * imports a runner, an HTTP client, a platform or a Nest package, and none uses jest or vitest
  * globals.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const dir = new URL('../../lib/testing/', import.meta.url);
+
 describe('nestjs-web-pubsub/testing imports', () => {
   const files = readdirSync(dir).filter(name => name.endsWith('.ts'));
 

@@ -12,6 +12,7 @@ import {
   type SocketOptions,
 } from 'socket.io-client';
 import type { Server as IoServer } from 'socket.io';
+import { releaseSdkTimersOnClose } from '../../lib/socket-io/sdk-timers.js';
 
 const sdkRequire = createRequire(
   createRequire(import.meta.url).resolve('@azure/web-pubsub-socket.io'),
@@ -51,7 +52,10 @@ export async function startSocketIoServer(
   await new Promise<void>(resolve => http.listen(0, '127.0.0.1', () => resolve()));
   const io = new SdkSocketIo.Server(http) as unknown as IoServer;
   setup(io);
-  await useAzureSocketIO(io, { hub, connectionString });
+  const started = useAzureSocketIO(io, { hub, connectionString });
+  // As the adapter does: the SDK's timers no longer hold the process after io.close().
+  releaseSdkTimersOnClose(io);
+  await started;
   return {
     io,
     http,

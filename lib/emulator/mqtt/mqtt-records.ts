@@ -6,7 +6,7 @@
  */
 import type { IPublishPacket, ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
 import type { Connection } from '../state/hubs.js';
-import { bodyText, elapsedMs } from '../traffic-log.js';
+import { dataBody, elapsedMs, type TrafficBody } from '../traffic-log.js';
 import type { EventSubject } from '../upstream/upstream.js';
 import { dataTypeOf } from './mqtt-properties.js';
 import type { MqttSessionContext } from './mqtt-session.js';
@@ -30,14 +30,14 @@ export function recordPacket(
 ): void {
   const { hub, connectionId, userId } = session.connection;
   let target: string;
-  let payload: { dataType: string; body: string } | undefined;
+  let payload: { dataType: string; body: TrafficBody } | undefined;
   if (packet.cmd === 'publish') {
     target = packet.topic;
     const dataType = dataTypeOf(session.protocolVersion, packet.properties?.contentType);
     const data = Buffer.isBuffer(packet.payload)
       ? packet.payload
       : Buffer.from(packet.payload, 'utf8');
-    payload = { dataType, body: bodyText(dataType, data) };
+    payload = { dataType, body: dataBody(dataType, data) };
   } else if (packet.cmd === 'subscribe') {
     target = packet.subscriptions.map(s => s.topic).join(', ');
   } else {

@@ -18,19 +18,20 @@ import { OperationNotImplementedError, type HubOperations } from '../state/hub-o
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http-limits.js';
 import {
   badRequest,
+  emulatorFailure,
   invalidParameter,
+  noSuchOperation,
   RestError,
   SERVICE_API_VERSIONS,
   ServiceErrorCode,
   writeRestError,
 } from './rest-errors.js';
-import { elapsedMs, type TrafficLog } from '../traffic-log.js';
+import { elapsedMs, mediaBody, type TrafficLog } from '../traffic-log.js';
 
-import { Call, checkGroupName, mediaType, REST_MAX_BODY_BYTES } from './rest-call.js';
+import { Call, checkGroupName, REST_MAX_BODY_BYTES } from './rest-call.js';
 import { matchPath, MEMBER, OK, ROUTES_BY_LENGTH, type Answer } from './rest-routes.js';
 
 /** How much of a body the traffic log keeps. */
-const RECORDED_BODY_CHARS = 4096;
 
 export {
   DEFAULT_PAGE_SIZE,
@@ -211,7 +212,10 @@ export function createRestApi(options: RestApiOptions): RestApi {
         detail: error?.message,
         request: {
           headers: redactHeaders(req.headers),
-          body: call?.requestBody === undefined ? undefined : recordedBody(call.requestBody, req),
+          body:
+            call?.requestBody === undefined
+              ? undefined
+              : mediaBody(call.requestBody, req.headers['content-type']),
         },
         response: {
           headers: { ...stringHeaders(res.getHeaders()), ...responseHeaders },
@@ -239,15 +243,6 @@ function unauthorized(message: string): RestError {
   });
 }
 
-function noSuchOperation(method: string, rawPath: string): RestError {
-  return new RestError(
-    404,
-    ServiceErrorCode.notFound,
-    `No REST operation at ${method} ${quote(rawPath)}`,
-    'Request',
-  );
-}
-
 function notAllowed(method: string, allowed: string[]): RestError {
   return new RestError(
     405,
@@ -264,13 +259,7 @@ function toRestError(thrown: unknown): RestError {
   if (thrown instanceof OperationNotImplementedError) {
     return new RestError(501, ServiceErrorCode.notImplemented, thrown.message, 'Request');
   }
-  const message = thrown instanceof Error ? thrown.message : String(thrown);
-  return new RestError(
-    500,
-    ServiceErrorCode.internalServerError,
-    `The emulator failed: ${message}`,
-    'Request',
-  );
+  return emulatorFailure(thrown);
 }
 
 /** Writes the answer; returns the body text and the headers written, for the traffic record. */
@@ -337,14 +326,4 @@ function stringHeaders(
     if (value !== undefined) result[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return result;
-}
-
-function recordedBody(body: Buffer, req: IncomingMessage): string {
-  const binary = mediaType(req).name === 'application/octet-stream';
-  const text = binary
-    ? `base64:${body.subarray(0, RECORDED_BODY_CHARS).toString('base64')}`
-    : body.toString('utf8');
-  return text.length > RECORDED_BODY_CHARS
-    ? `${text.slice(0, RECORDED_BODY_CHARS)}… (${body.length} bytes)`
-    : text;
 }

@@ -121,13 +121,7 @@ export class Call {
     text: string | null | undefined,
     target: 'filter' | 'Filter',
   ): ConnectionPredicate | undefined {
-    if (text === null || text === undefined || text.trim() === '') return undefined;
-    try {
-      return parseODataFilter(text);
-    } catch (error) {
-      if (error instanceof ODataFilterError) throw invalidFilter(text, error, target);
-      throw error;
-    }
+    return filterOf(text, target);
   }
 
   messageTtlSeconds(): number | undefined {
@@ -158,27 +152,8 @@ export class Call {
 
   async groupsAndFilter(): Promise<{ groups: string[]; filter?: ConnectionPredicate }> {
     const type = mediaType(this.req);
-    if (type.name !== 'application/json') {
-      throw new RestError(
-        415,
-        ServiceErrorCode.unsupportedMediaType,
-        `Content-Type must be application/json, got ${type.name ? quote(type.name) : 'none'}`,
-        'Content-Type',
-      );
-    }
-    const body = parseJson(utf8(await this.body()));
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest('The body must be a JSON object {"groups": [...], "filter": "..."}');
-    }
-    const { groups, filter } = body as { groups?: unknown; filter?: unknown };
-    if (!Array.isArray(groups) || groups.some(g => typeof g !== 'string')) {
-      throw invalidParameter('Groups', '"groups" must be an array of group names');
-    }
-    for (const group of groups as string[]) checkGroupName(group);
-    if (filter !== undefined && filter !== null && typeof filter !== 'string') {
-      throw invalidParameter('Filter', '"filter" must be a string');
-    }
-    return { groups: groups as string[], filter: this.filter(filter, 'Filter') };
+    if (type.name !== 'application/json') throw notJson(type.name);
+    return groupsAndFilterOf(parseJson(utf8(await this.body())));
   }
 
   async clientToken(): Promise<string> {
@@ -316,6 +291,53 @@ export function integer(name: string, value: string, min: number, max: number): 
     );
   }
   return number;
+}
+
+/**
+ * An OData filter as the service reads it: none (`undefined`) when empty, a 400 in the service's
+ * words when it does not parse. `target`: `filter` for the query parameter, `Filter` for the body
+ * member (as the service names them).
+ */
+export function filterOf(
+  text: string | null | undefined,
+  target: 'filter' | 'Filter',
+): ConnectionPredicate | undefined {
+  if (text === null || text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseODataFilter(text);
+  } catch (error) {
+    if (error instanceof ODataFilterError) throw invalidFilter(text, error, target);
+    throw error;
+  }
+}
+
+/** 415 for a body that must be JSON; `typeName` is the request's media type, '' for none. */
+export function notJson(typeName: string): RestError {
+  return new RestError(
+    415,
+    ServiceErrorCode.unsupportedMediaType,
+    `Content-Type must be application/json, got ${typeName ? quote(typeName) : 'none'}`,
+    'Content-Type',
+  );
+}
+
+/** The JSON body of `:addToGroups` / `:removeFromGroups`, checked: `{"groups": [...], "filter"?}`. */
+export function groupsAndFilterOf(body: unknown): {
+  groups: string[];
+  filter?: ConnectionPredicate;
+} {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('The body must be a JSON object {"groups": [...], "filter": "..."}');
+  }
+  const { groups, filter } = body as { groups?: unknown; filter?: unknown };
+  if (!Array.isArray(groups) || groups.some(g => typeof g !== 'string')) {
+    throw invalidParameter('Groups', '"groups" must be an array of group names');
+  }
+  for (const group of groups as string[]) checkGroupName(group);
+  if (filter !== undefined && filter !== null && typeof filter !== 'string') {
+    throw invalidParameter('Filter', '"filter" must be a string');
+  }
+  return { groups: groups as string[], filter: filterOf(filter, 'Filter') };
 }
 
 /** 1 to 1024 characters, not all white space; the service's wording otherwise. */

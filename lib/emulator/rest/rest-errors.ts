@@ -21,6 +21,7 @@
  * show (401, 404 for a path that is no operation, 405, 413, 415, 500, 501) keep the detail form
  * with an `Error.<status name>` code; README's table of differences lists them.
  */
+import { quote } from '../../protocol/text.js';
 import type { ODataFilterError } from './odata-filter.js';
 
 /** The `api-supported-versions` header of the service's answers (2026). */
@@ -37,6 +38,8 @@ export const ServiceErrorCode = {
   userNotFound: 'Warning.User.NotExisted',
   groupNotFound: 'Warning.Group.NotExisted',
   unauthorized: 'Error.Unauthorized',
+  /** A Socket.IO tunnel's call for a hub other than its own. */
+  forbidden: 'Error.Forbidden',
   notFound: 'Error.NotFound',
   methodNotAllowed: 'Error.MethodNotAllowed',
   payloadTooLarge: 'Error.PayloadTooLarge',
@@ -126,6 +129,27 @@ const MISSING: Record<Missing, { code: string; target: string; noun: string }> =
 export function notFound(what: Missing, name: string): RestError {
   const { code, target, noun } = MISSING[what];
   return new RestError(404, code, `${noun} \`${name}\` is not found.`, target);
+}
+
+/** 404 for a method and path that is no operation. */
+export function noSuchOperation(method: string, path: string): RestError {
+  return new RestError(
+    404,
+    ServiceErrorCode.notFound,
+    `No REST operation at ${method} ${quote(path)}`,
+    'Request',
+  );
+}
+
+/** 500 for a failure of the emulator itself: its message, never its stack. */
+export function emulatorFailure(thrown: unknown): RestError {
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  return new RestError(
+    500,
+    ServiceErrorCode.internalServerError,
+    `The emulator failed: ${message}`,
+    'Request',
+  );
 }
 
 /** The status line, headers and body of an error answer (on HEAD only its length is sent). */

@@ -14,6 +14,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import { hubNameProblem } from '../../protocol/names.js';
 import { guardUpgrade, Refusal } from '../clients/upgrade.js';
+import { badRequest, writeRestError } from '../rest/rest-errors.js';
 import type { TrafficLog } from '../traffic-log.js';
 import {
   decodeTunnelFrame,
@@ -44,7 +45,13 @@ export interface TunnelHttpResponse {
 
 /** How the app's request is answered: the first call fixes the status; `more` keeps the stream open. */
 export interface TunnelReply {
-  write(status: number, body: Buffer | undefined, more: boolean, contentType?: string): void;
+  /** `headers` go with the first frame of an answer. */
+  write(
+    status: number,
+    body: Buffer | undefined,
+    more: boolean,
+    headers?: Readonly<Record<string, string>>,
+  ): void;
   /** The tunnel the request came on has closed (a stream should stop). */
   readonly closed: boolean;
 }
@@ -341,7 +348,7 @@ export class TunnelEndpoint {
       get closed() {
         return link.closed;
       },
-      write: (status, body, more, contentType) => {
+      write: (status, body, more, headers) => {
         if (done) return;
         done = !more;
         const first = !started;
@@ -354,18 +361,17 @@ export class TunnelEndpoint {
             StatusCode: status,
             ChannelName: frame.fields.ChannelName ?? '',
             NotCompleted: more,
-            Headers: first && contentType ? { 'Content-Type': [contentType] } : {},
+            Headers: first && headers ? headerListsOf(headers) : {},
           },
           content: body,
         });
       },
     };
     if (typeof method !== 'string' || typeof url !== 'string') {
-      reply.write(
-        400,
-        jsonBody('BadRequest', 'the tunnel request needs HttpMethod and Url'),
-        false,
+      const { headers, body } = writeRestError(
+        badRequest('The tunnel request needs HttpMethod and Url'),
       );
+      reply.write(400, Buffer.from(body, 'utf8'), false, headers);
       return;
     }
     this.#options.handleAppRequest(
@@ -431,7 +437,6 @@ function headerLists(value: unknown): Record<string, string[]> {
   return headers;
 }
 
-/** An error body as the REST data plane writes it (`{"code","message"}`). */
-export function jsonBody(code: string, message: string): Buffer {
-  return Buffer.from(JSON.stringify({ code, message }), 'utf8');
+function headerListsOf(headers: Readonly<Record<string, string>>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
 }

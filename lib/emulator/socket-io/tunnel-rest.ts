@@ -3,7 +3,11 @@
  * `api-version=2023-07-01`, no `Authorization`: the tunnel is the authentication), on the state
  * every endpoint shares. They reach Socket.IO connections of the tunnel's hub only, and bodies are
  * Engine.IO payloads. Answers are the data plane's: 202 sends, 200 group batches, 204 removals, and
- * `{"code","message"}` errors (400 bad input, 403 another hub, 404 unknown operation, 415).
+ * errors in the service's form, with the JSON REST's codes and wording (`../rest/rest-errors.ts`):
+ * 400 `Error.BadRequest` (a bad filter as problem+json, an invalid group name, a body that is not
+ * one Socket.IO EVENT for `:invoke`), 403 `Error.Forbidden` (another hub), 404 `Error.NotFound` (no
+ * such operation) or `Error.Connection.NotExisted` (adding an unknown connection to a group), 404
+ * with `Warning.*.NotExisted` and no body for the existence checks, 415, 500.
  *
  * `POST /:invoke` (a broadcast with acks) answers 200 at once, then streams one
  * `{"Payload":"<Engine.IO payload of one client's ACK>"}` line per client that answers, and ends
@@ -11,11 +15,27 @@
  * the packet per client with ack ids from {@link INVOKE_ACK_ID_BASE} up, far above the ids the
  * server's own emits use (`nsp._ids` counts from 0), and keeps the clients' ACKs to those ids.
  */
-import { groupNameProblem } from '../../protocol/names.js';
+import { quote } from '../../protocol/text.js';
 import type { ConnectionPredicate } from '../state/hub-operations.js';
 import type { Connection, HubRegistry } from '../state/hubs.js';
-import { ODataFilterError, parseODataFilter } from '../rest/odata-filter.js';
-import type { TrafficLog } from '../traffic-log.js';
+import {
+  checkGroupName,
+  filterOf as parseFilter,
+  groupsAndFilterOf,
+  notJson,
+  parseJson,
+  utf8,
+} from '../rest/rest-call.js';
+import {
+  badRequest,
+  emulatorFailure,
+  noSuchOperation,
+  notFound,
+  RestError,
+  ServiceErrorCode,
+  writeRestError,
+} from '../rest/rest-errors.js';
+import { utf8Body, type TrafficLog } from '../traffic-log.js';
 import { EioSession, SOCKET_IO_SUBPROTOCOL } from './eio-session.js';
 import {
   decodeEioPayload,
@@ -24,8 +44,7 @@ import {
   encodeSioPacket,
   SioPacketType,
 } from './packets.js';
-import { jsonBody, type TunnelHttpRequest, type TunnelReply } from './tunnel-endpoint.js';
-import { recorded } from './tunnel-events.js';
+import type { TunnelHttpRequest, TunnelReply } from './tunnel-endpoint.js';
 
 /** The first ack id the emulator gives a broadcast with acks. */
 export const INVOKE_ACK_ID_BASE = 1_000_000_000;
@@ -38,19 +57,7 @@ export interface TunnelRestOptions {
   readonly invokeTimeoutMs: number;
 }
 
-class CallError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const badRequest = (message: string) => new CallError(400, 'BadRequest', message);
-
-type Answer = { status: number; body?: Buffer; contentType?: string } | 'streaming';
+type Answer = { status: number } | 'streaming';
 
 export function createTunnelRest(options: TunnelRestOptions) {
   const { hubs, traffic, log } = options;
@@ -59,16 +66,12 @@ export function createTunnelRest(options: TunnelRestOptions) {
   const isSocket = (connection: { subprotocol?: string }) =>
     connection.subprotocol === SOCKET_IO_SUBPROTOCOL;
 
-  function filterOf(text: string | null | undefined): ConnectionPredicate {
-    if (text === null || text === undefined || text.trim() === '') return isSocket;
-    try {
-      const predicate = parseODataFilter(text);
-      return connection => isSocket(connection) && predicate(connection);
-    } catch (error) {
-      if (error instanceof ODataFilterError) throw badRequest(error.message);
-      throw error;
-    }
+  /** Socket.IO connections, narrowed by an OData filter when there is one. */
+  function socketsOnly(predicate: ConnectionPredicate | undefined): ConnectionPredicate {
+    return predicate ? connection => isSocket(connection) && predicate(connection) : isSocket;
   }
+
+  const filterOf = (text: string | null) => socketsOnly(parseFilter(text, 'filter'));
 
   function socketOf(hub: string, connectionId: string): Connection | undefined {
     const connection = hubs.connection(hub, connectionId);
@@ -76,19 +79,18 @@ export function createTunnelRest(options: TunnelRestOptions) {
   }
 
   function group(name: string): string {
-    const problem = groupNameProblem(name);
-    if (problem)
-      throw badRequest(`group ${JSON.stringify(name.slice(0, 100))} is not valid: ${problem}`);
+    checkGroupName(name);
     return name;
   }
 
   function textBody(request: TunnelHttpRequest): { dataType: 'text'; data: Buffer } {
     const type = contentType(request);
     if (type !== 'text/plain') {
-      throw new CallError(
+      throw new RestError(
         415,
-        'UnsupportedMediaType',
-        `a send through the tunnel carries an Engine.IO payload as text/plain, got ${type || 'no Content-Type'}`,
+        ServiceErrorCode.unsupportedMediaType,
+        `A send through the Socket.IO tunnel carries an Engine.IO payload as text/plain, got ${type ? quote(type) : 'no Content-Type'}`,
+        'Content-Type',
       );
     }
     return { dataType: 'text', data: request.body };
@@ -98,23 +100,10 @@ export function createTunnelRest(options: TunnelRestOptions) {
     groups: string[];
     filter: ConnectionPredicate;
   } {
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body.toString('utf8'));
-    } catch {
-      throw badRequest('the body must be JSON {"groups": [...], "filter": "..."}');
-    }
-    const { groups, filter } = (body ?? {}) as { groups?: unknown; filter?: unknown };
-    if (!Array.isArray(groups) || groups.some(g => typeof g !== 'string')) {
-      throw badRequest('"groups" must be an array of group names');
-    }
-    if (filter !== undefined && filter !== null && typeof filter !== 'string') {
-      throw badRequest('"filter" must be a string');
-    }
-    return {
-      groups: (groups as string[]).map(group),
-      filter: filterOf(filter as string | undefined),
-    };
+    const type = contentType(request);
+    if (type !== 'application/json') throw notJson(type);
+    const { groups, filter } = groupsAndFilterOf(parseJson(utf8(request.body)));
+    return { groups, filter: socketsOnly(filter) };
   }
 
   function invoke(
@@ -133,11 +122,11 @@ export function createTunnelRest(options: TunnelRestOptions) {
       packet = decodeSioPacket(parts);
     } catch (error) {
       throw badRequest(
-        `the body is not one Socket.IO packet in an Engine.IO payload: ${(error as Error).message}`,
+        `The body is not one Socket.IO packet in an Engine.IO payload: ${(error as Error).message}`,
       );
     }
     if (packet.type !== SioPacketType.EVENT && packet.type !== SioPacketType.BINARY_EVENT) {
-      throw badRequest('a broadcast with acks carries an EVENT packet');
+      throw badRequest('A broadcast with acks carries an EVENT packet');
     }
     const targets = [...hubs.hub(hub).connections.values()].filter(
       connection => filter(connection) && connection.sink instanceof EioSession,
@@ -159,7 +148,7 @@ export function createTunnelRest(options: TunnelRestOptions) {
       }
     }, options.invokeTimeoutMs);
     timer.unref();
-    reply.write(200, undefined, true, 'application/x-ndjson');
+    reply.write(200, undefined, true, { 'content-type': 'application/x-ndjson' });
     if (outstanding === 0) {
       finish();
       return;
@@ -184,21 +173,18 @@ export function createTunnelRest(options: TunnelRestOptions) {
     try {
       url = new URL(request.url);
     } catch {
-      throw badRequest('the tunnel request Url is not an absolute URL');
+      throw badRequest(`The tunnel request's Url ${quote(request.url)} is not an absolute URL`);
     }
     const segments = url.pathname.split('/').slice(1).map(decodeSegment);
     if (segments.length < 4 || segments[0] !== 'api' || segments[1].toLowerCase() !== 'hubs') {
-      throw new CallError(
-        404,
-        'NotFound',
-        `No REST operation at ${request.method} ${url.pathname}`,
-      );
+      throw noSuchOperation(request.method, url.pathname);
     }
     if (segments[2].toLowerCase() !== hub.toLowerCase()) {
-      throw new CallError(
+      throw new RestError(
         403,
-        'Forbidden',
-        `this tunnel serves hub ${JSON.stringify(hub)}, not ${JSON.stringify(segments[2])}`,
+        ServiceErrorCode.forbidden,
+        `This Socket.IO tunnel serves hub ${quote(hub)}, not ${quote(segments[2])}`,
+        'Request',
       );
     }
     const rest = segments.slice(3);
@@ -232,26 +218,25 @@ export function createTunnelRest(options: TunnelRestOptions) {
         });
         return { status: 202 };
       case 'POST connections/{}/:send': {
+        const message = textBody(request);
         const connection = socketOf(hub, rest[1]);
-        if (connection) hubs.sendToConnection(hub, connection.connectionId, textBody(request));
+        if (connection) hubs.sendToConnection(hub, connection.connectionId, message);
         return { status: 202 };
       }
       case 'HEAD connections/{}':
-        return { status: socketOf(hub, rest[1]) ? 200 : 404 };
+        if (!socketOf(hub, rest[1])) throw notFound('connection', rest[1]);
+        return { status: 200 };
       case 'DELETE connections/{}':
         socketOf(hub, rest[1])?.sink.close(query.get('reason') ?? undefined);
         return { status: 204 };
       case 'HEAD groups/{}':
-        return { status: hubs.hub(hub).membersOf(group(rest[1])).some(isSocket) ? 200 : 404 };
+        if (!hubs.hub(hub).membersOf(group(rest[1])).some(isSocket)) {
+          throw notFound('group', rest[1]);
+        }
+        return { status: 200 };
       case 'PUT groups/{}/connections/{}': {
         const connection = socketOf(hub, rest[3]);
-        if (!connection) {
-          throw new CallError(
-            404,
-            'NotFound',
-            `Connection ${JSON.stringify(rest[3])} does not exist`,
-          );
-        }
+        if (!connection) throw notFound('groupConnection', rest[3]);
         hubs.join(connection, group(rest[1]));
         return { status: 200 };
       }
@@ -261,11 +246,7 @@ export function createTunnelRest(options: TunnelRestOptions) {
         return { status: 204 };
       }
       default:
-        throw new CallError(
-          404,
-          'NotFound',
-          `No REST operation at ${request.method} ${url.pathname} through the Socket.IO tunnel`,
-        );
+        throw noSuchOperation(request.method, url.pathname);
     }
   }
 
@@ -277,25 +258,24 @@ export function createTunnelRest(options: TunnelRestOptions) {
   ): void {
     const started = Date.now();
     let answer: Answer;
-    let failure: CallError | undefined;
+    let failure: RestError | undefined;
+    let errorBody: string | undefined;
     try {
       answer = route(hub, request, reply);
     } catch (thrown) {
-      failure =
-        thrown instanceof CallError
-          ? thrown
-          : new CallError(
-              500,
-              'InternalServerError',
-              `The emulator failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
-            );
-      answer = {
-        status: failure.status,
-        body: jsonBody(failure.code, failure.message),
-        contentType: 'application/json',
-      };
+      failure = thrown instanceof RestError ? thrown : emulatorFailure(thrown);
+      answer = { status: failure.status };
+      const written = writeRestError(failure);
+      // As over HTTP: a HEAD answer has the error's headers and no body.
+      if (request.method !== 'HEAD') errorBody = written.body;
+      reply.write(
+        failure.status,
+        errorBody === undefined ? undefined : Buffer.from(errorBody, 'utf8'),
+        false,
+        written.headers,
+      );
     }
-    if (answer !== 'streaming') reply.write(answer.status, answer.body, false, answer.contentType);
+    if (!failure && answer !== 'streaming') reply.write(answer.status, undefined, false);
     const status = answer === 'streaming' ? 200 : answer.status;
     const path = safePath(request.url);
     try {
@@ -316,11 +296,11 @@ export function createTunnelRest(options: TunnelRestOptions) {
           headers: Object.fromEntries(
             Object.entries(request.headers).map(([n, v]) => [n, v.join(', ')]),
           ),
-          body: request.body.length > 0 ? recorded(request.body) : undefined,
+          body: request.body.length > 0 ? utf8Body(request.body) : undefined,
         },
         response: {
           headers: {},
-          body: answer !== 'streaming' && answer.body ? recorded(answer.body) : undefined,
+          body: errorBody,
         },
       });
     } catch {
@@ -341,9 +321,7 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw badRequest(
-      `path segment ${JSON.stringify(segment.slice(0, 100))} is not valid percent-encoding`,
-    );
+    throw badRequest(`Path segment ${quote(segment)} is not valid percent-encoding`);
   }
 }
 

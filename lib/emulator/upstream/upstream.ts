@@ -17,7 +17,7 @@ import {
 } from '../../protocol/response.reader.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { HubSettings } from '../emulator-options.js';
-import { elapsedMs, type TrafficLog } from '../traffic-log.js';
+import { elapsedMs, mediaBody, type TrafficLog } from '../traffic-log.js';
 import { handlerFor, type HandlerTarget } from './handler-routing.js';
 import { HandshakeCache } from './handshake-cache.js';
 import { flattenIncoming, HttpExchange, type CallResult } from './http-exchange.js';
@@ -61,8 +61,6 @@ export interface UpstreamOptions {
   readonly log: (line: string) => void;
   readonly timings: UpstreamTimings;
 }
-
-const MAX_RECORDED_BODY = 64 * 1024;
 
 /** Decides which handler gets an event, validates URLs, and makes the calls. */
 export class Upstream {
@@ -365,11 +363,11 @@ export class Upstream {
       userId: subject.userId,
       subprotocol: subject.subprotocol,
       detail: outcome.ok ? undefined : outcome.reason + attemptNote,
-      request: { headers: { ...request.headers }, body: recordedBody(request.body, contentType) },
+      request: { headers: { ...request.headers }, body: mediaBody(request.body, contentType) },
       response: result.ok
         ? {
             headers: flattenIncoming(result.headers),
-            body: recordedBody(result.body, result.headers['content-type']),
+            body: mediaBody(result.body, result.headers['content-type']),
           }
         : undefined,
     });
@@ -380,20 +378,4 @@ export class Upstream {
     );
     return outcome;
   }
-}
-
-function recordedBody(
-  body: Buffer,
-  contentType: string | readonly string[] | undefined,
-): string | undefined {
-  if (body.length === 0) return undefined;
-  const media = (typeof contentType === 'string' ? contentType : contentType?.[0])
-    ?.split(';')[0]
-    .trim()
-    .toLowerCase();
-  const clipped = body.length > MAX_RECORDED_BODY ? body.subarray(0, MAX_RECORDED_BODY) : body;
-  const suffix = body.length > MAX_RECORDED_BODY ? `… (${body.length} bytes)` : '';
-  if (media === 'application/octet-stream' || media === undefined)
-    return `base64:${clipped.toString('base64')}${suffix}`;
-  return clipped.toString('utf8') + suffix;
 }

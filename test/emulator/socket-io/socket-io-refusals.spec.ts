@@ -2,8 +2,9 @@
  * The emulator's Socket.IO mode answers what it does not accept, and never leaves a client or a
  * Socket.IO server waiting: Engine.IO refusals (protocol 3, unknown transport or sid, a malformed
  * payload) as engine.io's `{"code","message"}`, client tokens (the service's audience, a hub that
- * denies anonymous clients, no server connected), the tunnel's token and frames, REST calls through
- * the tunnel it does not serve, clients ended when their server's tunnel goes, and the traffic log.
+ * denies anonymous clients, no server connected), the tunnel's token and frames, clients ended
+ * when their server's tunnel goes, and the traffic log. REST calls through the tunnel that it
+ * refuses are in `tunnel-rest-errors.spec.ts`.
  */
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { request } from 'node:http';
@@ -11,12 +12,7 @@ import WebSocket from 'ws';
 import { signRestToken } from '../../../lib/protocol/client-access-token.js';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
 import { MAX_EIO_PAYLOAD_BYTES } from '../../../lib/emulator/socket-io/eio-endpoint.js';
-import {
-  decodeTunnelFrame,
-  encodeTunnelFrame,
-  TunnelMessageType,
-  type TunnelFrame,
-} from '../../../lib/emulator/socket-io/tunnel-frame.js';
+import { TunnelMessageType } from '../../../lib/emulator/socket-io/tunnel-frame.js';
 import {
   connected,
   next,
@@ -24,6 +20,7 @@ import {
   startSocketIoServer,
   type SocketIoServer,
 } from '../../utils/socket-io.js';
+import { rawTunnel } from '../../utils/socket-io-tunnel.js';
 
 const HUB = 'chat';
 
@@ -77,58 +74,6 @@ function rawPost(
     };
     write();
   });
-}
-
-/** A raw tunnel, as useAzureSocketIO would open it, signed with `key`. */
-async function rawTunnel(
-  emulator: RunningEmulator,
-  hub: string,
-  key = emulator.accessKey,
-): Promise<{ ws: WebSocket; frames: TunnelFrame[]; url: string }> {
-  const url = `${emulator.endpoint.replace('http', 'ws')}/server/tunnel?hub=${hub}`;
-  const token = await signRestToken({ url, accessKey: key });
-  const ws = new WebSocket(`${url}&access_token=${token}`);
-  const frames: TunnelFrame[] = [];
-  ws.on('message', data => frames.push(decodeTunnelFrame(data as Buffer)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    ws.once('error', reject);
-  });
-  return { ws, frames, url };
-}
-
-/** Sends a REST call through a raw tunnel and returns the first response frame. */
-async function tunnelCall(
-  tunnel: { ws: WebSocket; frames: TunnelFrame[] },
-  ackId: number,
-  method: string,
-  url: string,
-  body?: string,
-  contentType = 'text/plain',
-): Promise<TunnelFrame> {
-  tunnel.ws.send(
-    encodeTunnelFrame({
-      type: TunnelMessageType.HttpRequest,
-      fields: {
-        AckId: ackId,
-        LocalRouting: true,
-        ChannelName: '',
-        HttpMethod: method,
-        Url: url,
-        Headers: { 'Content-Type': [contentType] },
-      },
-      content: body === undefined ? undefined : Buffer.from(body),
-    }),
-  );
-  for (let i = 0; i < 100; i++) {
-    const frame = tunnel.frames.find(
-      f => f.type === TunnelMessageType.HttpResponse && f.fields.AckId === ackId,
-    );
-    if (frame) return frame;
-    await new Promise(resolve => setTimeout(resolve, 20));
-  }
-  throw new Error(`no response to AckId ${ackId}`);
 }
 
 describe('Socket.IO on the emulator: refusals and endings', () => {
@@ -315,54 +260,6 @@ describe('Socket.IO on the emulator: refusals and endings', () => {
     );
     second.ws.send(Buffer.from([9, 0, 0, 0, 1, 2, 3]));
     expect(await closedAgain).toBe(1007);
-  });
-
-  it('answers REST calls it does not serve through the tunnel: unknown operation, another hub, bad filter, wrong content type', async () => {
-    const tunnel = await rawTunnel(emulator, 'rawhub');
-    const text = (frame: TunnelFrame) => JSON.parse(Buffer.from(frame.content ?? []).toString());
-    const unknown = await tunnelCall(tunnel, 1, 'POST', 'https://host/api/hubs/rawhub/:frobnicate');
-    expect(unknown.fields.StatusCode).toBe(404);
-    expect(text(unknown).message).toMatch(/No REST operation/);
-    const other = await tunnelCall(tunnel, 2, 'POST', 'https://host/api/hubs/else/:send', '42');
-    expect(other.fields.StatusCode).toBe(403);
-    const filter = await tunnelCall(
-      tunnel,
-      3,
-      'POST',
-      `https://host/api/hubs/rawhub/:send?filter=${encodeURIComponent("'a' in")}`,
-      '42["x"]',
-    );
-    expect(filter.fields.StatusCode).toBe(400);
-    const json = await tunnelCall(
-      tunnel,
-      4,
-      'POST',
-      'https://host/api/hubs/rawhub/:send',
-      '{}',
-      'application/json',
-    );
-    expect(json.fields.StatusCode).toBe(415);
-    const invoke = await tunnelCall(
-      tunnel,
-      5,
-      'POST',
-      'https://host/api/hubs/rawhub/:invoke',
-      '40',
-    );
-    expect(invoke.fields.StatusCode).toBe(400);
-    // A broadcast with acks to nobody ends at once, empty.
-    const none = await tunnelCall(
-      tunnel,
-      6,
-      'POST',
-      'https://host/api/hubs/rawhub/:invoke',
-      '42["ping"]',
-    );
-    expect(none.fields.StatusCode).toBe(200);
-    await new Promise(resolve => setTimeout(resolve, 50));
-    const last = tunnel.frames.filter(f => f.fields.AckId === 6).at(-1) as TunnelFrame;
-    expect(last.fields.NotCompleted).toBe(false);
-    tunnel.ws.close();
   });
 
   it('shows Socket.IO connections in the live view with their namespaces and rooms', async () => {
