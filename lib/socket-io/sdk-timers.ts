@@ -126,7 +126,7 @@ function replaceKeepAlive(client: WebPubSubClientInternals | undefined): void {
     },
     Math.floor(timeoutMs / 3),
   );
-  interval.unref();
+  (interval as { unref?: () => unknown }).unref?.();
   client._timeoutMonitorTask = { idleCheck: true, abort: () => clearInterval(interval) };
 }
 
@@ -155,7 +155,8 @@ function releaseConnectGuards(manager: unknown): void {
       ...rest: unknown[]
     ) => {
       const timer = setTimer(callback, ms, ...rest);
-      if (ms === SDK_CONNECT_GUARD_MS) timer.unref();
+      // A fake clock (jest.useFakeTimers) may hand out timers without unref.
+      if (ms === SDK_CONNECT_GUARD_MS) (timer as { unref?: () => unknown }).unref?.();
       return timer;
     }) as typeof setTimeout;
     try {

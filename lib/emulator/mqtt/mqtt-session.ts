@@ -33,7 +33,7 @@ import {
   type LinkEnd,
   type MqttLink,
 } from './mqtt-link.js';
-import { bodyText, elapsedMs, type TrafficLog } from '../traffic-log.js';
+import { dataBody, elapsedMs, type TrafficBody, type TrafficLog } from '../traffic-log.js';
 import type { EventSubject, MqttUserEventAnswer, Upstream } from '../upstream/upstream.js';
 
 /** Topic of the messages REST sends to a connection, a user or everyone. */
@@ -536,14 +536,14 @@ export class MqttSession implements ClientSink {
   ): void {
     const { hub, connectionId, userId } = this.connection;
     let target: string;
-    let payload: { dataType: string; body: string } | undefined;
+    let payload: { dataType: string; body: TrafficBody } | undefined;
     if (packet.cmd === 'publish') {
       target = packet.topic;
       const dataType = this.#dataType(packet.properties?.contentType);
       const data = Buffer.isBuffer(packet.payload)
         ? packet.payload
         : Buffer.from(packet.payload, 'utf8');
-      payload = { dataType, body: bodyText(dataType, data) };
+      payload = { dataType, body: dataBody(dataType, data) };
     } else if (packet.cmd === 'subscribe') {
       target = packet.subscriptions.map(s => s.topic).join(', ');
     } else {

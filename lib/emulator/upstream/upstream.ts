@@ -26,7 +26,7 @@ import {
 } from '../../protocol/response.reader.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { HubSettings } from '../emulator-options.js';
-import { elapsedMs, type TrafficLog } from '../traffic-log.js';
+import { elapsedMs, mediaBody, type TrafficLog } from '../traffic-log.js';
 
 export type { EventHandlerSettings, HubSettings, SystemEventName } from '../emulator-options.js';
 
@@ -161,7 +161,6 @@ export interface HandlerTarget {
 }
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-const MAX_RECORDED_BODY = 64 * 1024;
 
 interface Validation {
   readonly result: Promise<string | undefined>;
@@ -492,11 +491,11 @@ export class Upstream {
       userId: subject.userId,
       subprotocol: subject.subprotocol,
       detail: outcome.ok ? undefined : outcome.reason + attemptNote,
-      request: { headers: { ...request.headers }, body: recordedBody(request.body, contentType) },
+      request: { headers: { ...request.headers }, body: mediaBody(request.body, contentType) },
       response: result.ok
         ? {
             headers: flattenIncoming(result.headers),
-            body: recordedBody(result.body, result.headers['content-type']),
+            body: mediaBody(result.body, result.headers['content-type']),
           }
         : undefined,
     });
@@ -681,20 +680,4 @@ function flattenIncoming(headers: AnswerHeaders): Record<string, string> {
     if (value !== undefined) out[name] = value.join(', ');
   }
   return out;
-}
-
-function recordedBody(
-  body: Buffer,
-  contentType: string | readonly string[] | undefined,
-): string | undefined {
-  if (body.length === 0) return undefined;
-  const media = (typeof contentType === 'string' ? contentType : contentType?.[0])
-    ?.split(';')[0]
-    .trim()
-    .toLowerCase();
-  const clipped = body.length > MAX_RECORDED_BODY ? body.subarray(0, MAX_RECORDED_BODY) : body;
-  const suffix = body.length > MAX_RECORDED_BODY ? `… (${body.length} bytes)` : '';
-  if (media === 'application/octet-stream' || media === undefined)
-    return `base64:${clipped.toString('base64')}${suffix}`;
-  return clipped.toString('utf8') + suffix;
 }
