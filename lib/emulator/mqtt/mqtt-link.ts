@@ -242,7 +242,7 @@ export class MqttLink {
   close(reason: string, reasonCode?: number, packetReasonString = true): void {
     if (this.#end) return;
     if (reasonCode !== undefined && this.protocolVersion === 5) {
-      const properties = packetReasonString ? { reasonString: clip(reason) } : undefined;
+      const properties = packetReasonString ? { reasonString: clipReason(reason) } : undefined;
       this.send(
         this.#connacked
           ? { cmd: 'disconnect', reasonCode, properties }
@@ -309,7 +309,10 @@ export function duplicate(bytes: Buffer): Buffer {
   return copy;
 }
 
-/** Reason strings are kept short: they travel in every DISCONNECT. */
-function clip(reason: string): string {
+/**
+ * An MQTT 5 reason string as sent (CONNACK, DISCONNECT, SUBACK, PUBACK...): at most 200
+ * characters, a longer one cut with an ellipsis; they travel in every refusal.
+ */
+export function clipReason(reason: string): string {
   return reason.length <= 200 ? reason : `${reason.slice(0, 199)}…`;
 }

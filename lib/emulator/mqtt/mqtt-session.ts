@@ -29,6 +29,7 @@ import {
   duplicate,
   encodePublish,
   numbered,
+  clipReason,
   type EncodedPublish,
   type LinkEnd,
   type MqttLink,
@@ -601,7 +602,9 @@ export class MqttSession implements ClientSink {
       messageId: packet.messageId,
       granted,
       properties:
-        this.#v5 && problems.length > 0 ? { reasonString: clip(problems.join('; ')) } : undefined,
+        this.#v5 && problems.length > 0
+          ? { reasonString: clipReason(problems.join('; ')) }
+          : undefined,
     });
   }
 
@@ -628,7 +631,7 @@ export class MqttSession implements ClientSink {
         ? {
             granted: codes,
             properties:
-              problems.length > 0 ? { reasonString: clip(problems.join('; ')) } : undefined,
+              problems.length > 0 ? { reasonString: clipReason(problems.join('; ')) } : undefined,
           }
         : { granted: [] }),
     });
@@ -789,7 +792,7 @@ export class MqttSession implements ClientSink {
       ...(this.#v5
         ? {
             reasonCode: code,
-            properties: reasonString ? { reasonString: clip(reasonString) } : undefined,
+            properties: reasonString ? { reasonString: clipReason(reasonString) } : undefined,
           }
         : {}),
     });
@@ -809,8 +812,4 @@ export class MqttSession implements ClientSink {
     });
     this.context.log(`mqtt ${hub}/${connectionId} ${detail}`);
   }
-}
-
-function clip(text: string): string {
-  return text.length <= 200 ? text : `${text.slice(0, 199)}…`;
 }
