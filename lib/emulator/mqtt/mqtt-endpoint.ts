@@ -29,8 +29,10 @@ import { hubNameProblem } from '../../protocol/names.js';
 import type { SessionLimits } from '../clients/session-limits.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import { checkConnect, refusalCode, willOf, type ConnectProblem } from './mqtt-connect-rules.js';
-import { clipReason, MqttLink } from './mqtt-link.js';
-import { MqttSession, userPropertyList, userPropertyObject } from './mqtt-session.js';
+import { clip } from './mqtt-ack-codes.js';
+import { MqttLink } from './mqtt-link.js';
+import { userPropertyList, userPropertyObject } from './mqtt-properties.js';
+import { MqttSession } from './mqtt-session.js';
 import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 
@@ -324,7 +326,7 @@ export class MqttEndpoint {
       properties:
         version === 5
           ? {
-              reasonString: clipReason(problem.reason),
+              reasonString: clip(problem.reason),
               userProperties: userPropertyObject(problem.userProperties),
             }
           : undefined,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
 import type { IDisconnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import type WebSocket from 'ws';
+import { clip } from './mqtt-ack-codes.js';
 import { MqttFrameError, MqttFramer } from './mqtt-framer.js';
 import { MALFORMED_PACKET, packetProblem } from './mqtt-packet-rules.js';
 
@@ -242,7 +243,7 @@ export class MqttLink {
   close(reason: string, reasonCode?: number, packetReasonString = true): void {
     if (this.#end) return;
     if (reasonCode !== undefined && this.protocolVersion === 5) {
-      const properties = packetReasonString ? { reasonString: clipReason(reason) } : undefined;
+      const properties = packetReasonString ? { reasonString: clip(reason) } : undefined;
       this.send(
         this.#connacked
           ? { cmd: 'disconnect', reasonCode, properties }
@@ -307,12 +308,4 @@ export function duplicate(bytes: Buffer): Buffer {
   const copy = Buffer.from(bytes);
   copy[0] |= 0x08;
   return copy;
-}
-
-/**
- * An MQTT 5 reason string as sent (CONNACK, DISCONNECT, SUBACK, PUBACK...): at most 200
- * characters, a longer one cut with an ellipsis; they travel in every refusal.
- */
-export function clipReason(reason: string): string {
-  return reason.length <= 200 ? reason : `${reason.slice(0, 199)}…`;
 }
