@@ -16,7 +16,10 @@ export const Ack = {
 /** The 3.1.1 SUBACK refusal. */
 export const V311_SUBSCRIBE_FAILURE = 0x80;
 
-/** A reason string as sent (at most 200 characters). */
+/**
+ * An MQTT 5 reason string as sent, in every packet that carries one (CONNACK, DISCONNECT, SUBACK,
+ * UNSUBACK, PUBACK, PUBREC): at most 200 characters, 199 and an ellipsis when longer.
+ */
 export function clip(text: string): string {
   return text.length <= 200 ? text : `${text.slice(0, 199)}…`;
 }
