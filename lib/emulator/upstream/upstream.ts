@@ -73,8 +73,7 @@ export class Upstream {
   #closed = false;
 
   constructor(hubs: Readonly<Record<string, HubSettings>>, options: UpstreamOptions) {
-    for (const [hub, settings] of Object.entries(hubs))
-      this.#settings.set(hubKey(hub), settings);
+    for (const [hub, settings] of Object.entries(hubs)) this.#settings.set(hubKey(hub), settings);
     this.#options = options;
     this.#handshakes = new HandshakeCache(options, this.#exchange);
   }
@@ -82,8 +81,7 @@ export class Upstream {
   /** New hub settings (a reloaded configuration): they route every event from now on. */
   reconfigure(hubs: Readonly<Record<string, HubSettings>>): void {
     this.#settings.clear();
-    for (const [hub, settings] of Object.entries(hubs))
-      this.#settings.set(hubKey(hub), settings);
+    for (const [hub, settings] of Object.entries(hubs)) this.#settings.set(hubKey(hub), settings);
   }
 
   settings(hub: string): HubSettings | undefined {
