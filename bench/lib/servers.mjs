@@ -1,7 +1,7 @@
 // The benchmark servers and how to start and stop them, each in its own process.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BASELINE_COMMIT, baselineDist } from './baseline.mjs';
+import { BASELINE_COMMIT, baselineDist, GATEWAY_BASELINE_COMMIT } from './baseline.mjs';
 
 const here = dirname => fileURLToPath(new URL(dirname, import.meta.url));
 
@@ -89,6 +89,14 @@ export const GATEWAY_SERVERS = {
     args: ['fastify'],
     signature: true,
   },
+  'gateway-fastify-before': {
+    title: `gateway (@SubscribeMessage) · Fastify · the ${GATEWAY_BASELINE_COMMIT} build`,
+    script: '../servers/gateway.mjs',
+    args: ['fastify'],
+    signature: true,
+    // The gateway before its per-event garbage was found (bench/RESULTS.md, optimisation log).
+    baseline: GATEWAY_BASELINE_COMMIT,
+  },
 };
 
 /** The emulator benchmark's servers (`npm run bench:emulator`), kept out of the default run. */
@@ -102,16 +110,23 @@ const MAX_LOG_LINES = 20;
 
 /**
  * Starts one server in its own process and waits for its port.
+ * `execPath`/`execArgv`: run it under another program (`valgrind … node`, bench/instructions.mjs);
+ * `startTimeout`: how long it may take to listen (ms).
  * Returns `{ id, port, pid, memory(gc?), stop() }`.
  */
-export async function startServer(id, { execArgv = [], log = console.error } = {}) {
+export async function startServer(
+  id,
+  { execArgv = [], execPath, startTimeout = 30_000, log = console.error } = {},
+) {
   const spec = SERVERS[id] ?? GATEWAY_SERVERS[id] ?? EMULATOR_SERVERS[id];
   if (!spec) throw new Error(`Unknown server "${id}" (known: ${SERVER_NAMES.join(', ')})`);
-  const args = spec.baseline
-    ? [...spec.args, '--dist', baselineDist(here('../..'), BASELINE_COMMIT, log)]
+  const commit = spec.baseline === true ? BASELINE_COMMIT : spec.baseline;
+  const args = commit
+    ? [...spec.args, '--dist', baselineDist(here('../..'), commit, log)]
     : spec.args;
   const child = fork(here(spec.script), args, {
     execArgv,
+    ...(execPath === undefined ? {} : { execPath }),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -135,7 +150,10 @@ export async function startServer(id, { execArgv = [], log = console.error } = {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} did not start within 30 s`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${id} did not start within ${startTimeout / 1000} s`)),
+      startTimeout,
+    );
     child.on('message', message => {
       if (message?.type === 'ready') {
         clearTimeout(timer);

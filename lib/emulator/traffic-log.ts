@@ -2,7 +2,11 @@
  * The emulator's record of what happened, for its log lines and its live view. Producers (client
  * and MQTT sessions, upstream, REST) call `record`; the live view subscribes. Bounded: the newest
  * entries win. Access keys and tokens never enter a record (producers redact `access_token` and
- * `Authorization`). Bodies longer than `maxBodyChars` are cut (with a note of the full length), so
+ * `Authorization`). Producers hand over whole bodies, as text or as bytes with how to show them
+ * (`dataBody`, `mediaBody`, `utf8Body`); the log alone clips them: a body shown longer than
+ * `maxBodyChars` (`MAX_BODY_CHARS`, 64 Ki characters, by default) keeps its first `maxBodyChars`
+ * characters and one marker, `\n… (<full length>, cut at <maxBodyChars>)`, the length in characters
+ * for text given as text, in bytes for bytes. Bytes are decoded only as far as they are shown, so
  * the ring's memory is bounded by `capacity × 2 × maxBodyChars` whatever the clients send.
  *
  * This file is the one description of a record; the live view shows any record of this shape.
@@ -59,12 +63,37 @@ export interface TrafficRecord {
   readonly response?: TrafficMessage;
 }
 
-export type TrafficInput = Omit<TrafficRecord, 'id' | 'time'> & { readonly time?: number };
+/**
+ * A body handed over as bytes; the log shows as much as it keeps. `text`: UTF-8 text; `base64`:
+ * `base64:` and the base64; `printable`: the text when the bytes are printable UTF-8, else base64.
+ */
+export interface TrafficBytes {
+  readonly bytes: Uint8Array;
+  readonly shownAs: 'text' | 'base64' | 'printable';
+}
+
+/** A body as a producer hands it over: text, or bytes (see `TrafficBytes`). */
+export type TrafficBody = string | TrafficBytes;
+
+/** A request or response as a producer hands it over: whole, the log clips its body. */
+export interface TrafficMessageInput {
+  readonly headers: Record<string, string>;
+  readonly body?: TrafficBody;
+}
+
+export type TrafficInput = Omit<TrafficRecord, 'id' | 'time' | 'request' | 'response'> & {
+  readonly time?: number;
+  readonly request?: TrafficMessageInput;
+  readonly response?: TrafficMessageInput;
+};
 
 export type TrafficListener = (record: TrafficRecord) => void;
 
 /** Characters a record's `preview` keeps. */
 export const PREVIEW_CHARS = 160;
+
+/** Characters of a body a record keeps by default (`TrafficLog`'s `maxBodyChars`). */
+export const MAX_BODY_CHARS = 64 * 1024;
 
 /** Milliseconds since `startedAt` (a `performance.now()` value), to the microsecond. */
 export function elapsedMs(startedAt: number, now: number = performance.now()): number {
@@ -82,22 +111,81 @@ export function previewOf(body: string | undefined): string | undefined {
 }
 
 /**
- * A message's data as a record's body: text and JSON as they are; binary data (binary, protobuf,
- * MQTT 3.1.1 payloads) that is printable UTF-8 as its text, anything else as `base64:` and the
- * base64 of its first `maxBytes` bytes. The record's `dataType` says which type it had.
+ * A message's data as a record's body: text and JSON as their text; binary data (binary, protobuf,
+ * MQTT 3.1.1 payloads) as its text when it is printable UTF-8, else as `base64:`. The record's
+ * `dataType` says which type it had.
  */
-export function bodyText(dataType: string, data: Uint8Array, maxBytes = 48 * 1024): string {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (dataType === 'text' || dataType === 'json') return bytes.toString('utf8');
-  const head = bytes.subarray(0, Math.min(bytes.length, maxBytes));
-  const more = bytes.length > maxBytes ? `… (${bytes.length} bytes)` : '';
-  try {
-    const text = UTF8.decode(head);
-    if (!UNPRINTABLE.test(text)) return text + more;
-  } catch {
-    // not UTF-8
+export function dataBody(dataType: string, bytes: Uint8Array): TrafficBytes {
+  return { bytes, shownAs: dataType === 'text' || dataType === 'json' ? 'text' : 'printable' };
+}
+
+/** An HTTP body as a record's body: `base64:` for `application/octet-stream` or no type, else text. */
+export function mediaBody(
+  bytes: Uint8Array,
+  contentType: string | readonly string[] | undefined,
+): TrafficBytes {
+  const media = (typeof contentType === 'string' ? contentType : contentType?.[0])
+    ?.split(';')[0]
+    .trim()
+    .toLowerCase();
+  return {
+    bytes,
+    shownAs: media === undefined || media === 'application/octet-stream' ? 'base64' : 'text',
+  };
+}
+
+/** UTF-8 bytes as a record's body. */
+export function utf8Body(bytes: Uint8Array): TrafficBytes {
+  return { bytes, shownAs: 'text' };
+}
+
+/** `body` as a record shows it: at most `limit` characters, then the one marker. */
+export function clipBody(body: TrafficBody, limit: number): string {
+  const { head, size } = showBody(body, limit);
+  return size === undefined ? head : clipped(head, size, limit);
+}
+
+/** The first `limit` characters `body` shows, and its full size when there is more. */
+function showBody(body: TrafficBody, limit: number): { head: string; size?: string } {
+  if (typeof body === 'string') {
+    return body.length <= limit
+      ? { head: body }
+      : { head: body.slice(0, limit), size: `${body.length} characters` };
   }
-  return `base64:${head.toString('base64')}${more}`;
+  const { bytes, shownAs } = body;
+  // Enough bytes to show more than `limit` characters: UTF-8 takes at most 3 bytes a character,
+  // base64 4 characters for 3 bytes.
+  const needed = shownAs === 'base64' ? limit : limit * 3;
+  const more = bytes.length > needed;
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, needed));
+  const text = shown(head, shownAs, more);
+  return !more && text.length <= limit
+    ? { head: text }
+    : { head: text.slice(0, limit), size: `${bytes.length} bytes` };
+}
+
+function clipped(head: string, size: string, limit: number): string {
+  return `${head}\n… (${size}, cut at ${limit})`;
+}
+
+/** `head` as text or base64; `cut`: a character may be split at its end (not shown). */
+function shown(head: Buffer, shownAs: TrafficBytes['shownAs'], cut: boolean): string {
+  if (shownAs === 'text') {
+    return cut
+      ? new TextDecoder('utf-8', { ignoreBOM: true }).decode(head, { stream: true })
+      : head.toString('utf8');
+  }
+  if (shownAs === 'printable') {
+    try {
+      const text = cut
+        ? new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true })
+        : UTF8.decode(head);
+      if (!UNPRINTABLE.test(text)) return text;
+    } catch {
+      // not UTF-8
+    }
+  }
+  return `base64:${head.toString('base64')}`;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -115,21 +203,29 @@ export class TrafficLog {
   readonly #listeners = new Set<TrafficListener>();
   #nextId = 1;
 
-  constructor(capacity = 500, maxBodyChars = 64 * 1024) {
+  constructor(capacity = 500, maxBodyChars = MAX_BODY_CHARS) {
     this.#capacity = Math.max(0, Math.floor(capacity));
     this.#maxBodyChars = maxBodyChars;
     this.#records = Array.from<TrafficRecord | undefined>({ length: this.#capacity });
   }
 
   record(input: TrafficInput): TrafficRecord {
-    const preview = input.preview ?? previewOf(input.request?.body);
+    const { request: given, response: answer, ...rest } = input;
+    const request = given && this.#bound(given);
+    const response = answer && this.#bound(answer);
+    // From the body as given (the marker of a clipped one is no part of it).
+    const preview =
+      input.preview ??
+      (given?.body === undefined || typeof given.body === 'string'
+        ? previewOf(given?.body)
+        : previewOf(showBody(given.body, PREVIEW_CHARS * 4).head));
     const record: TrafficRecord = {
-      ...input,
+      ...rest,
       id: this.#nextId++,
       time: input.time ?? Date.now(),
       ...(preview === undefined ? {} : { preview: previewOf(preview) }),
-      ...(input.request === undefined ? {} : { request: this.#bound(input.request) }),
-      ...(input.response === undefined ? {} : { response: this.#bound(input.response) }),
+      ...(request === undefined ? {} : { request }),
+      ...(response === undefined ? {} : { response }),
     };
     if (this.#capacity > 0) {
       this.#records[this.#next] = record;
@@ -160,12 +256,13 @@ export class TrafficLog {
     return this.#listeners.size;
   }
 
-  #bound<T extends { readonly body?: string }>(message: T): T {
+  #bound(message: TrafficMessageInput): TrafficMessage {
     const body = message.body;
-    if (body === undefined || body.length <= this.#maxBodyChars) return message;
-    return {
-      ...message,
-      body: `${body.slice(0, this.#maxBodyChars)}\n… (${body.length} characters, cut at ${this.#maxBodyChars})`,
-    };
+    if (body === undefined || (typeof body === 'string' && body.length <= this.#maxBodyChars)) {
+      return message as TrafficMessage;
+    }
+    // No bytes, no body (not an empty `base64:`).
+    if (typeof body !== 'string' && body.bytes.length === 0) return { headers: message.headers };
+    return { ...message, body: clipBody(body, this.#maxBodyChars) };
   }
 }

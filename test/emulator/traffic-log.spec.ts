@@ -5,7 +5,14 @@
  * stays in order past many wraps and keeps nothing with capacity 0; durations are measured to the
  * microsecond.
  */
-import { elapsedMs, PREVIEW_CHARS, TrafficLog } from '../../lib/emulator/traffic-log.js';
+import {
+  dataBody,
+  elapsedMs,
+  mediaBody,
+  PREVIEW_CHARS,
+  TrafficLog,
+  utf8Body,
+} from '../../lib/emulator/traffic-log.js';
 
 describe('TrafficLog', () => {
   it('keeps the newest records, numbered, and tells its listeners', () => {
@@ -35,6 +42,47 @@ describe('TrafficLog', () => {
     });
     expect(record.response).toEqual({ headers: {}, body: 'short' });
     expect(log.snapshot()[0]).toBe(record);
+  });
+
+  it('clips bodies given as bytes once, with the same marker, decoding only what it keeps', () => {
+    const log = new TrafficLog(10, 12);
+    const body = (given: Parameters<typeof log.record>[0]['request']) =>
+      log.record({ kind: 'rest', hub: 'chat', action: 'send', request: given }).request?.body;
+    const bytes = (text: string) => Buffer.from(text, 'utf8');
+    expect(body({ headers: {}, body: utf8Body(bytes('0123456789abcdef')) })).toBe(
+      '0123456789ab\n… (16 bytes, cut at 12)',
+    );
+    // Exactly the limit is kept whole; so is a short body.
+    expect(body({ headers: {}, body: utf8Body(bytes('0123456789ab')) })).toBe('0123456789ab');
+    expect(body({ headers: {}, body: dataBody('json', bytes('{"a":1}')) })).toBe('{"a":1}');
+    // Base64 is clipped as it is shown: the prefix counts.
+    expect(
+      body({ headers: {}, body: mediaBody(bytes('abcdefgh'), 'application/octet-stream') }),
+    ).toBe('base64:YWJjZ\n… (8 bytes, cut at 12)');
+    expect(body({ headers: {}, body: mediaBody(bytes('ab'), undefined) })).toBe('base64:YWI=');
+    expect(body({ headers: {}, body: mediaBody(bytes('abc'), 'text/plain; charset=utf-8') })).toBe(
+      'abc',
+    );
+    // Printable binary data as text, anything else as base64.
+    expect(body({ headers: {}, body: dataBody('binary', bytes('hi')) })).toBe('hi');
+    expect(body({ headers: {}, body: dataBody('binary', Buffer.from([7, 8])) })).toBe(
+      'base64:Bwg=',
+    );
+    // A character split by the cut is not shown as a replacement character.
+    const many = new TrafficLog(10, 3);
+    const cut = many.record({
+      kind: 'client',
+      hub: 'chat',
+      action: 'message',
+      request: { headers: {}, body: dataBody('binary', bytes('ééééééééééé')) },
+    });
+    expect(cut.request?.body).toBe('ééé\n… (22 bytes, cut at 3)');
+    // The preview is taken from the body as given, not from the clipped one.
+    expect(cut.preview).toBe('ééééééééééé');
+    // No bytes, no body.
+    expect(
+      body({ headers: { a: 'b' }, body: mediaBody(Buffer.alloc(0), undefined) }),
+    ).toBeUndefined();
   });
 
   it('derives a one-line preview from the request body unless one is given', () => {

@@ -5,7 +5,7 @@
  */
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { Connection } from '../state/hubs.js';
-import { bodyText, elapsedMs, type TrafficLog } from '../traffic-log.js';
+import { dataBody, elapsedMs, type TrafficLog } from '../traffic-log.js';
 import type { ClientMessage } from './client-messages.js';
 
 /** What a client frame came to, for its traffic record. */
@@ -43,7 +43,7 @@ export async function recordClientFrame(
       ...(payload
         ? {
             dataType: payload.dataType,
-            request: { headers: {}, body: bodyText(payload.dataType, payload.data) },
+            request: { headers: {}, body: dataBody(payload.dataType, payload.data) },
           }
         : {}),
       ...(outcome?.reach === undefined ? {} : { reach: outcome.reach }),

@@ -26,13 +26,12 @@ import {
   ServiceErrorCode,
   writeRestError,
 } from './rest-errors.js';
-import { elapsedMs, type TrafficLog } from '../traffic-log.js';
+import { elapsedMs, mediaBody, type TrafficLog } from '../traffic-log.js';
 
-import { Call, checkGroupName, mediaType, REST_MAX_BODY_BYTES } from './rest-call.js';
+import { Call, checkGroupName, REST_MAX_BODY_BYTES } from './rest-call.js';
 import { matchPath, MEMBER, OK, ROUTES_BY_LENGTH, type Answer } from './rest-routes.js';
 
 /** How much of a body the traffic log keeps. */
-const RECORDED_BODY_CHARS = 4096;
 
 export {
   DEFAULT_PAGE_SIZE,
@@ -213,7 +212,10 @@ export function createRestApi(options: RestApiOptions): RestApi {
         detail: error?.message,
         request: {
           headers: redactHeaders(req.headers),
-          body: call?.requestBody === undefined ? undefined : recordedBody(call.requestBody, req),
+          body:
+            call?.requestBody === undefined
+              ? undefined
+              : mediaBody(call.requestBody, req.headers['content-type']),
         },
         response: {
           headers: { ...stringHeaders(res.getHeaders()), ...responseHeaders },
@@ -324,14 +326,4 @@ function stringHeaders(
     if (value !== undefined) result[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return result;
-}
-
-function recordedBody(body: Buffer, req: IncomingMessage): string {
-  const binary = mediaType(req).name === 'application/octet-stream';
-  const text = binary
-    ? `base64:${body.subarray(0, RECORDED_BODY_CHARS).toString('base64')}`
-    : body.toString('utf8');
-  return text.length > RECORDED_BODY_CHARS
-    ? `${text.slice(0, RECORDED_BODY_CHARS)}… (${body.length} bytes)`
-    : text;
 }

@@ -5,15 +5,13 @@
  * (`writeCloudEvent`), addressed to `/eventhandler/`, the path the SDK's handler listens on.
  */
 import { writeCloudEvent, type OutgoingCloudEvent } from '../../protocol/cloud-event.writer.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { utf8Body, type TrafficLog } from '../traffic-log.js';
 import type { ConnectRequestBody } from '../upstream/upstream.js';
 import type { TunnelEndpoint, TunnelHttpResponse } from './tunnel-endpoint.js';
 
 /** The user event name the emulator gives client packets ([gap]: the SDK reads any name). */
 export const SOCKET_IO_USER_EVENT = 'message';
 const EVENT_HANDLER_PATH = '/eventhandler/';
-/** How much of a body the traffic log keeps. */
-const RECORDED_BODY_CHARS = 4096;
 
 export interface EventSubjectOfSocket {
   readonly hub: string;
@@ -115,13 +113,13 @@ export class TunnelEvents {
           userId: subject.userId,
           subprotocol: 'socket.io',
           detail: failure,
-          request: { headers: wire.headers, body: recorded(wire.body) },
+          request: { headers: wire.headers, body: utf8Body(wire.body) },
           response: response
             ? {
                 headers: Object.fromEntries(
                   Object.entries(response.headers).map(([name, list]) => [name, list.join(', ')]),
                 ),
-                body: recorded(response.body),
+                body: utf8Body(response.body),
               }
             : undefined,
         });
@@ -130,11 +128,4 @@ export class TunnelEvents {
       }
     }
   }
-}
-
-export function recorded(body: Buffer): string {
-  const text = body.toString('utf8');
-  return text.length > RECORDED_BODY_CHARS
-    ? `${text.slice(0, RECORDED_BODY_CHARS)}… (${body.length} bytes)`
-    : text;
 }

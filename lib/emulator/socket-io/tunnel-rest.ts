@@ -35,7 +35,7 @@ import {
   ServiceErrorCode,
   writeRestError,
 } from '../rest/rest-errors.js';
-import type { TrafficLog } from '../traffic-log.js';
+import { utf8Body, type TrafficLog } from '../traffic-log.js';
 import { EioSession, SOCKET_IO_SUBPROTOCOL } from './eio-session.js';
 import {
   decodeEioPayload,
@@ -45,7 +45,6 @@ import {
   SioPacketType,
 } from './packets.js';
 import type { TunnelHttpRequest, TunnelReply } from './tunnel-endpoint.js';
-import { recorded } from './tunnel-events.js';
 
 /** The first ack id the emulator gives a broadcast with acks. */
 export const INVOKE_ACK_ID_BASE = 1_000_000_000;
@@ -297,7 +296,7 @@ export function createTunnelRest(options: TunnelRestOptions) {
           headers: Object.fromEntries(
             Object.entries(request.headers).map(([n, v]) => [n, v.join(', ')]),
           ),
-          body: request.body.length > 0 ? recorded(request.body) : undefined,
+          body: request.body.length > 0 ? utf8Body(request.body) : undefined,
         },
         response: {
           headers: {},
