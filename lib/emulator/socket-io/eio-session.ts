@@ -20,6 +20,7 @@ import type { WebSocket } from 'ws';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { BroadcastAcks, type AckCallback } from './eio-acks.js';
+import type { EioSessionLimits } from './eio-session-limits.js';
 import { badRequest, packetSize, sendFrames, toBuffer, writePayload } from './eio-transport.js';
 import {
   decodeEioFrame,
@@ -38,18 +39,6 @@ import type { EventSubjectOfSocket, TunnelEvents } from './tunnel-events.js';
 export const SOCKET_IO_SUBPROTOCOL = 'socket.io';
 /** How long after the server's Engine.IO `close` the connection ends (see `#closeSoon`). */
 export const SERVER_CLOSE_GRACE_MS = 50;
-
-export interface EioSessionLimits {
-  /** Bytes queued for a long-polling client that does not poll; beyond, the connection ends. Default 16 MB. */
-  readonly maxQueuedBytes: number;
-  /** How long a WebSocket upgrade may take from probe to `upgrade`. Default 10 s. */
-  readonly upgradeTimeoutMs: number;
-}
-
-export const DEFAULT_EIO_LIMITS: EioSessionLimits = {
-  maxQueuedBytes: 16 * 1024 * 1024,
-  upgradeTimeoutMs: 10_000,
-};
 
 export interface EioSessionContext {
   readonly hubs: HubRegistry;
