@@ -32,7 +32,10 @@ import { fileURLToPath } from 'node:url';
 import { connectionPool, HUB, positiveIntegerEnv, SCENARIOS } from './lib/common.mjs';
 import { libraryState } from './lib/git.mjs';
 import { BASELINE_COMMIT } from './lib/baseline.mjs';
-import { SERVERS, startServer } from './lib/servers.mjs';
+import { GATEWAY_SERVERS, SERVERS as BENCH_SERVERS, startServer } from './lib/servers.mjs';
+
+/** The default benchmark's servers and the gateway benchmark's. */
+const SERVERS = { ...BENCH_SERVERS, ...GATEWAY_SERVERS };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SETTINGS = [

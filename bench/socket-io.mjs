@@ -45,6 +45,8 @@ function start(args) {
     ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
     : [];
   const child = fork(SERVER, args, { execArgv, stdio: ['ignore', out, out, 'ipc'] });
+  // A failed run (a round that timed out) must not leave its servers behind.
+  process.once('exit', () => child.kill());
   const first = new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', code => reject(new Error(`${args[0]} exited with ${code}`)));

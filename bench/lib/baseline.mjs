@@ -9,6 +9,9 @@ import { pathToFileURL } from 'node:url';
 /** The commit before issue 17's move (the issue's "old build"). */
 export const BASELINE_COMMIT = '03f95e0';
 
+/** The gateway as `npm run bench:gateway` first measured it below its floor (0.74×, 0.82×). */
+export const GATEWAY_BASELINE_COMMIT = 'ed2eba6';
+
 /** The baseline's ESM build folder as a file URL, built first when it is missing. */
 export function baselineDist(root, commit = BASELINE_COMMIT, log = console.error) {
   const dir = join(root, 'bench', '.baseline', commit);

@@ -1,7 +1,7 @@
 // The benchmark servers and how to start and stop them, each in its own process.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BASELINE_COMMIT, baselineDist } from './baseline.mjs';
+import { BASELINE_COMMIT, baselineDist, GATEWAY_BASELINE_COMMIT } from './baseline.mjs';
 
 const here = dirname => fileURLToPath(new URL(dirname, import.meta.url));
 
@@ -89,6 +89,14 @@ export const GATEWAY_SERVERS = {
     args: ['fastify'],
     signature: true,
   },
+  'gateway-fastify-before': {
+    title: `gateway (@SubscribeMessage) · Fastify · the ${GATEWAY_BASELINE_COMMIT} build`,
+    script: '../servers/gateway.mjs',
+    args: ['fastify'],
+    signature: true,
+    // The gateway before its per-event garbage was found (bench/RESULTS.md, optimisation log).
+    baseline: GATEWAY_BASELINE_COMMIT,
+  },
 };
 
 /** The emulator benchmark's servers (`npm run bench:emulator`), kept out of the default run. */
@@ -112,8 +120,9 @@ export async function startServer(
 ) {
   const spec = SERVERS[id] ?? GATEWAY_SERVERS[id] ?? EMULATOR_SERVERS[id];
   if (!spec) throw new Error(`Unknown server "${id}" (known: ${SERVER_NAMES.join(', ')})`);
-  const args = spec.baseline
-    ? [...spec.args, '--dist', baselineDist(here('../..'), BASELINE_COMMIT, log)]
+  const commit = spec.baseline === true ? BASELINE_COMMIT : spec.baseline;
+  const args = commit
+    ? [...spec.args, '--dist', baselineDist(here('../..'), commit, log)]
     : spec.args;
   const child = fork(here(spec.script), args, {
     execArgv,

@@ -1,19 +1,12 @@
 // The bench's module app (bench/servers/module.mjs) with its user event "message" answered by a
 // Nest gateway (@SubscribeMessage('message') with @MessageBody()) through WebPubSubWsAdapter
 // instead of @OnUserEvent('message'); connect, connected and disconnected stay the module's.
-// Usage: node bench/servers/gateway.mjs <fastify|express>
+// Usage: node bench/servers/gateway.mjs <fastify|express> [--dist <url>]
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import {
-  OnConnect,
-  OnConnected,
-  OnDisconnected,
-  WebPubSubModule,
-  WebPubSubWsAdapter,
-} from '../../dist/esm/index.js';
 import { CONNECTION_STRING, HUB } from '../lib/common.mjs';
 import {
   decorateClass,
@@ -25,6 +18,12 @@ import {
 } from '../lib/server-harness.mjs';
 
 const adapterName = process.argv[2] ?? 'fastify';
+// --dist <folder>: an ESM build of another commit (bench/lib/baseline.mjs), measured beside this one.
+const distArg = process.argv.indexOf('--dist');
+const dist =
+  distArg > 0 ? process.argv[distArg + 1] : new URL('../../dist/esm/', import.meta.url).href;
+const { OnConnect, OnConnected, OnDisconnected, WebPubSubModule, WebPubSubWsAdapter } =
+  await import(new URL('index.js', dist.endsWith('/') ? dist : `${dist}/`).href);
 
 class ChatHandlers {
   connect(request) {

@@ -69,6 +69,16 @@ export class WebPubSubConnectionContext implements ConnectionContext {
     this.#statesChanged = true;
   }
 
+  /**
+   * The connection state this event leaves, for an object that outlives the event (a gateway's
+   * socket): the states when a handler changed them, else `ce-connectionState` as sent (to decode
+   * on demand), so that nothing else of the event stays reachable.
+   * @internal
+   */
+  get laterStates(): ConnectionStates | string | undefined {
+    return this.#statesChanged ? this.#states : this.event.connectionState;
+  }
+
   /** The `ce-connectionState` response header value, when the handler changed the state. */
   get stateHeader(): string | undefined {
     return this.#statesChanged ? stateHeader(this.#states as ConnectionStates, true) : undefined;

@@ -79,13 +79,16 @@ export class GatewayHub {
     const direct = this.#direct.get(message);
     if (direct) return this.answerDirectly(socket, direct, request.data, message);
     const handler = socket.handlers.get(message);
-    if (!handler) return undefined;
+    if (!handler) {
+      socket.release();
+      return undefined;
+    }
     return this.answer(socket, handler, request.data);
   }
 
   /** `connected`: the socket is created (once), so `handleConnection` runs. */
   connected(request: ConnectedRequest): void {
-    this.socketFor(request.context);
+    this.socketFor(request.context).release();
   }
 
   /**
@@ -105,27 +108,50 @@ export class GatewayHub {
     this.#sockets.clear();
   }
 
-  /** The connection's socket, created on its first event here; `context` becomes its latest. */
+  /**
+   * The connection's socket, created on its first event here; `context` becomes its latest (the
+   * caller releases it once the event is answered).
+   *
+   * Beyond `maxSockets` a socket not active lately is forgotten: second chance (the clock
+   * algorithm) over the map's insertion order. An event only sets its socket's `recent` flag; the
+   * map is not reordered per event, which would store the event's young id string in the map's
+   * old table and keep it alive (the garbage collector's cost, not the map's).
+   */
   private socketFor(context: ConnectionContext): GatewaySocket {
     const id = context.connectionId;
     const sockets = this.#sockets;
     let socket = sockets.get(id);
     if (socket) {
-      // Most recently active last, so the first entry is the one to forget.
-      sockets.delete(id);
-      sockets.set(id, socket);
+      socket.recent = true;
       socket.use(context);
       return socket;
     }
     socket = new GatewaySocket(id, this.#host, context);
     sockets.set(id, socket);
-    if (sockets.size > this.options.maxSockets) {
-      const [oldest] = sockets.keys();
-      sockets.get(oldest)?.end(undefined, false);
-      sockets.delete(oldest);
-    }
+    if (sockets.size > this.options.maxSockets) this.forgetOne(socket);
     for (const callback of this.#connectionCallbacks) callback(socket);
     return socket;
+  }
+
+  /**
+   * Forgets the first socket, in insertion order, not active since the hand last passed it; an
+   * active one loses its flag and goes to the end (under the map's own key: nothing young is
+   * stored). Ends within one round of the map; the newest socket is never the one forgotten.
+   */
+  private forgetOne(newest: GatewaySocket): void {
+    const sockets = this.#sockets;
+    for (const [id, socket] of sockets) {
+      if (socket === newest) continue;
+      if (socket.recent) {
+        socket.recent = false;
+        sockets.delete(id);
+        sockets.set(id, socket);
+        continue;
+      }
+      sockets.delete(id);
+      socket.end(undefined, false);
+      return;
+    }
   }
 
   /**
@@ -189,19 +215,18 @@ export class GatewayHub {
     data: unknown,
     message: string,
   ): unknown {
-    // Open while the handler runs: setState() works, as in any message handler.
-    const running: Reply = () => false;
-    socket.open(running);
+    // Answering while the handler runs: setState() works, as in any message handler.
+    socket.run();
     let result: unknown;
     try {
       result = call(socket, data);
     } catch (error) {
-      socket.close(running);
+      socket.ran();
       return wsExceptionMessage(error, message, data);
     }
     const pending = isThenable(result);
     if (!pending && !isObservable(result)) {
-      socket.close(running);
+      socket.ran();
       return result;
     }
     return new Promise<unknown>(resolve => {
@@ -214,7 +239,7 @@ export class GatewayHub {
         return true;
       };
       socket.open(reply);
-      socket.close(running);
+      socket.ran();
       const fail = (error: unknown): void => {
         const exception = wsExceptionMessage(error, message, data);
         if (!reply(exception)) void socket.send(exception).catch(() => undefined);

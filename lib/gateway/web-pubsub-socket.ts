@@ -1,7 +1,8 @@
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import type { Observable, Subscription } from 'rxjs';
+import { WebPubSubConnectionContext } from '../events/web-pubsub-connection-context.js';
 import type { ConnectionContext } from '../interfaces/web-pubsub-request.interface.js';
-import type { ConnectionStates } from '../protocol/connection-state.js';
+import { decodeConnectionState, type ConnectionStates } from '../protocol/connection-state.js';
 import type { GatewayMessageHandler } from './gateway-metadata.js';
 import {
   eventMessage,
@@ -59,14 +60,31 @@ export type Reply = (value: unknown) => boolean;
 /** The event a gateway's exception filter emits (`BaseWsExceptionFilter`). */
 const EXCEPTION_EVENT = 'exception';
 
-/** @internal the implementation of {@link WebPubSubSocket}, cached per connection. */
+/**
+ * @internal the implementation of {@link WebPubSubSocket}, cached per connection.
+ *
+ * A socket lives as long as its connection, so it is old for the garbage collector, while an
+ * event's objects are young: between events the socket keeps no object of the last event (its
+ * context, headers and body), only the user id and the connection state, and those only when
+ * they changed. Otherwise every event would be copied out of the young generation and promoted
+ * for a socket to hold it until the connection's next event.
+ */
 export class GatewaySocket implements WebPubSubSocket {
   /** The message handlers Nest bound to this client, by message. */
   readonly handlers = new Map<string, GatewayMessageHandler>();
+  /** Set by each event after the first; the hub's eviction (second chance) clears it. */
+  recent = false;
   readonly #disconnectCallbacks: ((reason?: string) => void)[] = [];
   readonly #replies = new Set<Reply>();
   readonly #streams = new Set<Subscription>();
-  #context: ConnectionContext;
+  /** The latest event's context, while any event of the connection is being answered. */
+  #context: ConnectionContext | undefined;
+  /** Synchronous answers running (a counter: no object per event). */
+  #running = 0;
+  /** Between events: the user id and the state the latest event left. */
+  #userId: string | undefined;
+  #laterStates: ConnectionStates | string | undefined;
+  #decodedStates: ConnectionStates | undefined;
   #ended = false;
 
   constructor(
@@ -82,11 +100,16 @@ export class GatewaySocket implements WebPubSubSocket {
   }
 
   get userId(): string | undefined {
-    return this.#context.userId;
+    const context = this.#context;
+    return context === undefined ? this.#userId : context.userId;
   }
 
   get states(): Readonly<ConnectionStates> {
-    return this.#context.states;
+    const context = this.#context;
+    if (context !== undefined) return context.states;
+    const later = this.#laterStates;
+    if (typeof later === 'object') return later;
+    return (this.#decodedStates ??= decodeConnectionState(later));
   }
 
   setState(key: string, value: unknown): void {
@@ -109,7 +132,7 @@ export class GatewaySocket implements WebPubSubSocket {
    */
   emit(event: string, data?: unknown): Promise<void> {
     const message = eventMessage(event, data);
-    if (event === EXCEPTION_EVENT && this.#replies.size === 1) {
+    if (event === EXCEPTION_EVENT && this.#replies.size === 1 && this.#running === 0) {
       const [reply] = this.#replies;
       if (reply(message)) return Promise.resolve();
     }
@@ -134,9 +157,39 @@ export class GatewaySocket implements WebPubSubSocket {
     );
   }
 
-  /** @internal the latest event of this connection. */
+  /** @internal the latest event of this connection; {@link release} once it is answered. */
   use(context: ConnectionContext): void {
     this.#context = context;
+  }
+
+  /**
+   * @internal once no event of the connection is being answered: keeps the user id and the
+   * state the latest event left (the strings already held when they are equal) and drops the
+   * event itself.
+   */
+  release(): void {
+    const context = this.#context;
+    if (context === undefined || this.#running > 0 || this.#replies.size > 0) return;
+    this.#context = undefined;
+    const userId = context.userId;
+    if (userId !== this.#userId) this.#userId = userId;
+    const later =
+      context instanceof WebPubSubConnectionContext ? context.laterStates : context.states;
+    if (later !== this.#laterStates) {
+      this.#laterStates = later;
+      this.#decodedStates = undefined;
+    }
+  }
+
+  /** @internal a message being answered synchronously (no reply slot: nothing to settle later). */
+  run(): void {
+    this.#running++;
+  }
+
+  /** @internal */
+  ran(): void {
+    this.#running--;
+    this.release();
   }
 
   /** @internal a message being answered; `emit('exception')` may settle it. */
@@ -147,6 +200,7 @@ export class GatewaySocket implements WebPubSubSocket {
   /** @internal */
   close(reply: Reply): void {
     this.#replies.delete(reply);
+    this.release();
   }
 
   /**
@@ -196,12 +250,13 @@ export class GatewaySocket implements WebPubSubSocket {
   }
 
   private answering(method: string): ConnectionContext {
-    if (this.#replies.size === 0)
+    const context = this.#context;
+    if (context === undefined || (this.#running === 0 && this.#replies.size === 0))
       throw new Error(
         `socket.${method}() works only while a message of the connection is being answered: ` +
           'the reply carries the connection state (handleConnection and handleDisconnect run after the service was answered)',
       );
-    return this.#context;
+    return context;
   }
 
   /** A call to the service; never throws synchronously (a missing client rejects). */

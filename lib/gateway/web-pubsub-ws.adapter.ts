@@ -27,9 +27,9 @@ import type { GatewaySocket, WebPubSubSocket } from './web-pubsub-socket.js';
 /** Options of {@link WebPubSubWsAdapter}. @publicApi */
 export interface WebPubSubWsAdapterOptions {
   /**
-   * Sockets kept per hub (default 100,000): beyond it the least recently active connection is
-   * forgotten, and its next event creates a new socket (`handleConnection` runs again). A safety
-   * net for connections whose `disconnected` event went to another replica.
+   * Sockets kept per hub (default 100,000): beyond it a connection not active lately (second
+   * chance) is forgotten, and its next event creates a new socket (`handleConnection` runs
+   * again). A safety net for connections whose `disconnected` event went to another replica.
    */
   maxSockets?: number;
 }

@@ -1,7 +1,8 @@
 /**
  * The timers of `@azure/web-pubsub-socket.io` 1.2 that outlive the server's close: left alone they
- * keep Node running for up to 40 s after `app.close()` (Jest: "did not exit one second after the
- * test run has completed"). Called right after `useAzureSocketIO(server, ...)` (whose synchronous
+ * keep Node running for up to 40 s after `app.close()`, or for good if the tunnel was
+ * reconnecting (Jest: "did not exit one second after the test run has completed"). Called right
+ * after `useAzureSocketIO(server, ...)` (whose synchronous
  * part has built the engine and started its first tunnel), it reaches them through the objects
  * the SDK builds, and changes nothing else:
  *
@@ -18,6 +19,10 @@
  *   when the server closes (a client that left just before) kept 1 s timers going for 3 s. A
  *   stopped tunnel client never reopens, so its sends now fail at once, and one in flight when it
  *   stops gets an aborted signal (the client then gives up after its current 1 s delay).
+ * - **Reconnecting after the server closed.** `stop()` on a tunnel client between two reconnect
+ *   attempts (the service or the emulator went away first) did not stop it: the client retried
+ *   every second without end and the process never exited. Such a client is now left stopping,
+ *   and its reconnect loop ends at its next turn.
  * - **The connect guard.** For each client connection the SDK's `connect` handler arms a 30 s
  *   timer that answers 500 if the engine never answers, and does not clear it when the engine
  *   does. It is unreferenced (it still fires; it no longer holds the process).
@@ -36,6 +41,9 @@ interface TunnelClient {
 }
 
 interface WebPubSubClientInternals {
+  _state?: string;
+  _isStopping?: boolean;
+  _wsClient?: { isOpen?: () => boolean };
   _pingKeepaliveTask?: AbortableTask;
   _timeoutMonitorTask?: AbortableTask | IdleCheck;
   _keepAliveTimeoutInMs?: number;
@@ -103,23 +111,32 @@ function patchTunnelClient(prototype: TunnelClient): void {
   prototype.stop = function (this: TunnelClient) {
     stopSignals.get(this)?.abort();
     stop.call(this);
+    endReconnecting(this._client);
   };
 }
 
-/** Right after `start()` built the tasks, before they first wait. */
+/**
+ * Right after `start()` built the tasks, before they first wait. Applied again (the server's first
+ * tunnel client once the prototype is patched), it re-arms the idle check with the client's
+ * current timeout.
+ */
 function replaceKeepAlive(client: WebPubSubClientInternals | undefined): void {
   if (!client) return;
-  const ping = client._pingKeepaliveTask;
-  const monitor = client._timeoutMonitorTask;
-  if (!isAbortableTask(ping) || !isAbortableTask(monitor)) return;
   const check = client._checkKeepAliveTimeout;
   const timeoutMs = client._keepAliveTimeoutInMs;
   if (typeof check !== 'function' || typeof timeoutMs !== 'number' || timeoutMs <= 0) return;
-  for (const task of [ping, monitor]) {
-    task.abort();
-    task._interval = 0;
+  const monitor = client._timeoutMonitorTask;
+  if (isIdleCheck(monitor)) {
+    monitor.abort();
+  } else {
+    const ping = client._pingKeepaliveTask;
+    if (!isAbortableTask(ping) || !isAbortableTask(monitor)) return;
+    for (const task of [ping, monitor]) {
+      task.abort();
+      task._interval = 0;
+    }
+    client._pingKeepaliveTask = undefined;
   }
-  client._pingKeepaliveTask = undefined;
   const interval = setInterval(
     () => {
       check.call(client).catch(() => undefined);
@@ -128,6 +145,22 @@ function replaceKeepAlive(client: WebPubSubClientInternals | undefined): void {
   );
   (interval as { unref?: () => unknown }).unref?.();
   client._timeoutMonitorTask = { idleCheck: true, abort: () => clearInterval(interval) };
+}
+
+function isIdleCheck(task: unknown): task is IdleCheck {
+  return typeof task === 'object' && task !== null && (task as IdleCheck).idleCheck === true;
+}
+
+/**
+ * `stop()` on a client that is between reconnect attempts (its WebSocket not open) sets its
+ * stopping flag and clears it again at once, so the reconnect loop (`autoReconnect`, retried
+ * without end) goes on after the server has closed. Left set, the loop ends at its next turn
+ * and the client reaches `Stopped` (which clears the flag and the keep-alive).
+ */
+function endReconnecting(client: WebPubSubClientInternals | undefined): void {
+  if (!client || client._state === undefined || client._state === 'Stopped') return;
+  if (client._wsClient?.isOpen?.() === true) return;
+  client._isStopping = true;
 }
 
 function isAbortableTask(task: unknown): task is AbortableTask {

@@ -9,8 +9,9 @@
  * The checker itself is shown failing on planted imports (the last block), so a table that
  * allowed everything would not pass.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { LIB as lib, libSources } from './lib-files.js';
 
 /** The layers of lib/, top to bottom: an import points to its own room or to a lower row. */
 const LAYERS: readonly (readonly string[])[] = [
@@ -49,21 +50,11 @@ const CLIENTS_SHARED: readonly string[] = ['upgrade.ts', 'session-limits.ts', 'c
 /** Folders of lib/ that may not import Nest. */
 const NO_NEST: readonly string[] = ['protocol', 'emulator', 'bin'];
 
-const root = join(import.meta.dirname ?? process.cwd(), '..', '..');
-const lib = join(root, 'lib');
-
 interface Import {
   /** Path under lib/ of the importing file. */
   readonly from: string;
   /** Path under lib/ of the imported file, or a package name. */
   readonly to: string;
-}
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap(name => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
-  });
 }
 
 const SPECIFIER =
@@ -140,7 +131,7 @@ function emulatorProblem(
 }
 
 describe('the layers of lib/', () => {
-  const imports = sources(lib).flatMap(importsOf);
+  const imports = libSources().flatMap(importsOf);
 
   it('reads the imports of every file (static, dynamic, type-only, re-exports)', () => {
     expect(imports.length).toBeGreaterThan(300);

@@ -21,6 +21,7 @@ import {
   guardUpgrade,
   MAX_FRAME_BYTES,
   Refusal,
+  sessionKey,
   stringList,
   checkClientToken,
   type ClientRequest,
@@ -298,10 +299,6 @@ export class ClientEndpoint {
     this.#pendingSockets.clear();
     this.#wss.close();
   }
-}
-
-function sessionKey(hub: string, connectionId: string): string {
-  return `${hub.toLowerCase()}\n${connectionId}`;
 }
 
 function parseRequest(req: IncomingMessage): ClientRequest {

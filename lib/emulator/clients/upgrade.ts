@@ -12,6 +12,14 @@ import type { ConnectRequestBody } from '../upstream/upstream.js';
 /** Frames are at most 1 MB. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * A session's key in an endpoint's table: its hub, in any case (hub names are compared
+ * case-insensitively, as the service does), and its id (a connection id, an MQTT client id).
+ */
+export function sessionKey(hub: string, id: string): string {
+  return `${hub.toLowerCase()}\n${id}`;
+}
+
 /** An upgrade refused with an HTTP status and a body that says why. */
 export class Refusal extends Error {
   constructor(

@@ -10,7 +10,7 @@ import {
   MqttV500ConnectReasonCode as Code,
   type MqttUserProperty,
 } from '../../protocol/mqtt.js';
-import type { MqttWill } from './mqtt-session.js';
+import type { MqttWill } from './mqtt-will.js';
 
 /** Client ids (= connection ids) the service accepts. */
 const CLIENT_ID = /^[0-9a-zA-Z]{1,128}$/;

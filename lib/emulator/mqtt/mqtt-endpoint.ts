@@ -21,6 +21,7 @@ import {
   guardUpgrade,
   MAX_FRAME_BYTES,
   Refusal,
+  sessionKey,
   stringList,
   type ClientRequest,
 } from '../clients/upgrade.js';
@@ -28,8 +29,10 @@ import { hubNameProblem } from '../../protocol/names.js';
 import type { SessionLimits } from '../clients/session-limits.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import { checkConnect, refusalCode, willOf, type ConnectProblem } from './mqtt-connect-rules.js';
+import { clip } from './mqtt-ack-codes.js';
 import { MqttLink } from './mqtt-link.js';
-import { MqttSession, userPropertyList, userPropertyObject } from './mqtt-session.js';
+import { userPropertyList, userPropertyObject } from './mqtt-properties.js';
+import { MqttSession } from './mqtt-session.js';
 import type { TrafficLog } from '../traffic-log.js';
 import type { EventSubject, Upstream } from '../upstream/upstream.js';
 
@@ -323,7 +326,7 @@ export class MqttEndpoint {
       properties:
         version === 5
           ? {
-              reasonString: problem.reason.slice(0, 200),
+              reasonString: clip(problem.reason),
               userProperties: userPropertyObject(problem.userProperties),
             }
           : undefined,
@@ -388,10 +391,6 @@ export class MqttEndpoint {
 
 function versionName(version: number): string {
   return version === 5 ? '5.0' : '3.1.1';
-}
-
-function sessionKey(hub: string, clientId: string): string {
-  return `${hub.toLowerCase()}\n${clientId}`;
 }
 
 function parseRequest(req: IncomingMessage): ClientRequest {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
 import type { IDisconnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import type WebSocket from 'ws';
+import { clip } from './mqtt-ack-codes.js';
 import { MqttFrameError, MqttFramer } from './mqtt-framer.js';
 import { MALFORMED_PACKET, packetProblem } from './mqtt-packet-rules.js';
 
@@ -307,9 +308,4 @@ export function duplicate(bytes: Buffer): Buffer {
   const copy = Buffer.from(bytes);
   copy[0] |= 0x08;
   return copy;
-}
-
-/** Reason strings are kept short: they travel in every DISCONNECT. */
-function clip(reason: string): string {
-  return reason.length <= 200 ? reason : `${reason.slice(0, 199)}…`;
 }

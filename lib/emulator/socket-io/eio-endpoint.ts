@@ -22,7 +22,8 @@ import {
 } from '../clients/upgrade.js';
 import { Connection, type HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
-import { EioSession, SOCKET_IO_SUBPROTOCOL, type EioSessionLimits } from './eio-session.js';
+import { EioSession, SOCKET_IO_SUBPROTOCOL } from './eio-session.js';
+import type { EioSessionLimits } from './eio-session-limits.js';
 import { EIO_PROTOCOL, EioError } from './packets.js';
 import type { TunnelEndpoint } from './tunnel-endpoint.js';
 import type { TunnelEvents } from './tunnel-events.js';

@@ -9,20 +9,26 @@
  * What the service does on its own, and so does this session (inferred from the SDK, which relies
  * on it): it joins the connection to a namespace's group (`0~<ns>~`, the target of `io.emit()`)
  * when the server's CONNECT for that namespace passes, and leaves every group of the namespace on a
- * DISCONNECT either way; an Engine.IO `close` from the server ends the connection; and for a
- * broadcast with acks (`:invoke`) it numbers the packet per client and catches the client's ACK.
+ * DISCONNECT either way; an Engine.IO `close` from the server ends the connection; for a
+ * broadcast with acks (`:invoke`) it numbers the packet per client and catches the client's ACK;
+ * and it carries out `io.disconnectSockets(close)`, which the SDK sends as a DISCONNECT with
+ * `{"close"}` and then waits for the service: the client gets a plain DISCONNECT, the server the
+ * client's DISCONNECT (so the server's socket ends), and with `close` the connection ends.
  */
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { ClientDelivery, ClientSink, Connection, HubRegistry } from '../state/hubs.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { BroadcastAcks, type AckCallback } from './eio-acks.js';
+import type { EioSessionLimits } from './eio-session-limits.js';
 import { badRequest, packetSize, sendFrames, toBuffer, writePayload } from './eio-transport.js';
 import {
   decodeEioFrame,
   decodeEioPayload,
+  disconnectPacket,
   encodeEioFrame,
   encodeEioPayload,
+  readDisconnectOrder,
   readSioHeader,
   sioGroupName,
   SioPacketType,
@@ -33,18 +39,6 @@ import type { EventSubjectOfSocket, TunnelEvents } from './tunnel-events.js';
 export const SOCKET_IO_SUBPROTOCOL = 'socket.io';
 /** How long after the server's Engine.IO `close` the connection ends (see `#closeSoon`). */
 export const SERVER_CLOSE_GRACE_MS = 50;
-
-export interface EioSessionLimits {
-  /** Bytes queued for a long-polling client that does not poll; beyond, the connection ends. Default 16 MB. */
-  readonly maxQueuedBytes: number;
-  /** How long a WebSocket upgrade may take from probe to `upgrade`. Default 10 s. */
-  readonly upgradeTimeoutMs: number;
-}
-
-export const DEFAULT_EIO_LIMITS: EioSessionLimits = {
-  maxQueuedBytes: 16 * 1024 * 1024,
-  upgradeTimeoutMs: 10_000,
-};
 
 export interface EioSessionContext {
   readonly hubs: HubRegistry;
@@ -111,6 +105,7 @@ export class EioSession implements ClientSink {
   /** Packets the server wrote (already decoded). */
   fromServer(packets: EioPacket[]): void {
     const out: EioPacket[] = [];
+    let closeOrdered = false;
     for (const packet of packets) {
       if (this.ended || this.#closing) break;
       if (packet.type === 'close') {
@@ -118,10 +113,22 @@ export class EioSession implements ClientSink {
         continue;
       }
       switch (packet.type) {
-        case 'message':
+        case 'message': {
+          const order =
+            typeof packet.data === 'string' ? readDisconnectOrder(packet.data) : undefined;
+          if (order) {
+            // io.disconnectSockets(close): the client and the server each see the other leave.
+            const disconnect: EioPacket = { type: 'message', data: disconnectPacket(order.nsp) };
+            out.push(disconnect);
+            this.#leaveNamespace(order.nsp);
+            this.#forward(disconnect);
+            closeOrdered ||= order.close;
+            break;
+          }
           if (typeof packet.data === 'string') this.#serverMessage(packet.data);
           out.push(packet);
           break;
+        }
         case 'ping':
         case 'noop':
           out.push(packet);
@@ -133,6 +140,8 @@ export class EioSession implements ClientSink {
       }
     }
     if (out.length > 0) this.#send(out);
+    if (closeOrdered)
+      this.#end('the server disconnected the socket (disconnectSockets(true))', true, true);
   }
 
   /**

@@ -99,6 +99,34 @@ export function readSioHeader(text: string): SioHeader | undefined {
   return { type, attachments, nsp, id };
 }
 
+/**
+ * The order `io.disconnectSockets(close)` sends through the service: a DISCONNECT carrying
+ * `{"close": <boolean>}` (`41{"close":false}`, `41/admin,{"close":true}`). A client never gets such
+ * a packet (socket.io-client refuses a DISCONNECT with data); `undefined` for any other packet.
+ */
+export function readDisconnectOrder(text: string): { nsp: string; close: boolean } | undefined {
+  const header = readSioHeader(text);
+  if (header?.type !== PacketType.DISCONNECT) return undefined;
+  let data = text.slice(1);
+  if (data.startsWith('/')) {
+    const comma = data.indexOf(',');
+    if (comma < 0) return undefined;
+    data = data.slice(comma + 1);
+  }
+  if (!data.startsWith('{')) return undefined;
+  try {
+    const close = (JSON.parse(data) as { close?: unknown }).close;
+    return typeof close === 'boolean' ? { nsp: header.nsp, close } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The DISCONNECT packet of namespace `nsp`, as a client or a server writes it. */
+export function disconnectPacket(nsp: string): string {
+  return nsp === '/' ? '1' : `1${nsp},`;
+}
+
 export { parseSioGroupName, sioGroupName } from '../../protocol/socket-io-groups.js';
 
 /**

@@ -11,7 +11,7 @@ import type { HubRegistry } from '../state/hubs.js';
 import { bodyDeadline, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http-limits.js';
 import type { TrafficLog } from '../traffic-log.js';
 import { EioEndpoint } from './eio-endpoint.js';
-import { DEFAULT_EIO_LIMITS, type EioSessionLimits } from './eio-session.js';
+import { DEFAULT_EIO_LIMITS, type EioSessionLimits } from './eio-session-limits.js';
 import { TunnelEndpoint } from './tunnel-endpoint.js';
 import { TunnelEvents } from './tunnel-events.js';
 import { createTunnelRest } from './tunnel-rest.js';

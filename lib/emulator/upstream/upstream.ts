@@ -1,49 +1,39 @@
 /**
  * The emulator's calls to event handlers, made as the service makes them: the abuse-protection
- * handshake once per URL, then CloudEvents in HTTP binary mode, signed with the access key.
+ * handshake once per URL (`handshake-cache.ts`), then CloudEvents in HTTP binary mode, signed with
+ * the access key, each one bounded HTTP exchange (`http-exchange.ts`) to the handler the hub's
+ * settings route the event to (`handler-routing.ts`); `connected` and `disconnected` retried.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import {
-  writeCloudEvent,
-  writeHandshakeRequest,
-  type OutgoingCloudEvent,
-} from '../../protocol/cloud-event.writer.js';
-import { BodyReadError, readBoundedBody } from '../../protocol/body.reader.js';
+import { writeCloudEvent, type OutgoingCloudEvent } from '../../protocol/cloud-event.writer.js';
 import { ContentType, DATA_TYPE_CONTENT_TYPES, Header } from '../../protocol/headers.js';
 import type { MqttDisconnectedProperties } from '../../protocol/cloud-event.reader.js';
-import { readMqttUserProperties, type MqttUserProperty } from '../../protocol/mqtt.js';
+import { readMqttUserProperties } from '../../protocol/mqtt.js';
 import {
-  handshakeAllows,
   readConnectResult,
-  readHandshakeResult,
   readStateChange,
   readUserEventResult,
   ResponseFormatError,
-  type MqttConnectRefusal,
-  type WireAnswer,
 } from '../../protocol/response.reader.js';
 import type { OutboundMessage } from '../state/hub-operations.js';
 import type { HubSettings } from '../emulator-options.js';
 import { elapsedMs, mediaBody, type TrafficLog } from '../traffic-log.js';
+import { handlerFor, type HandlerTarget } from './handler-routing.js';
+import { HandshakeCache } from './handshake-cache.js';
+import { flattenIncoming, HttpExchange, type CallResult } from './http-exchange.js';
+import type {
+  ConnectOutcome,
+  ConnectRequestBody,
+  EventSubject,
+  MqttUserEventAnswer,
+  MqttUserEventOptions,
+  UserEventOutcome,
+} from './upstream-events.js';
 
 export type { EventHandlerSettings, HubSettings, SystemEventName } from '../emulator-options.js';
-
-/** What an event says about its connection. */
-export interface EventSubject {
-  readonly hub: string;
-  readonly connectionId: string;
-  readonly userId: string | undefined;
-  readonly subprotocol: string | undefined;
-  /** Read for `ce-connectionState`, updated from blocking responses. */
-  state: string | undefined;
-  /** `ce-id` of the next event (the connect event is 0). */
-  nextEventId: number;
-  /** MQTT clients: `ce-physicalConnectionId` (the network connection) and `ce-sessionId` (not on `connect`). */
-  physicalConnectionId?: string;
-  sessionId?: string;
-}
+export type { HandlerTarget } from './handler-routing.js';
+export type { AnswerHeaders, CallResult } from './http-exchange.js';
+export type * from './upstream-events.js';
 
 export interface UpstreamTimings {
   /** How long a blocking event (connect, user events) may take. Default 100 s (the official emulator's). */
@@ -72,118 +62,20 @@ export interface UpstreamOptions {
   readonly timings: UpstreamTimings;
 }
 
-/**
- * An answer's headers, one value per header line (`IncomingMessage.headersDistinct`): a header sent
- * on several lines (`WebHook-Allowed-Origin` from `@azure/web-pubsub-express`, `ce-connectionState`,
- * `mqtt-<name>`) is several values, never Node's comma-joined string.
- */
-export type AnswerHeaders = Readonly<Record<string, readonly string[] | undefined>>;
-
-/** A handler's answer, or why there was none. */
-export type CallResult =
-  | {
-      readonly ok: true;
-      readonly status: number;
-      readonly headers: AnswerHeaders;
-      readonly body: Buffer;
-    }
-  | {
-      readonly ok: false;
-      readonly status?: number;
-      readonly reason: string;
-      readonly body?: Buffer;
-      readonly headers?: AnswerHeaders;
-    };
-
-export type ConnectOutcome =
-  | { readonly accepted: true; readonly response?: ConnectResponseFields }
-  | {
-      readonly accepted: false;
-      readonly status: number;
-      readonly reason: string;
-      readonly body?: Buffer;
-      /** An MQTT refusal body (`{"mqtt":{"code",...}}`), when the handler sent one. */
-      readonly mqtt?: MqttConnectRefusal;
-    };
-
-export interface ConnectResponseFields {
-  userId?: string;
-  groups?: string[];
-  roles?: string[];
-  subprotocol?: string;
-  /** MQTT clients: user properties for the CONNACK. */
-  mqttUserProperties?: readonly MqttUserProperty[];
-}
-
-/** MQTT clients: what a user event carries besides its payload, and the raw answer it gets. */
-export interface MqttUserEventOptions {
-  /** Sent as the `Content-Type` (the MQTT 5 content type; absent: `application/octet-stream`). */
-  readonly contentType?: string;
-  /** Sent as `mqtt-<name>` headers (checked by the caller: header-safe names and values). */
-  readonly userProperties?: readonly MqttUserProperty[];
-}
-
-/** The answer to an MQTT client's user event, as it is published back to the client. */
-export interface MqttUserEventAnswer {
-  /** 2xx: published to `.../succeeded`, otherwise to `.../failed`. */
-  readonly succeeded: boolean;
-  /** The handler's status; absent when there was no answer (no handler, network error, timeout). */
-  readonly status?: number;
-  readonly contentType?: string;
-  readonly body: Buffer;
-  readonly userProperties: readonly MqttUserProperty[];
-  /** Why it failed, when it did. */
-  readonly reason?: string;
-}
-
-export type UserEventOutcome =
-  | { readonly ok: true; readonly message?: OutboundMessage }
-  | { readonly ok: false; readonly reason: string; readonly noHandler?: boolean };
-
-export interface ConnectRequestBody {
-  claims: Record<string, string[]>;
-  query: Record<string, string[]>;
-  headers: Record<string, string[]>;
-  subprotocols: string[];
-  clientCertificates: { thumbprint: string; content?: string }[];
-  /** MQTT clients: the CONNECT packet's part of the body. */
-  mqtt?: {
-    protocolVersion: number;
-    username?: string;
-    passwordBytes?: Uint8Array;
-    userProperties?: readonly MqttUserProperty[];
-  };
-}
-
-export interface HandlerTarget {
-  readonly url: string;
-  readonly validationUrl: string;
-}
-
-const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-interface Validation {
-  readonly result: Promise<string | undefined>;
-  readonly settledAt: () => number | undefined;
-}
-
 /** Decides which handler gets an event, validates URLs, and makes the calls. */
 export class Upstream {
   readonly #settings = new Map<string, HubSettings>();
   readonly #options: UpstreamOptions;
-  readonly #validations = new Map<string, Validation>();
-  readonly #loggedValidationFailures = new Map<string, string>();
-  readonly #httpAgent = new HttpAgent({ keepAlive: true });
-  readonly #httpsAgent = new HttpsAgent({ keepAlive: true });
-  readonly #inFlight = new Set<AbortController>();
+  readonly #exchange = new HttpExchange();
+  readonly #handshakes: HandshakeCache;
   readonly #timers = new Set<NodeJS.Timeout>();
-  #endpointHost: string | undefined;
   #closed = false;
 
   constructor(hubs: Readonly<Record<string, HubSettings>>, options: UpstreamOptions) {
     for (const [hub, settings] of Object.entries(hubs))
       this.#settings.set(hub.toLowerCase(), settings);
     this.#options = options;
+    this.#handshakes = new HandshakeCache(options, this.#exchange);
   }
 
   /** New hub settings (a reloaded configuration): they route every event from now on. */
@@ -199,18 +91,7 @@ export class Upstream {
 
   /** The first handler that takes `event`: its URL and the URL its handshake goes to (`{event}` = `validate`). */
   handlerFor(hub: string, event: string, system: boolean): HandlerTarget | undefined {
-    for (const handler of this.settings(hub)?.eventHandlers ?? []) {
-      const matches = system
-        ? (handler.systemEvents ?? []).some(name => name.toLowerCase() === event)
-        : userEventMatches(handler.userEventPattern, event);
-      if (matches) {
-        return {
-          url: expandTemplate(handler.urlTemplate, hub, event),
-          validationUrl: expandTemplate(handler.urlTemplate, hub, 'validate'),
-        };
-      }
-    }
-    return undefined;
+    return handlerFor(this.settings(hub), hub, event, system);
   }
 
   /** Blocking `connect`: accepted (with what the handler said) or the status to refuse the handshake with. */
@@ -395,24 +276,15 @@ export class Upstream {
    * answers with `new URL(endpoint).host`, which keeps a port that is not the scheme's default.
    */
   setEndpointHost(host: string): void {
-    this.#endpointHost = host.toLowerCase();
-  }
-
-  /** The names a `WebHook-Allowed-Origin` value may use for this emulator (besides `*`). */
-  #originNames(): string[] {
-    const origin = this.#options.origin;
-    const host = this.#endpointHost;
-    return host === undefined || host === origin.toLowerCase() ? [origin] : [origin, host];
+    this.#handshakes.setEndpointHost(host);
   }
 
   /** Aborts every call and retry; later calls fail at once. */
   close(): void {
     this.#closed = true;
-    for (const controller of this.#inFlight) controller.abort();
+    this.#exchange.close();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    this.#httpAgent.destroy();
-    this.#httpsAgent.destroy();
   }
 
   /** What every event of `subject` carries. */
@@ -442,7 +314,7 @@ export class Upstream {
   ): Promise<CallResult> {
     if (this.#closed) return { ok: false, reason: 'the emulator is closing' };
     const { url, validationUrl } = target;
-    const validationProblem = await this.#validate(validationUrl);
+    const validationProblem = await this.#handshakes.validate(validationUrl);
     if (validationProblem) {
       return {
         ok: false,
@@ -455,7 +327,7 @@ export class Upstream {
       : this.#options.timings.nonBlockingTimeoutMs;
     const started = Date.now();
     const startedAt = performance.now();
-    const result = await this.#send('POST', url, request.headers, request.body, timeoutMs);
+    const result = await this.#exchange.send('POST', url, request.headers, request.body, timeoutMs);
     const durationMs = elapsedMs(startedAt);
     const attemptNote = retry?.attempt ? ` (retry ${retry.attempt})` : '';
     let outcome: CallResult = result;
@@ -506,178 +378,4 @@ export class Upstream {
     );
     return outcome;
   }
-
-  /** The abuse-protection handshake, once per URL: `undefined` when it passed, else why not. */
-  #validate(url: string): Promise<string | undefined> {
-    const known = this.#validations.get(url);
-    if (known) {
-      const settledAt = known.settledAt();
-      const stale =
-        settledAt !== undefined &&
-        Date.now() - settledAt >= this.#options.timings.validationRetryMs;
-      if (!stale) return known.result;
-    }
-    let settled: number | undefined;
-    let failed = false;
-    const result = this.#handshake(url).then(problem => {
-      failed = problem !== undefined;
-      settled = Date.now();
-      if (problem === undefined) {
-        this.#loggedValidationFailures.delete(url);
-      } else if (this.#loggedValidationFailures.get(url) !== problem) {
-        this.#loggedValidationFailures.set(url, problem);
-        this.#options.log(
-          `upstream validation of ${url} failed: ${problem}; no events are sent to it`,
-        );
-      }
-      return problem;
-    });
-    this.#validations.set(url, { result, settledAt: () => (failed ? settled : undefined) });
-    return result;
-  }
-
-  async #handshake(url: string): Promise<string | undefined> {
-    const { headers } = writeHandshakeRequest(this.#options.origin);
-    const timeout = this.#options.timings.blockingTimeoutMs;
-    let answer = await this.#send('OPTIONS', url, headers, undefined, timeout);
-    let method = 'OPTIONS';
-    if (answer.ok && answer.status === 404) {
-      method = 'GET';
-      answer = await this.#send('GET', url, headers, undefined, timeout);
-    }
-    this.#options.traffic.record({
-      kind: 'upstream',
-      hub: '',
-      action: 'validate',
-      method,
-      url,
-      status: answer.ok ? answer.status : undefined,
-      detail: answer.ok ? undefined : answer.reason,
-      request: { headers: { ...headers } },
-      response: answer.ok ? { headers: flattenIncoming(answer.headers) } : undefined,
-    });
-    if (!answer.ok) return answer.reason;
-    const result = readHandshakeResult(answer as WireAnswer);
-    if (!result.allowed)
-      return `the handshake answered ${result.status}: ${result.message.slice(0, 200)}`;
-    const names = this.#originNames();
-    if (!names.some(name => handshakeAllows(result, name))) {
-      return (
-        `WebHook-Allowed-Origin ${result.allowedOrigins.map(value => JSON.stringify(value)).join(', ')} ` +
-        `allows neither * nor ${names.join(' nor ')}`
-      );
-    }
-    return undefined;
-  }
-
-  /** One HTTP exchange; never throws. */
-  #send(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    body: Buffer | undefined,
-    timeoutMs: number,
-  ): Promise<CallResult> {
-    if (this.#closed) return Promise.resolve({ ok: false, reason: 'the emulator is closing' });
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      return Promise.resolve({ ok: false, reason: `${url} is not a URL` });
-    }
-    const secure = target.protocol === 'https:';
-    if (!secure && target.protocol !== 'http:') {
-      return Promise.resolve({ ok: false, reason: `${url} is neither http nor https` });
-    }
-    const controller = new AbortController();
-    this.#inFlight.add(controller);
-    return new Promise<CallResult>(resolve => {
-      let done = false;
-      const finish = (result: CallResult) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        this.#inFlight.delete(controller);
-        resolve(result);
-      };
-      const timer = setTimeout(() => {
-        finish({ ok: false, reason: `no answer within ${timeoutMs} ms` });
-        controller.abort();
-      }, timeoutMs);
-      const outgoing = (secure ? httpsRequest : httpRequest)(
-        target,
-        {
-          method,
-          headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
-          agent: secure ? this.#httpsAgent : this.#httpAgent,
-          signal: controller.signal,
-        },
-        response => {
-          readBoundedBody(response, { limit: MAX_RESPONSE_BYTES }).then(
-            body =>
-              finish({
-                ok: true,
-                status: response.statusCode ?? 0,
-                headers: response.headersDistinct,
-                body,
-              }),
-            (error: unknown) => {
-              const tooLarge = error instanceof BodyReadError && error.problem === 'too-large';
-              finish({
-                ok: false,
-                status: response.statusCode,
-                reason: tooLarge
-                  ? 'the answer is larger than 16 MB'
-                  : 'the connection closed in the middle of the answer',
-              });
-              if (tooLarge) response.destroy();
-            },
-          );
-        },
-      );
-      outgoing.on('error', (error: NodeJS.ErrnoException) => {
-        if (controller.signal.aborted && this.#closed) {
-          finish({ ok: false, reason: 'the emulator is closing' });
-        } else {
-          finish({ ok: false, reason: networkReason(error) });
-        }
-      });
-      outgoing.end(body);
-    });
-  }
-}
-
-function networkReason(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is the event handler running?)';
-    case 'ECONNRESET':
-      return 'the connection was reset';
-    case 'ENOTFOUND':
-      return 'host not found';
-    default:
-      return error.code ? `network error ${error.code}` : `network error: ${error.message}`;
-  }
-}
-
-/** `*`, a comma list, or one name (names compared case-insensitively, as the service does). */
-export function userEventMatches(pattern: string | undefined, event: string): boolean {
-  if (pattern === undefined || pattern.trim() === '') return false;
-  const names = pattern.split(',').map(name => name.trim().toLowerCase());
-  return names.includes('*') || names.includes(event.toLowerCase());
-}
-
-export function expandTemplate(template: string, hub: string, event: string): string {
-  return template
-    .replaceAll('{hub}', encodeURIComponent(hub.toLowerCase()))
-    .replaceAll('{event}', encodeURIComponent(event));
-}
-
-function flattenIncoming(headers: AnswerHeaders): Record<string, string> {
-  // Keyed by the handler's header names: no prototype.
-  const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = value.join(', ');
-  }
-  return out;
 }

@@ -5,7 +5,7 @@ import { WebPubSubClient, type OnGroupDataMessageArgs } from '@azure/web-pubsub-
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
 import { createRestApi } from '../../../lib/emulator/rest/rest-api.js';
-import { MqttHandlers } from '../../fixtures/mqtt.handlers.js';
+import { MQTT_LONG_REASON, MqttHandlers } from '../../fixtures/mqtt.handlers.js';
 import { PLATFORMS, type TestApp } from '../../utils/app.js';
 import { waitFor } from '../../utils/wait.js';
 import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from '../harness.js';
@@ -28,7 +28,8 @@ import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from '../h
  *   disconnectPacket: {code: 0}}`;
  * - refusals, exact CONNACK codes: `UnauthorizedException` → 5 / 0x87; `MqttConnectError` Banned →
  *   0x8A with reason `banned device` and user property `why=abuse` (5.0) / 5 (3.1.1);
- *   IdentifierRejected → 2 / 0x85 with its reason; ServerBusy → 0x89; a crashing handler → 3 / 0x80
+ *   IdentifierRejected → 2 / 0x85 with its reason; a reason over 200 characters cut to 199 and
+ *   `…`; ServerBusy → 0x89; a crashing handler → 3 / 0x80
  *   without its secret;
  * - a user event with user properties (`unit`, `room` twice) round-trips through
  *   `@OnUserEvent('telemetry')`: the reply on `…/telemetry/succeeded` carries the payload, QoS 1,
@@ -268,6 +269,8 @@ describe.each(PLATFORMS)(
       ['banned', 4, 5, undefined, undefined],
       ['identifier', 4, 2, undefined, undefined],
       ['identifier', 5, 0x85, 'client id rejected', undefined],
+      // A reason over 200 characters is cut as every MQTT 5 reason string is: 199 and an ellipsis.
+      ['verbose', 5, 0x8a, `${MQTT_LONG_REASON.slice(0, 199)}…`, undefined],
       ['busy', 5, 0x89, undefined, undefined],
       ['crash', 4, 3, undefined, undefined],
       ['crash', 5, 0x80, undefined, undefined],

@@ -9,11 +9,10 @@
 import { startEmulator } from '../../../lib/emulator/index.js';
 import { TrafficLog } from '../../../lib/emulator/traffic-log.js';
 import {
-  DEFAULT_UPSTREAM_TIMINGS,
-  Upstream,
   expandTemplate,
   userEventMatches,
-} from '../../../lib/emulator/upstream/upstream.js';
+} from '../../../lib/emulator/upstream/handler-routing.js';
+import { DEFAULT_UPSTREAM_TIMINGS, Upstream } from '../../../lib/emulator/upstream/upstream.js';
 import { waitFor } from '../../utils/wait.js';
 import { clientUrl, FAST_TIMINGS, RawClient, recordingUpstream } from '../harness.js';
 
