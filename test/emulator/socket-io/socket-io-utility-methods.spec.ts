@@ -6,7 +6,7 @@
  * receive: `io.socketsJoin` / `io.socketsLeave` (`:addToGroups` / `:removeFromGroups` with an OData
  * filter built from `in` and `except`), `io.disconnectSockets` (a DISCONNECT sent to the matching
  * connections), `io.local.fetchSockets()`; a second namespace stays apart. The APIs the SDK does
- * not support (`fetchSockets` without `local`, `allSockets`, `serverSideEmit`) fail at once with
+ * not support (`fetchSockets` without `local`, `allSockets`, `serverSideEmit` and its `WithAck`) fail at once with
  * the SDK's message instead of waiting.
  */
 import type { Server as IoServer, Socket as ServerSocket } from 'socket.io';
@@ -29,7 +29,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64url');
 const groupOf = (ns: string, room: string) => `0~${b64(ns)}~${b64(room)}`;
 
 /** Waits until `check` passes (the SDK's room calls are not awaited by socket.io). */
-async function eventually(check: () => void, ms = 5_000): Promise<void> {
+async function eventually(check: () => void, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
@@ -216,7 +216,7 @@ describe.each(CASES)(
       expect(adminReason[0]).toBe('io server disconnect');
     });
 
-    it('fails at once, with the SDK’s message, for what the service cannot do: fetchSockets() without local, allSockets(), serverSideEmit()', async () => {
+    it('fails at once, with the SDK’s message, for what the service cannot do: fetchSockets() without local, allSockets(), serverSideEmit(WithAck)()', async () => {
       await client(['r']);
       const started = Date.now();
       await expect(Promise.resolve().then(() => io.fetchSockets())).rejects.toThrow(
@@ -229,6 +229,9 @@ describe.each(CASES)(
         "'sockets' is not supported",
       );
       expect(() => io.serverSideEmit('hello')).toThrow("'serverSideEmit' is not supported");
+      await expect(Promise.resolve().then(() => io.serverSideEmitWithAck('hello'))).rejects.toThrow(
+        "'serverSideEmit' is not supported",
+      );
       expect(Date.now() - started).toBeLessThan(1_000);
     });
   },
