@@ -1,4 +1,7 @@
-/** The reason codes an MQTT session answers SUBSCRIBE, UNSUBSCRIBE, PUBLISH and PUBREL with. */
+/**
+ * The reason codes an MQTT session answers SUBSCRIBE, UNSUBSCRIBE, PUBLISH and PUBREL with, and
+ * the one clipping of an MQTT 5 reason string (the endpoint, the link and the session use it).
+ */
 
 /** MQTT 5 reason codes of SUBACK, UNSUBACK, PUBACK, PUBREC and PUBCOMP used here. */
 export const Ack = {
