@@ -1,3 +1,20 @@
+/**
+ * One test per hostile input the emulator once mishandled (listed in CHANGELOG.md): the emulator
+ * under one hostile input stays up, answers what the protocol owes (a close code, an ack error, a
+ * 4xx with a JSON body, an MQTT reason code) and keeps nothing of a client that has gone:
+ * 1. JSON nested far deeper than the limit (5,000 levels) in a client frame, an upstream's answer
+ *    and a REST body, and 100,000 levels in an MQTT payload (delivered to JSON members as text);
+ * 2. `constructor` / `__proto__` as OData filter functions, content types, query parameters and
+ *    headers;
+ * 3. MQTT packets batched in one frame and split across frames, SUBSCRIBE/UNSUBSCRIBE without
+ *    filters, topics that are not UTF-8, packet id 0, Receive Maximum 0, a malformed packet before
+ *    CONNACK;
+ * 4. stalled REST headers and bodies answered 408 with a JSON body, stalled sockets over the
+ *    per-client limit answered 429 while other clients are served;
+ * 5. the connection state left clean on every exit path;
+ * and the command-line emulator stays up after the deep frame of 1. Each test was seen failing with
+ * its fix taken out.
+ */
 import { startEmulator, type RunningEmulator } from '../../lib/emulator/index.js';
 import { MAX_JSON_DEPTH } from '../../lib/protocol/json-depth.js';
 import {
@@ -21,24 +38,6 @@ import {
 } from './harness.js';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { bundleBin, spawnBin } from '../utils/bin.js';
-
-/**
- * One test per hostile input the emulator once mishandled (listed in CHANGELOG.md): the emulator
- * under one hostile input stays up, answers what the protocol owes (a close code, an ack error, a
- * 4xx with a JSON body, an MQTT reason code) and keeps nothing of a client that has gone:
- * 1. JSON nested far deeper than the limit (5,000 levels) in a client frame, an upstream's answer
- *    and a REST body, and 100,000 levels in an MQTT payload (delivered to JSON members as text);
- * 2. `constructor` / `__proto__` as OData filter functions, content types, query parameters and
- *    headers;
- * 3. MQTT packets batched in one frame and split across frames, SUBSCRIBE/UNSUBSCRIBE without
- *    filters, topics that are not UTF-8, packet id 0, Receive Maximum 0, a malformed packet before
- *    CONNACK;
- * 4. stalled REST headers and bodies answered 408 with a JSON body, stalled sockets over the
- *    per-client limit answered 429 while other clients are served;
- * 5. the connection state left clean on every exit path;
- * and the command-line emulator stays up after the deep frame of 1. Each test was seen failing with
- * its fix taken out.
- */
 
 const ROLES = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
 const JSON_PROTOCOL = 'json.webpubsub.azure.v1';

@@ -1,10 +1,3 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import WebSocket from 'ws';
-import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startEmulator } from '../../../lib/emulator/index.js';
-import { waitFor } from '../../utils/wait.js';
-import { FAST_TIMINGS, newHandles } from '../harness.js';
-
 /**
  * MQTT clients and the emulator's limits and shutdown, in a file of its own so the handles before
  * and after are this test's alone (timers of other emulators ending meanwhile would hide one left
@@ -17,6 +10,12 @@ import { FAST_TIMINGS, newHandles } from '../harness.js';
  *   will delay and a link that never sent CONNECT, and leaves no new entry in
  *   `process.getActiveResourcesInfo()`; leaving the session's expiry timer fails it.
  */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import WebSocket from 'ws';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { startEmulator } from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
+import { FAST_TIMINGS, newHandles } from '../harness.js';
 
 async function connect(
   url: string,

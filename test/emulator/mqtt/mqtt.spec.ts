@@ -1,15 +1,3 @@
-import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
-import mqttPacket from 'mqtt-packet';
-import WebSocket from 'ws';
-import { WebPubSubClient, type OnGroupDataMessageArgs } from '@azure/web-pubsub-client';
-import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
-import { createRestApi } from '../../../lib/emulator/rest/rest-api.js';
-import { MQTT_LONG_REASON, MqttHandlers } from '../../fixtures/mqtt.handlers.js';
-import { PLATFORMS, type TestApp } from '../../utils/app.js';
-import { waitFor } from '../../utils/wait.js';
-import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from '../harness.js';
-
 /**
  * MQTT clients (MQTT.js 5.16, `protocolVersion` 4 = 3.1.1 and 5 = 5.0) on the emulator's
  * `/clients/mqtt/hubs/{hub}`, the URL of `getClientAccessToken({ clientProtocol: 'mqtt' })` used as
@@ -72,6 +60,17 @@ import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from '../h
  * Broken on purpose: breaking the SUBSCRIBE permission check fails the permission test (SUBACK `[1,
  * 1]`), and so does breaking the PUBLISH check (PUBACK 0 instead of 0x87).
  */
+import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import WebSocket from 'ws';
+import { WebPubSubClient, type OnGroupDataMessageArgs } from '@azure/web-pubsub-client';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { createRestApi } from '../../../lib/emulator/rest/rest-api.js';
+import { MQTT_LONG_REASON, MqttHandlers } from '../../fixtures/mqtt.handlers.js';
+import { PLATFORMS, type TestApp } from '../../utils/app.js';
+import { waitFor } from '../../utils/wait.js';
+import { FAST_TIMINGS, LogLines, SDK_TEST_OPTIONS, startAppUpstream } from '../harness.js';
 
 const VERSIONS = [4, 5] as const;
 type Version = (typeof VERSIONS)[number];

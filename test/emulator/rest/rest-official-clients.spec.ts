@@ -1,15 +1,3 @@
-import {
-  WebPubSubClient,
-  WebPubSubJsonProtocol,
-  type GroupDataMessage,
-  type OnDisconnectedArgs,
-  type ServerDataMessage,
-} from '@azure/web-pubsub-client';
-import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
-import { waitFor } from '../../utils/wait.js';
-import { FAST_TIMINGS, LogLines } from '../harness.js';
-
 /**
  * End to end: `startEmulator()` with the REST data plane, `WebPubSubServiceClient` with its
  * connection string, and real `@azure/web-pubsub-client` clients (reliable JSON and plain JSON)
@@ -22,6 +10,17 @@ import { FAST_TIMINGS, LogLines } from '../harness.js';
  * reliable client closed over REST is not recovered. Negative checks wait for a later message to
  * the same client first (delivery is in order).
  */
+import {
+  WebPubSubClient,
+  WebPubSubJsonProtocol,
+  type GroupDataMessage,
+  type OnDisconnectedArgs,
+  type ServerDataMessage,
+} from '@azure/web-pubsub-client';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
+import { waitFor } from '../../utils/wait.js';
+import { FAST_TIMINGS, LogLines } from '../harness.js';
 
 interface Member {
   readonly client: WebPubSubClient;
