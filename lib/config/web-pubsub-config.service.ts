@@ -9,6 +9,7 @@ import {
   type StaticHubs,
 } from '../web-pubsub.constants.js';
 import { resolveWebPubSubOptions, type ResolvedWebPubSubOptions } from './web-pubsub-options.js';
+import { hubKey, sameHub } from '../protocol/names.js';
 
 /** A Web PubSub resource the module accepts events from (keys are never exposed). @publicApi */
 export interface WebPubSubServiceEndpointInfo {
@@ -105,7 +106,7 @@ export class WebPubSubConfigService {
     ENDPOINTS.set(this, endpoints);
     this.#settings = settings;
     this.hubs = resolved.hubs;
-    this.#hubs = resolved.hubs && new Set(resolved.hubs.map(hub => hub.toLowerCase()));
+    this.#hubs = resolved.hubs && new Set(resolved.hubs.map(hubKey));
     this.path = path;
     this.endpoints = resolved.endpoints.map(({ endpoint, host, accessKey }) => ({
       endpoint,
@@ -132,7 +133,7 @@ export class WebPubSubConfigService {
 
   /** Whether events for `hub` are served (case-insensitive). */
   servesHub(hub: string): boolean {
-    return this.#hubs === undefined || this.#hubs.has(hub.toLowerCase());
+    return this.#hubs === undefined || this.#hubs.has(hubKey(hub));
   }
 }
 
@@ -149,7 +150,7 @@ function withStaticHubs(
   const given = options?.hub;
   if (given === undefined || given === null) return { ...options, hub: fixed };
   const names = (hub: string | string[]) =>
-    [...new Set((Array.isArray(hub) ? hub : [hub]).map(name => String(name).toLowerCase()))]
+    [...new Set((Array.isArray(hub) ? hub : [hub]).map(name => hubKey(String(name))))]
       .sort()
       .join(', ');
   if (names(given) !== names(fixed)) {
@@ -167,7 +168,7 @@ function resolveDefaultHub(
   if (defaultHub === undefined || defaultHub === null) {
     return hubs?.length === 1 ? hubs[0] : undefined;
   }
-  const match = hubs?.find(hub => hub.toLowerCase() === String(defaultHub).toLowerCase());
+  const match = hubs?.find(hub => sameHub(hub, String(defaultHub)));
   if (match === undefined) {
     throw new WebPubSubOptionsError([
       hubs === undefined

@@ -9,6 +9,7 @@ import type {
 } from '../interfaces/deduplication.interface.js';
 import { MemoryDeduplicationStore } from './memory-deduplication.store.js';
 import { RedisDeduplicationStore } from './redis-deduplication.store.js';
+import { hubKey } from '../protocol/names.js';
 
 /** The store the `deduplication` option asks for: its own, one in Redis, or the in-memory one. */
 export function createDeduplicationStore(
@@ -56,7 +57,7 @@ export class Deduplicator {
   }
 
   static key(event: EventHeaders): string {
-    return `${event.hub.toLowerCase()}\n${event.connectionId}\n${event.type}\n${event.id}`;
+    return `${hubKey(event.hub)}\n${event.connectionId}\n${event.type}\n${event.id}`;
   }
 
   run(event: EventHeaders, handle: () => Promise<WireResponse>): Promise<WireResponse> {

@@ -9,6 +9,7 @@
 import { readFileSync, unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { EmulatorOptionsError, validateHubSettings, type HubSettings } from './emulator-options.js';
+import { sameHub } from '../protocol/names.js';
 
 export type HubSettingsByName = Record<string, HubSettings>;
 
@@ -61,7 +62,7 @@ export function mergeHubSettings(
 ): HubSettingsByName {
   const merged: HubSettingsByName = { ...base };
   for (const [name, settings] of Object.entries(extra)) {
-    const existing = Object.keys(merged).find(hub => hub.toLowerCase() === name.toLowerCase());
+    const existing = Object.keys(merged).find(hub => sameHub(hub, name));
     if (existing === undefined) {
       merged[name] = settings;
       continue;

@@ -4,7 +4,7 @@
  * Setting names are the service's own (ARM): `eventHandlers[].urlTemplate`, `userEventPattern`,
  * `systemEvents`, `anonymousConnectPolicy`.
  */
-import { hubNameProblem } from '../protocol/names.js';
+import { hubNameProblem, hubKey } from '../protocol/names.js';
 
 /** The system events an event handler may subscribe to. */
 export const SYSTEM_EVENTS = ['connect', 'connected', 'disconnected'] as const;
@@ -180,7 +180,7 @@ export function validateHubSettings(hubs: unknown): asserts hubs is Record<strin
     const where = `hubs.${hub}`;
     const problem = hubNameProblem(hub);
     if (problem) fail(`hubs: ${problem}`);
-    const lower = hub.toLowerCase();
+    const lower = hubKey(hub);
     const earlier = seen.get(lower);
     if (earlier !== undefined)
       fail(`hubs: "${hub}" and "${earlier}" are the same hub (hub names are case-insensitive)`);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DuplicateWebPubSubHandlerError } from '../errors/duplicate-web-pubsub-handler.error.js';
 import type { WebPubSubHandlerMetadata } from '../interfaces/web-pubsub-handler-metadata.interface.js';
 import { BLOCKING_KINDS, type EventKind } from '../protocol/headers.js';
+import { hubKey } from '../protocol/names.js';
 
 /** A discovered handler method, ready to call. */
 export interface RegisteredHandler {
@@ -67,7 +68,7 @@ export class WebPubSubHandlerRegistry {
 
   /** @throws DuplicateWebPubSubHandlerError when a blocking event would get a second handler. */
   add(metadata: WebPubSubHandlerMetadata, handler: Omit<RegisteredHandler, 'hub'>): void {
-    const hub = metadata.hub?.toLowerCase();
+    const hub = metadata.hub === undefined ? undefined : hubKey(metadata.hub);
     const entry: RegisteredHandler = { ...handler, hub };
     const key = keyOf(metadata.kind, metadata.event);
     if (BLOCKING_KINDS.has(metadata.kind)) {

@@ -33,6 +33,7 @@ import { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
 import { WebPubSubHandlerRegistry, type RegisteredHandler } from './web-pubsub-handler.registry.js';
 import { InFlightTracker } from './in-flight.tracker.js';
 import { WebPubSubTelemetry, type EventOutcome } from '../telemetry/web-pubsub.telemetry.js';
+import { hubKey } from '../protocol/names.js';
 
 const INTERNAL_ERROR = 'Internal server error';
 
@@ -66,7 +67,7 @@ export class WebPubSubDispatcher {
     body: EventBody,
     httpRequest: object,
   ): WireResponse | Promise<WireResponse> {
-    const hub = event.hub.toLowerCase();
+    const hub = hubKey(event.hub);
     if (isLogLevelEnabled('debug')) {
       this.logger.debug(Messages.event(event.kind, event.eventName, event.hub, event.connectionId));
     }

@@ -2,7 +2,7 @@ import type { ModulesContainer } from '@nestjs/core';
 import { MetadataScanner } from '@nestjs/core';
 import { InvalidWebPubSubHandlerError } from '../errors/invalid-web-pubsub-handler.error.js';
 import type { WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
-import { HUB_NAME_PATTERN } from '../protocol/names.js';
+import { HUB_NAME_PATTERN, sameHub } from '../protocol/names.js';
 import {
   GATEWAY_METADATA,
   GATEWAY_OPTIONS,
@@ -108,5 +108,5 @@ export function gatewayHub(
     throw new InvalidWebPubSubHandlerError(
       `${who}: namespace "${hub}" is not a hub the module serves (hubs served: ${list})`,
     );
-  return served?.find(name => name.toLowerCase() === hub.toLowerCase()) ?? hub;
+  return served?.find(name => sameHub(name, hub)) ?? hub;
 }

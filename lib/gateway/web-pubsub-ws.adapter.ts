@@ -23,6 +23,7 @@ import { directMessageCall } from './direct-message-call.js';
 import { findGateways, gatewayHub, type GatewayPlan } from './gateway-scanner.js';
 import type { WebPubSubServer } from './web-pubsub-server.js';
 import type { GatewaySocket, WebPubSubSocket } from './web-pubsub-socket.js';
+import { hubKey } from '../protocol/names.js';
 
 /** Options of {@link WebPubSubWsAdapter}. @publicApi */
 export interface WebPubSubWsAdapterOptions {
@@ -201,7 +202,7 @@ export class WebPubSubWsAdapter implements WebSocketAdapter<WebPubSubServer, Web
   }
 
   private hub(name: string): GatewayHub {
-    const key = name.toLowerCase();
+    const key = hubKey(name);
     let hub = this.#hubs.get(key);
     if (!hub) {
       const parts = this.#parts as Parts;

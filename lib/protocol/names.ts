@@ -14,6 +14,20 @@ export function hubNameProblem(hub: string): string | undefined {
   return `${quote(hub, 140)} is not a valid hub name (a letter, then up to 127 letters, digits or _ \` , . [ ])`;
 }
 
+/**
+ * Hub names are case-insensitive (the service sends `ce-hub` lower-cased): `hubKey` is the one
+ * spelling under which a hub is looked up, keyed and sent, whatever case it was written in.
+ * `String.prototype.toLowerCase` is locale-independent, and hub names are ASCII.
+ */
+export function hubKey(hub: string): string {
+  return hub.toLowerCase();
+}
+
+/** Whether `a` and `b` name the same hub (compared case-insensitively, as the service does). */
+export function sameHub(a: string, b: string): boolean {
+  return hubKey(a) === hubKey(b);
+}
+
 /** Group names: 1 to 1024 characters, not only white space. */
 export const MAX_GROUP_NAME_LENGTH = 1024;
 

@@ -1,3 +1,4 @@
+import { hubKey } from '../protocol/names.js';
 /**
  * The hub names `@InjectWebPubSubServiceClient(hub)` was written with, in this process. The module
  * registers a token for each (next to the configured hubs), so that a hub it does not serve fails
@@ -7,7 +8,7 @@
 const requested = new Set<string>();
 
 export function recordRequestedHub(hub: string): void {
-  if (typeof hub === 'string' && hub !== '') requested.add(hub.toLowerCase());
+  if (typeof hub === 'string' && hub !== '') requested.add(hubKey(hub));
 }
 
 export function requestedHubs(): readonly string[] {

@@ -24,6 +24,7 @@ import {
 import { ServiceClientMessages } from '../web-pubsub.messages.js';
 import { negotiateResultProblem, isNegotiateResult } from './negotiate-result.js';
 import { WebPubSubServiceClients } from './web-pubsub-service-clients.js';
+import { sameHub } from '../protocol/names.js';
 
 /** Default token lifetime, the SDK's. */
 const DEFAULT_EXPIRATION_MINUTES = 60;
@@ -129,7 +130,7 @@ export class WebPubSubNegotiator implements OnModuleInit {
       }
       throw error;
     }
-    return this.clients.hubs.find(hub => hub.toLowerCase() === param.toLowerCase()) ?? param;
+    return this.clients.hubs.find(hub => sameHub(hub, param)) ?? param;
   }
 
   private protocol(param: unknown): WebPubSubNegotiateProtocol {

@@ -16,6 +16,7 @@ import {
   getWebPubSubServiceClientToken,
   WEB_PUBSUB_SERVICE_CLIENT,
 } from './web-pubsub-service-client.token.js';
+import { hubKey } from '../protocol/names.js';
 
 /**
  * The service-client part of the module: `WebPubSubServiceClients`, one token per hub known at
@@ -36,7 +37,7 @@ export function withServiceClients(
     ...new Set(
       (Array.isArray(extras.hub) ? extras.hub : extras.hub === undefined ? [] : [extras.hub])
         .filter((hub): hub is string => typeof hub === 'string' && hub !== '')
-        .map(hub => hub.toLowerCase()),
+        .map(hubKey),
     ),
   ];
   const tokenHubs = [...new Set([...hubs, ...requestedHubs()])];

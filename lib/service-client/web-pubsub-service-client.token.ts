@@ -1,3 +1,4 @@
+import { hubKey } from '../protocol/names.js';
 /** Token prefix of the per-hub service clients; the bare prefix is the default hub's token. */
 export const WEB_PUBSUB_SERVICE_CLIENT = 'WEB_PUB_SUB_SERVICE_CLIENT';
 
@@ -13,5 +14,5 @@ export function getWebPubSubServiceClientToken(hub?: string): string {
   if (typeof hub !== 'string' || hub === '') {
     throw new TypeError('getWebPubSubServiceClientToken(hub): hub must be a non-empty string');
   }
-  return `${WEB_PUBSUB_SERVICE_CLIENT}(${hub.toLowerCase()})`;
+  return `${WEB_PUBSUB_SERVICE_CLIENT}(${hubKey(hub)})`;
 }

@@ -5,7 +5,7 @@ import { UnknownWebPubSubHubError } from '../errors/unknown-web-pubsub-hub.error
 import { WebPubSubOptionsError } from '../errors/web-pubsub-options.error.js';
 import type { WebPubSubModuleOptions } from '../interfaces/web-pubsub-module-options.interface.js';
 import { serviceEndpoints, WebPubSubConfigService } from '../config/web-pubsub-config.service.js';
-import { hubNameProblem } from '../protocol/names.js';
+import { hubNameProblem, hubKey, sameHub } from '../protocol/names.js';
 import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { createServiceClient, resolveServiceClientSource } from './service-client.builder.js';
 import { isTokenInjected } from './injected-tokens.js';
@@ -74,7 +74,7 @@ export class WebPubSubServiceClients {
   /** @internal builds (once) the SDK client of a served hub (`undefined`: the default hub). */
   create(hub: string | undefined): WebPubSubServiceClient {
     const name = this.hubName(hub);
-    const key = name.toLowerCase();
+    const key = hubKey(name);
     let client = this.#clients.get(key);
     if (!client) {
       const source = resolveServiceClientSource(
@@ -104,7 +104,7 @@ export class WebPubSubServiceClients {
     const problem = hubNameProblem(hub);
     if (problem) throw new WebPubSubOptionsError([`hub ${problem}`]);
     if (this.config.hubs === undefined) return hub;
-    const match = this.config.hubs.find(served => served.toLowerCase() === hub.toLowerCase());
+    const match = this.config.hubs.find(served => sameHub(served, hub));
     if (match === undefined) throw new UnknownWebPubSubHubError(hub, this.hubs);
     return match;
   }

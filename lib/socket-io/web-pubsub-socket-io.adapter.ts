@@ -7,6 +7,7 @@ import { serviceEndpoints, WebPubSubConfigService } from '../config/web-pubsub-c
 import { resolveServiceClientSource } from '../service-client/service-client.builder.js';
 import { WEB_PUBSUB_MODULE_OPTIONS } from '../web-pubsub.constants.js';
 import { releaseSdkTimersOnClose } from './sdk-timers.js';
+import { hubKey } from '../protocol/names.js';
 
 /** Options of {@link WebPubSubSocketIoAdapter}; without them, the hub and credentials are `WebPubSubModule`'s. @publicApi */
 export interface WebPubSubSocketIoAdapterOptions {
@@ -97,13 +98,13 @@ export class WebPubSubSocketIoAdapter extends IoAdapter {
     }
     const path = options?.path ?? DEFAULT_PATH;
     const settings = this.#settings(path);
-    const taken = this.#hubs.get(settings.hub.toLowerCase());
+    const taken = this.#hubs.get(hubKey(settings.hub));
     if (taken !== undefined) {
       throw new WebPubSubSocketIoStartupError(
         `Two socket.io servers (paths ${taken} and ${path}) would share hub "${settings.hub}", and the service would split clients between them: give each path its hub in hubsByPath, or use one path`,
       );
     }
-    this.#hubs.set(settings.hub.toLowerCase(), path);
+    this.#hubs.set(hubKey(settings.hub), path);
     const server = super.createIOServer(0, options);
     this.#starting.push(this.#start(server, settings));
     return server;

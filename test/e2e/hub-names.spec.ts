@@ -5,6 +5,10 @@
  * emulator calls the module's handler for them and the injected service client sends to them.
  * A 129-character name is refused by each part with the same words (`hubNameProblem`). Before,
  * `forRoot({ hub: 'a.b' })` and the service clients refused what the service accepts.
+ * Hub names are case-insensitive everywhere (`hubKey` / `sameHub` in `lib/protocol/names.ts`):
+ * a client that connects to `A.B` reaches the module's handler for `a.b` (the event names the hub
+ * lower-cased, as the service does), the service client asked for `A.B` is the one for `a.b`
+ * (with the configured spelling), and what it sends reaches the client of `A.B`.
  */
 import { Injectable } from '@nestjs/common';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
@@ -119,6 +123,39 @@ describe.each(PLATFORMS)('hub names on %s', platform => {
       expect(await client.groupExists('room')).toBe(false);
     },
   );
+
+  it('reaches the same hub whatever the case it is named in', async () => {
+    const client = app.app.get(WebPubSubServiceClients).get('A.B');
+    expect(client).toBe(app.app.get(WebPubSubServiceClients).get(DOTTED));
+    expect(client.hubName).toBe(DOTTED);
+    // a client of `A.B` (its token signed for `A.B`), on the emulator's client endpoint
+    const upper = new WebPubSubServiceClient(emulator.connectionString, 'A.B', {
+      allowInsecureConnection: true,
+    });
+    const { url } = await upper.getClientAccessToken({ userId: 'bob' });
+    expect(url).toContain('/client/hubs/A.B');
+    const seen = app.app.get(SeenHubs).hubs;
+    const before = seen.length;
+    const ws = new WebSocket(url, ['json.webpubsub.azure.v1']);
+    const messages: unknown[] = [];
+    ws.on('message', data => messages.push(JSON.parse(String(data))));
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      // the module's handler for `a.b` was called, with the hub as the service names it
+      await waitFor(() => seen.length > before);
+      expect(seen.slice(before)).toEqual([DOTTED]);
+      await waitFor(() => messages.some(m => (m as { event?: string }).event === 'connected'));
+      // the module's client for `a.b` sends to the connection of `A.B`
+      await client.sendToUser('bob', 'same hub', { contentType: 'text/plain' });
+      await waitFor(() => messages.some(m => (m as { data?: unknown }).data === 'same hub'));
+      expect(await client.userExists('bob')).toBe(true);
+    } finally {
+      ws.close();
+    }
+  });
 
   it('refuses a 129-character hub in every part with the same words', async () => {
     // forRoot: the app does not start

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { verifyAccessToken } from '../../protocol/client-access-token.js';
 import type { ConnectRequestBody } from '../upstream/upstream.js';
+import { hubKey } from '../../protocol/names.js';
 
 /** Frames are at most 1 MB. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -17,7 +18,7 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
  * case-insensitively, as the service does), and its id (a connection id, an MQTT client id).
  */
 export function sessionKey(hub: string, id: string): string {
-  return `${hub.toLowerCase()}\n${id}`;
+  return `${hubKey(hub)}\n${id}`;
 }
 
 /** An upgrade refused with an HTTP status and a body that says why. */

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BodyReadError, readBoundedBody, type BodyDeadline } from '../../protocol/body.reader.js';
-import { hubNameProblem } from '../../protocol/names.js';
+import { hubNameProblem, sameHub } from '../../protocol/names.js';
 import {
   checkClientToken,
   connectBody,
@@ -88,7 +88,7 @@ export class EioEndpoint {
   /** Ends every connection of `hub` (its Socket.IO server has gone). */
   closeHub(hub: string, reason: string): void {
     for (const session of Array.from(this.#sessions.values())) {
-      if (session.subject.hub.toLowerCase() === hub.toLowerCase()) session.shutdown(reason);
+      if (sameHub(session.subject.hub, hub)) session.shutdown(reason);
     }
   }
 
@@ -132,7 +132,7 @@ export class EioEndpoint {
     const sid = query.get('sid');
     if (sid !== null) {
       const session = this.#sessions.get(sid);
-      if (!session || session.subject.hub.toLowerCase() !== hub.toLowerCase()) {
+      if (!session || !sameHub(session.subject.hub, hub)) {
         throw new EioRefused(400, EioError.UNKNOWN_SID);
       }
       if (req.method === 'GET') {
@@ -173,7 +173,7 @@ export class EioEndpoint {
     const sid = query.get('sid');
     if (sid !== null) {
       const session = this.#sessions.get(sid);
-      if (!session || session.ended || session.subject.hub.toLowerCase() !== hub.toLowerCase()) {
+      if (!session || session.ended || !sameHub(session.subject.hub, hub)) {
         throw new EioRefused(400, EioError.UNKNOWN_SID);
       }
       this.#pendingSockets.delete(socket);

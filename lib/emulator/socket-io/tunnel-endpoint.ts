@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { verifyAccessToken } from '../../protocol/client-access-token.js';
-import { hubNameProblem } from '../../protocol/names.js';
+import { hubNameProblem, hubKey, sameHub } from '../../protocol/names.js';
 import { guardUpgrade, Refusal } from '../clients/upgrade.js';
 import { badRequest, writeRestError } from '../rest/rest-errors.js';
 import type { TrafficLog } from '../traffic-log.js';
@@ -196,17 +196,17 @@ export class TunnelEndpoint {
 
   /** Whether a Socket.IO server is connected for `hub`. */
   connected(hub: string): boolean {
-    return (this.#links.get(hub.toLowerCase())?.length ?? 0) > 0;
+    return (this.#links.get(hubKey(hub))?.length ?? 0) > 0;
   }
 
   /** Tunnels per hub, for the live view and tests. */
   tunnelCount(hub: string): number {
-    return this.#links.get(hub.toLowerCase())?.length ?? 0;
+    return this.#links.get(hubKey(hub))?.length ?? 0;
   }
 
   /** Sends a request to the app through one of the hub's tunnels (in turn). */
   request(hub: string, request: TunnelHttpRequest, timeoutMs: number): Promise<TunnelHttpResponse> {
-    const links = this.#links.get(hub.toLowerCase());
+    const links = this.#links.get(hubKey(hub));
     if (!links || links.length === 0) {
       return Promise.reject(
         new NoTunnelError(
@@ -245,7 +245,7 @@ export class TunnelEndpoint {
           return (
             audience.host.toLowerCase() === host &&
             TunnelEndpoint.handles(audience.pathname) &&
-            audience.searchParams.get('hub')?.toLowerCase() === hub.toLowerCase()
+            sameHub(audience.searchParams.get('hub') ?? '', hub)
           );
         } catch {
           return false;
@@ -267,7 +267,7 @@ export class TunnelEndpoint {
   }
 
   #attach(hub: string, ws: WebSocket): void {
-    const key = hub.toLowerCase();
+    const key = hubKey(hub);
     const link = new TunnelLink(hub, ws);
     const links = this.#links.get(key) ?? [];
     links.push(link);

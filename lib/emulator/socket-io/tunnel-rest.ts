@@ -45,6 +45,7 @@ import {
   SioPacketType,
 } from './packets.js';
 import type { TunnelHttpRequest, TunnelReply } from './tunnel-endpoint.js';
+import { sameHub } from '../../protocol/names.js';
 
 /** The first ack id the emulator gives a broadcast with acks. */
 export const INVOKE_ACK_ID_BASE = 1_000_000_000;
@@ -179,7 +180,7 @@ export function createTunnelRest(options: TunnelRestOptions) {
     if (segments.length < 4 || segments[0] !== 'api' || segments[1].toLowerCase() !== 'hubs') {
       throw noSuchOperation(request.method, url.pathname);
     }
-    if (segments[2].toLowerCase() !== hub.toLowerCase()) {
+    if (!sameHub(segments[2], hub)) {
       throw new RestError(
         403,
         ServiceErrorCode.forbidden,

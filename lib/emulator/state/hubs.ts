@@ -7,6 +7,7 @@ import type {
   PermissionName,
   SendOptions,
 } from './hub-operations.js';
+import { hubKey } from '../../protocol/names.js';
 
 /** A stream error as group members and writers see it. */
 export interface StreamError {
@@ -179,7 +180,7 @@ export class HubRegistry implements HubOperations {
 
   /** The hub named `name` in any case, created on first use. */
   hub(name: string): Hub {
-    const key = name.toLowerCase();
+    const key = hubKey(name);
     let hub = this.#hubs.get(key);
     if (!hub) {
       hub = new Hub(name);
@@ -189,7 +190,7 @@ export class HubRegistry implements HubOperations {
   }
 
   #existing(name: string): Hub | undefined {
-    return this.#hubs.get(name.toLowerCase());
+    return this.#hubs.get(hubKey(name));
   }
 
   hubNames(): string[] {

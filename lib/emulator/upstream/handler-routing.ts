@@ -5,6 +5,7 @@
  * handshake).
  */
 import type { HubSettings } from '../emulator-options.js';
+import { hubKey } from '../../protocol/names.js';
 
 export interface HandlerTarget {
   readonly url: string;
@@ -41,6 +42,6 @@ export function userEventMatches(pattern: string | undefined, event: string): bo
 
 export function expandTemplate(template: string, hub: string, event: string): string {
   return template
-    .replaceAll('{hub}', encodeURIComponent(hub.toLowerCase()))
+    .replaceAll('{hub}', encodeURIComponent(hubKey(hub)))
     .replaceAll('{event}', encodeURIComponent(event));
 }

@@ -29,6 +29,7 @@ import type {
   MqttUserEventOptions,
   UserEventOutcome,
 } from './upstream-events.js';
+import { hubKey } from '../../protocol/names.js';
 
 export type { EventHandlerSettings, HubSettings, SystemEventName } from '../emulator-options.js';
 export type { HandlerTarget } from './handler-routing.js';
@@ -72,8 +73,7 @@ export class Upstream {
   #closed = false;
 
   constructor(hubs: Readonly<Record<string, HubSettings>>, options: UpstreamOptions) {
-    for (const [hub, settings] of Object.entries(hubs))
-      this.#settings.set(hub.toLowerCase(), settings);
+    for (const [hub, settings] of Object.entries(hubs)) this.#settings.set(hubKey(hub), settings);
     this.#options = options;
     this.#handshakes = new HandshakeCache(options, this.#exchange);
   }
@@ -81,12 +81,11 @@ export class Upstream {
   /** New hub settings (a reloaded configuration): they route every event from now on. */
   reconfigure(hubs: Readonly<Record<string, HubSettings>>): void {
     this.#settings.clear();
-    for (const [hub, settings] of Object.entries(hubs))
-      this.#settings.set(hub.toLowerCase(), settings);
+    for (const [hub, settings] of Object.entries(hubs)) this.#settings.set(hubKey(hub), settings);
   }
 
   settings(hub: string): HubSettings | undefined {
-    return this.#settings.get(hub.toLowerCase());
+    return this.#settings.get(hubKey(hub));
   }
 
   /** The first handler that takes `event`: its URL and the URL its handshake goes to (`{event}` = `validate`). */
@@ -290,7 +289,7 @@ export class Upstream {
   /** What every event of `subject` carries. */
   #context(subject: EventSubject, id: number) {
     return {
-      hub: subject.hub.toLowerCase(),
+      hub: hubKey(subject.hub),
       connectionId: subject.connectionId,
       userId: subject.userId,
       id: String(id),

@@ -69,8 +69,12 @@ describe.each(CASES)(
       io = server.io;
     });
 
-    afterEach(() => {
+    afterEach(async () => {
       for (const socket of clients.splice(0)) socket.disconnect();
+      // Each test starts with no socket left on the server (io-wide calls would reach them).
+      await eventually(() => {
+        expect(io.of('/').sockets.size + io.of('/admin').sockets.size).toBe(0);
+      });
     });
 
     afterAll(async () => {

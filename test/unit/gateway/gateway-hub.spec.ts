@@ -113,7 +113,8 @@ describe('GatewayHub sockets between events', () => {
     expect(held).toBe(socket);
     expect(connections).toEqual(['c1:alice']);
     expect(answered).toBe(5);
-  });
+    // Full collections of a long-lived Jest worker's heap: tens of seconds on a loaded machine.
+  }, 120_000);
 
   it('setState() works only while an event of the connection is answered', async () => {
     let held: GatewaySocket | undefined;
