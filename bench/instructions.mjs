@@ -82,6 +82,8 @@ const workDir = join(os.tmpdir(), `bench-instructions-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
 const startedAt = new Date();
 const loadBefore = os.loadavg();
+/** What dist/ was built from, read before the servers start (lib/ may change during a long run). */
+const library = libraryState(ROOT);
 /** counts[server][scenario] = instructions per request, one per repeat */
 const counts = {};
 /** the same, every thread */
@@ -267,7 +269,7 @@ function render() {
   out.push(START, '## Instructions per request (`npm run bench:instructions`)', '');
   out.push(
     `- Date: ${startedAt.toISOString()}; command \`${[...customised.map(n => `${n}=${process.env[n]}`), 'npm run bench:instructions'].join(' ')}\``,
-    `- Library: ${libraryState(ROOT)}; baseline: the \`${BASELINE_COMMIT}\` build (before issue 17)`,
+    `- Library: ${library}; baseline: the \`${BASELINE_COMMIT}\` build (before issue 17)`,
     `- Node ${process.version}, valgrind ${execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim()}; load average ${loadBefore.map(n => n.toFixed(2)).join(' / ')} at the start, ${loadAfter.map(n => n.toFixed(2)).join(' / ')} at the end (the counts do not depend on it)`,
     `- Method: each server under \`valgrind --tool=callgrind\` in its own process; ${fmtInt(warmupRequests)} requests of each scenario first, not instrumented; then per scenario ${repeats} window${repeats > 1 ? 's' : ''} of ${fmtInt(requests)} counted requests (median shown); ${concurrency} requests in flight, keep-alive, connection ids as in \`npm run bench\`. Main thread: user-space instructions of the thread that runs JavaScript ÷ requests (its GC work included); all threads: plus V8's compiler and concurrent GC threads (noisier). The kernel's socket work is not counted.`,
     failures === 0

@@ -23,7 +23,6 @@ export interface ConnectResponseBody {
 
 const NO_HEADERS = Object.freeze({});
 export const NO_CONTENT: WireResponse = Object.freeze({ status: 204, headers: NO_HEADERS });
-const CONNECT_FIELDS = ['userId', 'groups', 'roles', 'subprotocol'] as const;
 /** `204` when there is nothing to say, otherwise `200` with a body; plus the state header if set. */
 function respond(
   status: number,
@@ -58,11 +57,13 @@ export function writeConnectResponse(result: unknown, state?: string, mqtt = fal
     );
   }
   const source = result as Record<string, unknown>;
+  // The fields the service reads, in this order; named reads and writes (one object shape).
   const body: Record<string, unknown> = {};
-  for (const field of CONNECT_FIELDS) {
-    const value = source[field];
-    if (value !== undefined && value !== null) body[field] = value;
-  }
+  const { userId, groups, roles, subprotocol } = source;
+  if (userId !== undefined && userId !== null) body.userId = userId;
+  if (groups !== undefined && groups !== null) body.groups = groups;
+  if (roles !== undefined && roles !== null) body.roles = roles;
+  if (subprotocol !== undefined && subprotocol !== null) body.subprotocol = subprotocol;
   if (mqtt) {
     const userProperties = (source.mqtt as { userProperties?: unknown } | null | undefined)
       ?.userProperties;
