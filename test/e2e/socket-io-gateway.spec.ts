@@ -36,7 +36,7 @@ import {
   WebPubSubSocketIoStartupError,
 } from '../../lib/socket-io/index.js';
 import { PLATFORMS, startApp, type PlatformName, type TestApp } from '../utils/app.js';
-import { connected, next, nothing, type Transports } from '../utils/socket-io.js';
+import { connected, disconnectAll, next, nothing, type Transports } from '../utils/socket-io.js';
 
 const HUB = 'gateways';
 const disconnects: string[] = [];
@@ -191,8 +191,8 @@ describe.each(CASES)(
       });
     });
 
-    afterEach(() => {
-      for (const socket of clients.splice(0)) socket.disconnect();
+    afterEach(async () => {
+      await disconnectAll(clients.splice(0));
     });
 
     afterAll(async () => {

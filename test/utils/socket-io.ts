@@ -85,6 +85,31 @@ export function socketIoClient(
   });
 }
 
+/**
+ * Disconnects each client and resolves once its Engine.IO connection is closed: over long-polling
+ * the client's close goes out in a request of its own after the write buffer drains, which must not
+ * start after the spec's environment is torn down. Gives up on a client after 5 s.
+ */
+export async function disconnectAll(sockets: readonly ClientSocket[]): Promise<void> {
+  await Promise.all(
+    sockets.map(socket => {
+      const engine = socket.io.engine;
+      const closed =
+        !engine || engine.readyState === 'closed'
+          ? Promise.resolve()
+          : new Promise<void>(resolve => {
+              const timer = setTimeout(resolve, 5_000);
+              engine.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+            });
+      socket.disconnect();
+      return closed;
+    }),
+  );
+}
+
 /** Resolves once connected; rejects with the connect error. */
 export function connected(socket: ClientSocket): Promise<ClientSocket> {
   return new Promise((resolve, reject) => {

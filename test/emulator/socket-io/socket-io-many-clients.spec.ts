@@ -15,6 +15,7 @@ import type { Server as IoServer, Socket as ServerSocket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
 import {
+  disconnectAll,
   connected,
   next,
   nothing,
@@ -56,7 +57,7 @@ describe('Socket.IO on the emulator, many clients at once', () => {
   });
 
   afterAll(async () => {
-    for (const socket of clients.splice(0)) socket.disconnect();
+    await disconnectAll(clients.splice(0));
     await server.close();
     await emulator.close();
   });

@@ -14,6 +14,7 @@ import type { Socket as ClientSocket } from 'socket.io-client';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
 import {
   connected,
+  disconnectAll,
   next,
   nothing,
   socketIoClient,
@@ -70,7 +71,7 @@ describe.each(CASES)(
     });
 
     afterEach(async () => {
-      for (const socket of clients.splice(0)) socket.disconnect();
+      await disconnectAll(clients.splice(0));
       // Each test starts with no socket left on the server (io-wide calls would reach them).
       await eventually(() => {
         expect(io.of('/').sockets.size + io.of('/admin').sockets.size).toBe(0);

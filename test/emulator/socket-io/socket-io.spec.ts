@@ -12,6 +12,7 @@ import type { Server as IoServer, Socket as ServerSocket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { startEmulator, type RunningEmulator } from '../../../lib/emulator/index.js';
 import {
+  disconnectAll,
   connected,
   next,
   nothing,
@@ -71,8 +72,8 @@ describe.each(TRANSPORT_CASES)('Socket.IO on the emulator, client over %s', (_na
     server = await startSocketIoServer(emulator.connectionString, HUB, serve);
   });
 
-  afterEach(() => {
-    for (const socket of clients.splice(0)) socket.disconnect();
+  afterEach(async () => {
+    await disconnectAll(clients.splice(0));
   });
 
   afterAll(async () => {
