@@ -62,15 +62,25 @@ export function recordPacket(
 
 /** A refusal the client may not see (3.1.1 has no codes for it; QoS 0 has no ack): logged and recorded. */
 export function recordRefusal(session: MqttSessionView, detail: string): void {
-  const { hub, connectionId, userId } = session.connection;
-  session.context.traffic.record({
+  recordConnection(session.context, session.connection, 'refused', detail);
+  const { hub, connectionId } = session.connection;
+  session.context.log(`mqtt ${hub}/${connectionId} ${detail}`);
+}
+
+/** A `connection` record of the session's life (refused, dropped, disconnected). */
+export function recordConnection(
+  context: MqttSessionContext,
+  { hub, connectionId, userId }: Connection,
+  action: string,
+  detail: string,
+): void {
+  context.traffic.record({
     kind: 'connection',
     hub,
-    action: 'refused',
+    action,
     connectionId,
     userId,
     subprotocol: 'mqtt',
     detail,
   });
-  session.context.log(`mqtt ${hub}/${connectionId} ${detail}`);
 }

@@ -26,7 +26,7 @@ import type { EncodedPublish, LinkEnd, MqttLink } from './mqtt-link.js';
 import { encodedDelivery, MqttOutbox } from './mqtt-outbox.js';
 import { userPropertyList } from './mqtt-properties.js';
 import { MqttPublishes, SERVER_MESSAGES_TOPIC } from './mqtt-publishes.js';
-import { recordPacket } from './mqtt-records.js';
+import { recordConnection, recordPacket } from './mqtt-records.js';
 import { MqttSubscriptions } from './mqtt-subscriptions.js';
 import { MqttWillKeeper, type MqttWill } from './mqtt-will.js';
 import type { TrafficLog } from '../traffic-log.js';
@@ -203,16 +203,8 @@ export class MqttSession implements ClientSink {
     this.#outbox.clear();
     this.context.hubs.remove(this.connection);
     this.context.ended(this);
-    const { hub, connectionId, userId } = this.connection;
-    this.context.traffic.record({
-      kind: 'connection',
-      hub,
-      action: 'disconnected',
-      connectionId,
-      userId,
-      subprotocol: 'mqtt',
-      detail: reason,
-    });
+    recordConnection(this.context, this.connection, 'disconnected', reason);
+    const { hub, connectionId } = this.connection;
     this.context.log(`mqtt ${hub}/${connectionId} session ended: ${reason}`);
     if (notifyUpstream)
       this.context.upstream.notify(this.subject, 'disconnected', reason, this.#lastEnd);
@@ -240,16 +232,13 @@ export class MqttSession implements ClientSink {
       this.#end(end.reason, true);
       return;
     }
-    const { hub, connectionId, userId } = this.connection;
-    this.context.traffic.record({
-      kind: 'connection',
-      hub,
-      action: 'dropped',
-      connectionId,
-      userId,
-      subprotocol: 'mqtt',
-      detail: `${end.reason}; session kept ${this.#expiryMs} ms`,
-    });
+    recordConnection(
+      this.context,
+      this.connection,
+      'dropped',
+      `${end.reason}; session kept ${this.#expiryMs} ms`,
+    );
+    const { hub, connectionId } = this.connection;
     this.context.log(
       `mqtt ${hub}/${connectionId} network connection ended (${end.reason}); session kept ${this.#expiryMs} ms`,
     );
